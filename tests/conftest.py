@@ -1,0 +1,27 @@
+"""Shared test helpers: build small portfolios in code."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench import Initiative, Portfolio, parse_estimate
+
+
+def initiative(id_: str, reach="100", impact="1", confidence="100%", effort="1", **extra) -> Initiative:
+    est = {f: parse_estimate(v, f) for f, v in
+           (("reach", reach), ("impact", impact), ("confidence", confidence), ("effort", effort))}
+    return Initiative(id=id_, name=extra.pop("name", id_.title()), **est, **extra)
+
+
+def portfolio(*initiatives: Initiative, correlations=()) -> Portfolio:
+    return Portfolio(tuple(initiatives), tuple(correlations), source="test")
+
+
+@pytest.fixture
+def make_initiative():
+    return initiative
+
+
+@pytest.fixture
+def make_portfolio():
+    return portfolio

@@ -1,0 +1,86 @@
+"""Writing results for people and programs: atomic files, readable tables, safe CSV and JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write a file so that readers see the old or the new content, never a partial one."""
+    path = Path(path)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def terminal_text(text: object, width: int | None = None) -> str:
+    """User text made safe for a terminal: control characters (escape sequences) become '?'."""
+    s = "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in str(text))
+    if width is not None and len(s) > width:
+        s = s[: width - 1] + "…"
+    return s
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    out = frame.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
+
+
+def to_json(obj: object) -> str:
+    """JSON with NaN and infinities as null (strict JSON has no NaN)."""
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def format_number(x: float) -> str:
+    """Compact, readable numbers for tables: 12,345 / 123 / 1.23 / 0.0123."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    ax = abs(x)
+    if ax >= 100:
+        return f"{x:,.0f}"
+    if ax >= 1:
+        return f"{x:.3g}" if ax < 10 else f"{x:.1f}"
+    return f"{x:.2g}"
+
+
+def text_table(rows: list[list[str]], header: list[str], align: str) -> str:
+    """A plain-text table; `align` has one of 'l'/'r' per column."""
+    widths = [max(len(h), *(len(r[j]) for r in rows)) if rows else len(h) for j, h in enumerate(header)]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align)).rstrip()
+
+    return "\n".join([line(header), line(["─" * w for w in widths])] + [line(r) for r in rows])

@@ -1,0 +1,33 @@
+"""Ranking scores per sample, ties broken at random, and counting how often each rank occurs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rank_order(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per row, the column indices from best to worst score; equal scores in random order.
+
+    Zero scores (failed initiatives, the common tie) get random keys that sort below every
+    positive score; the rare rows with equal positive scores are re-sorted with a random
+    secondary key. Every row thus has exactly one initiative at each rank.
+    """
+    key = -scores
+    zero = scores == 0
+    if zero.any():
+        key = key.copy()
+        key[zero] = rng.random(int(zero.sum()))
+    order = np.argsort(key, axis=1)
+    ordered = np.take_along_axis(key, order, axis=1)
+    tied_rows = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    if tied_rows.size:
+        sub = key[tied_rows]
+        order[tied_rows] = np.lexsort((rng.random(sub.shape), sub), axis=-1)
+    return order
+
+
+def rank_counts(order: np.ndarray) -> np.ndarray:
+    """counts[i, r]: in how many rows initiative i holds rank r (0-based)."""
+    rows, n = order.shape
+    flat = order * n + np.arange(n)
+    return np.bincount(flat.ravel(), minlength=n * n).reshape(n, n)

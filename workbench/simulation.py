@@ -1,0 +1,279 @@
+"""Monte Carlo RICE: sample every estimate, score every initiative, rank them, per scenario.
+
+Layout is samples x initiatives. Work proceeds in chunks of at most `CHUNK_ELEMENTS` values,
+so memory stays bounded whatever the sample count; statistics are merged across chunks.
+Quasi-random methods run as independent randomized replicates whose spread gives their error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+from scipy import special
+
+from .correlation import copula_factor, correlation_matrix
+from .distributions import FAMILIES
+from .estimates import FACTORS, Estimate, lognormal_interval
+from .portfolio import Portfolio
+from .ranking import rank_counts, rank_order
+from .results import SimulationResult, top_k_probability, z95
+from .sample import METHODS, Design
+
+CONFIDENCE_MODES = ("success", "multiplier", "spread")
+# Confidence -> multiplicative half-width of the 90% interval in `spread` mode.
+DEFAULT_SPREAD = {1.0: 1.0, 0.8: 1.5, 0.5: 3.0, 0.2: 6.0}
+CHUNK_ELEMENTS = 1 << 22  # values per factor array in one chunk (32 MiB of float64)
+KEEP_SCORES_LIMIT = 1 << 25  # keep the full score matrix up to this many values (256 MiB)
+QMC_REPLICATES = 8
+MAX_PRECISION_SAMPLES = 10_000_000
+_U_EPS = 1e-12  # keeps inverse CDFs finite where a design yields exactly 0
+
+
+def spread_factor(confidence: np.ndarray | float, mapping: dict[float, float] | None = None) -> np.ndarray:
+    """The x/÷ factor of the 90% interval that `spread` mode gives a single-number estimate.
+
+    Interpolated linearly in log(factor) between the mapping's points, constant beyond them.
+    """
+    mapping = DEFAULT_SPREAD if mapping is None else mapping
+    cs = np.array(sorted(mapping))
+    logs = np.log([mapping[c] for c in cs])
+    return np.exp(np.interp(confidence, cs, logs))
+
+
+def effective_estimates(portfolio: Portfolio, confidence_mode: str,
+                        spread: dict[float, float] | None = None) -> dict[str, list[Estimate]]:
+    """The estimates the engine samples: as written, except that `spread` widens single numbers."""
+    est = {f: portfolio.estimates(f) for f in FACTORS}
+    if confidence_mode == "spread":
+        factors = spread_factor([c.median() for c in est["confidence"]], spread)
+        for f in ("reach", "impact", "effort"):
+            est[f] = [
+                lognormal_interval(e.median() / k, e.median() * k, f"{e.text} (×/÷{k:.2g})")
+                if e.is_point and e.median() > 0 and k > 1 else e
+                for e, k in zip(est[f], factors)
+            ]
+    return est
+
+
+@dataclass
+class _Group:
+    """Columns of one factor that share a distribution family, with stacked parameters."""
+
+    family: type
+    cols: np.ndarray
+    params: tuple[np.ndarray, ...]
+
+
+def _groups(estimates: list[Estimate]) -> list[_Group]:
+    by_family: dict[str, list[int]] = {}
+    for j, e in enumerate(estimates):
+        by_family.setdefault(e.family, []).append(j)
+    out = []
+    for family, cols in by_family.items():
+        params = tuple(np.array([estimates[j].params[k] for j in cols])[None, :]
+                       for k in range(len(estimates[cols[0]].params)))
+        out.append(_Group(FAMILIES[family], np.array(cols), params))
+    return out
+
+
+class _Model:
+    """Everything about a portfolio the sampler needs, prepared once per simulation."""
+
+    def __init__(self, portfolio: Portfolio, confidence_mode: str, spread):
+        self.n = len(portfolio)
+        self.mode = confidence_mode
+        est = effective_estimates(portfolio, confidence_mode, spread)
+        self.groups = {f: _groups(est[f]) for f in FACTORS}
+        # One design dimension per uncertain estimate, plus one per Bernoulli success draw.
+        self.dims: dict[str, np.ndarray] = {}
+        self.uncertain: dict[str, np.ndarray] = {}
+        d = 0
+        for f in FACTORS:
+            cols = np.array([j for j, e in enumerate(est[f]) if not e.is_point], dtype=int)
+            self.uncertain[f], self.dims[f] = cols, np.arange(d, d + cols.size)
+            d += cols.size
+        conf = est["confidence"]
+        self.success_cols = np.array(
+            [j for j, c in enumerate(conf) if not (c.is_point and c.median() >= 1)] if confidence_mode == "success" else [],
+            dtype=int)
+        self.success_dims = np.arange(d, d + self.success_cols.size)
+        self.n_dims = d + self.success_cols.size
+        self.estimates = est
+        # Correlated (initiative, factor) pairs on uncertain estimates only: a constant has no rank.
+        self.corr_vars, self.corr_factor = [], None
+        if portfolio.correlations:
+            variables, m = correlation_matrix(portfolio)
+            keep = [k for k, (j, f) in enumerate(variables) if not est[f][j].is_point]
+            if len(keep) > 1:
+                self.corr_vars = [variables[k] for k in keep]
+                self.corr_factor = copula_factor(m[np.ix_(keep, keep)])
+                dim_of = {f: dict(zip(self.uncertain[f].tolist(), self.dims[f].tolist())) for f in FACTORS}
+                self.corr_dims = np.array([dim_of[f][j] for j, f in self.corr_vars])
+
+    def factor_values(self, f: str, rows: int, rng, u: np.ndarray | None) -> np.ndarray:
+        """rows x n samples of factor f: native draws when u is None, else inverse CDFs of u."""
+        out = np.empty((rows, self.n))
+        if u is not None:
+            uf = np.empty((rows, self.n))
+            uf[:, self.uncertain[f]] = u[:, self.dims[f]]
+        for g in self.groups[f]:
+            if u is None:
+                out[:, g.cols] = g.family.draw(rng, (rows, g.cols.size), *g.params)
+            else:
+                out[:, g.cols] = g.family.ppf(uf[:, g.cols], *g.params)
+        return out
+
+    def scores(self, rows: int, rng: np.random.Generator, u: np.ndarray | None) -> np.ndarray:
+        """One chunk of scores. `u` (rows x n_dims uniforms) is given for lhs/sobol, None for mc."""
+        corr_u = None
+        if self.corr_factor is not None:
+            z = (special.ndtri(u[:, self.corr_dims]) if u is not None
+                 else rng.standard_normal((rows, len(self.corr_vars))))
+            corr_u = np.clip(special.ndtr(z @ self.corr_factor.T), _U_EPS, 1 - _U_EPS)
+            if u is not None:
+                u[:, self.corr_dims] = corr_u
+        values = {}
+        for f in FACTORS:
+            values[f] = self.factor_values(f, rows, rng, u)
+            if u is None and corr_u is not None:
+                for k, (j, vf) in enumerate(self.corr_vars):
+                    if vf == f:
+                        e = self.estimates[f][j]
+                        values[f][:, j] = e.dist.ppf(corr_u[:, k], *e.params)
+        r, i, c, e = (values[f] for f in FACTORS)
+        value = r * i
+        if self.mode == "multiplier":
+            value *= c
+        elif self.mode == "success" and self.success_cols.size:
+            us = u[:, self.success_dims] if u is not None else rng.random((rows, self.success_cols.size))
+            value[:, self.success_cols] *= us < c[:, self.success_cols]
+        value /= e
+        return value
+
+
+class _Accumulator:
+    """Streaming statistics of scores and ranks, merged chunk by chunk."""
+
+    def __init__(self, n: int, replicates: int, keep_rows: int | None):
+        self.n, self.count = n, 0
+        self.mean, self.m2 = np.zeros(n), np.zeros(n)
+        self.counts = np.zeros((replicates, n, n), dtype=np.int64)
+        self.rep_count = np.zeros(replicates, dtype=np.int64)
+        self.quantile_sum, self.quantile_weight = np.zeros((3, n)), 0
+        self.kept: list[np.ndarray] | None = [] if keep_rows is not None else None
+
+    def add(self, scores: np.ndarray, replicate: int, tie_rng: np.random.Generator) -> None:
+        rows = scores.shape[0]
+        mean_b = scores.mean(axis=0)
+        m2_b = ((scores - mean_b) ** 2).sum(axis=0)
+        total = self.count + rows
+        delta = mean_b - self.mean
+        self.mean += delta * rows / total
+        self.m2 += m2_b + delta**2 * self.count * rows / total
+        self.count = total
+        self.counts[replicate] += rank_counts(rank_order(scores, tie_rng))
+        self.rep_count[replicate] += rows
+        if self.kept is not None:
+            self.kept.append(scores)
+        else:
+            self.quantile_sum += rows * np.quantile(scores, [0.1, 0.5, 0.9], axis=0)
+            self.quantile_weight += rows
+
+
+def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = None, method: str = "mc",
+             confidence_mode: str = "success", *, spread: dict[float, float] | None = None,
+             precision: float | None = None, top_k: int = 5, max_samples: int = MAX_PRECISION_SAMPLES,
+             keep_scores: bool | None = None,
+             progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+    """Simulate RICE scores of every initiative.
+
+    samples: scenarios to draw (lhs/sobol round up to whole replicates; sobol to powers of two).
+    precision: instead of a fixed count, keep sampling until every P(top-k) has a 95% half-width
+        <= precision, or `max_samples` is reached; the result says which.
+    keep_scores: keep the samples x initiatives score matrix (default: when it fits in 256 MiB).
+    progress: called with (samples done, samples planned) after each chunk.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if confidence_mode not in CONFIDENCE_MODES:
+        raise ValueError(f"unknown confidence mode {confidence_mode!r}; expected one of {', '.join(CONFIDENCE_MODES)}")
+    if precision is None and samples < 2:
+        raise ValueError("samples must be at least 2")
+    if precision is not None and not 0 < precision < 0.5:
+        raise ValueError("precision must be a probability half-width between 0 and 0.5, e.g. 0.01")
+    if precision is not None and not 1 <= top_k <= len(portfolio):
+        raise ValueError(f"top_k must be between 1 and the number of initiatives ({len(portfolio)})")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    model = _Model(portfolio, confidence_mode, spread)
+    n = model.n
+    replicates = 1 if method == "mc" else QMC_REPLICATES
+    chunk = max(1, CHUNK_ELEMENTS // n)
+    if method == "sobol":
+        chunk = 1 << (chunk.bit_length() - 1)
+
+    children = np.random.SeedSequence(seed).spawn(replicates)
+    streams = []
+    for child in children:
+        s_sample, s_ties = child.spawn(2)
+        rng = np.random.Generator(np.random.PCG64(s_sample))
+        design = None if method == "mc" else Design(method, model.n_dims, rng)
+        streams.append((rng, design, np.random.Generator(np.random.PCG64(s_ties))))
+
+    def per_replicate(total: int) -> int:
+        m = -(-total // replicates)
+        return 1 << (m - 1).bit_length() if method == "sobol" else m
+
+    planned = per_replicate(samples if precision is None else 1024 * replicates) * replicates
+    most = planned if precision is None else max(planned, max_samples)
+    keep = (most * n <= KEEP_SCORES_LIMIT) if keep_scores is None else keep_scores
+    acc = _Accumulator(n, replicates, keep_rows=planned if keep else None)
+
+    def run(rows_per_replicate: int, total_planned: int) -> None:
+        for r, (rng, design, tie_rng) in enumerate(streams):
+            left = rows_per_replicate
+            while left > 0:
+                rows = min(chunk, left)
+                u = None
+                if design is not None:
+                    u = np.clip(design.next(rows), _U_EPS, 1 - _U_EPS)
+                acc.add(model.scores(rows, rng, u), r, tie_rng)
+                left -= rows
+                if progress is not None:
+                    progress(acc.count, total_planned)
+
+    target = None
+    if precision is None:
+        run(planned // replicates, planned)
+    else:
+        target = precision
+        run(planned // replicates, planned)
+        while True:
+            half = _half_width(acc, top_k, method)
+            if half.max() <= precision or acc.count >= max_samples:
+                break
+            p = acc.counts.sum(0)[:, :top_k].sum(1) / acc.count
+            if method == "mc":
+                need = int(np.ceil((1.96**2 * p * (1 - p)).max() / precision**2))
+                more = max(need - acc.count, acc.count // 4, 1)
+            else:  # error falls about as 1/N for QMC: double until reached
+                more = acc.count
+            more = min(more, max_samples - acc.count)
+            step = per_replicate(more)
+            run(step, acc.count + step * replicates)
+    scores = np.concatenate(acc.kept) if acc.kept is not None else None
+    quantiles = (np.quantile(scores, [0.1, 0.5, 0.9], axis=0) if scores is not None
+                 else acc.quantile_sum / acc.quantile_weight)
+    return SimulationResult(
+        portfolio=portfolio, seed=seed, samples=acc.count, method=method, confidence_mode=confidence_mode,
+        mean=acc.mean, sd=np.sqrt(acc.m2 / max(acc.count - 1, 1)), quantiles=quantiles,
+        replicate_counts=acc.counts, replicate_sizes=acc.rep_count, kept_scores=scores,
+        precision_target=target, precision_top_k=top_k if target is not None else None,
+    )
+
+
+def _half_width(acc: _Accumulator, k: int, method: str) -> np.ndarray:
+    _, se = top_k_probability(acc.counts, acc.rep_count, k, method)
+    return z95(method, acc.counts.shape[0]) * se
