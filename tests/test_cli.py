@@ -12,7 +12,10 @@ import sys
 import pandas as pd
 import pytest
 
+from workbench import demo_portfolio
 from workbench.cli import main
+
+N_DEMO = len(demo_portfolio())
 
 JSON_KEYS = {"id", "name", "rice", "mean", "sd", "p10", "p50", "p90", "p_top_k", "p_top_k_se", "expected_rank"}
 
@@ -28,7 +31,7 @@ def test_score_demo_json_has_the_documented_shape():
     data = json.loads(out.stdout)
     assert {"seed", "samples", "method", "confidence_mode", "top_k", "initiatives"} <= data.keys()
     assert (data["seed"], data["samples"], data["method"], data["confidence_mode"], data["top_k"]) == (5, 4000, "mc", "success", 5)
-    assert len(data["initiatives"]) == 28
+    assert len(data["initiatives"]) == N_DEMO
     assert all(set(i) == JSON_KEYS for i in data["initiatives"])
     # every sample has exactly five initiatives in its top five
     assert sum(i["p_top_k"] for i in data["initiatives"]) == pytest.approx(5)
@@ -39,10 +42,10 @@ def test_score_demo_json_has_the_documented_shape():
 def test_score_table_is_readable(capsys):
     assert main(["score", "--demo", "--seed", "3", "--samples", "2000", "--top-k", "3"]) == 0
     text = capsys.readouterr().out
-    assert "28 initiatives, 2,000 samples (mc, seed 3)" in text
+    assert f"{N_DEMO} initiatives, 2,000 samples (mc, seed 3)" in text
     assert "P(top 3)" in text and "±95%" in text
     lines = [ln for ln in text.splitlines() if ln[:3].strip().isdigit()]
-    assert len(lines) == 28 and lines[0].split()[0] == "1"
+    assert len(lines) == N_DEMO and lines[0].split()[0] == "1"
 
 
 def test_csv_output_is_spreadsheet_safe(tmp_path, capsys):
@@ -80,7 +83,7 @@ def test_every_bad_cell_is_reported_and_exit_is_2_without_traceback(tmp_path):
     (["score"], "give a PORTFOLIO file (.csv, .xlsx, .yaml) or --demo"),
     (["score", "--demo", "x.csv"], "give either a PORTFOLIO file or --demo, not both"),
     (["score", "--demo", "--top-k", "0"], "argument --top-k: must be at least 1, got 0"),
-    (["score", "--demo", "--top-k", "40"], "--top-k 40 is more than the 28 initiatives of the portfolio"),
+    (["score", "--demo", "--top-k", "40"], f"--top-k 40 is more than the {N_DEMO} initiatives of the portfolio"),
     (["score", "--demo", "--precision", "2"], "argument --precision: must be between 0 and 0.5 (e.g. 0.01), got '2'"),
     (["score", "--demo", "--samples", "many"], "argument --samples: expected a whole number, got 'many'"),
     (["score", "--demo", "--method", "quasi"], "argument --method: invalid choice: 'quasi'"),

@@ -191,3 +191,13 @@ def test_bad_arguments_are_clear_errors():
     with pytest.raises(ValueError, match="top_k must be at least 1"):
         simulate(p, samples=100).summary(top_k=0)
     assert (simulate(p, samples=100).summary(top_k=5)["p_top_k"] == 1).all()  # 2 initiatives: both in any top 5
+
+
+def test_progress_reports_monotone_counts_up_to_the_total(monkeypatch):
+    monkeypatch.setattr(simulation, "CHUNK_ELEMENTS", 10_000)
+    calls = []
+    p = portfolio(initiative("a", reach="100..900"), initiative("b"))
+    r = simulate(p, samples=30_000, seed=1, progress=lambda done, total: calls.append((done, total)))
+    assert len(calls) == 6
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert calls[-1] == (r.samples, r.samples) == (30_000, 30_000)

@@ -11,9 +11,13 @@ import os
 import sys
 import traceback
 
+import numpy as np
+
 from . import __version__
 from .errors import InputError
 from .output import csv_safe, format_number, terminal_text, text_table, to_json, write_atomic
+from .optimization import OBJECTIVES, Frontier, frontier_of, optimize
+from .plans import Plan
 from .portfolio import Portfolio, demo_portfolio, load_portfolio
 from .results import SimulationResult
 from .sample import METHODS
@@ -44,6 +48,43 @@ def _precision(text: str) -> float:
     if not 0 < value < 0.5:
         raise argparse.ArgumentTypeError(f"must be between 0 and 0.5 (e.g. 0.01), got {text!r}")
     return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    return value
+
+
+def _team_capacity(text: str) -> tuple[str, float]:
+    name, sep, value = text.rpartition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if not sep or not name.strip() or number is None:
+        raise argparse.ArgumentTypeError(f"expected TEAM=N such as Payments=12, got {text!r}")
+    return name.strip(), number
+
+
+def _theme_share(text: str) -> tuple[str, tuple[float, float]]:
+    name, sep, value = text.rpartition("=")
+    lo, colon, hi = value.partition(":")
+    try:
+        bounds = (_fraction(lo), _fraction(hi))
+    except ValueError:
+        bounds = None
+    if not sep or not colon or not name.strip() or bounds is None:
+        raise argparse.ArgumentTypeError(f"expected THEME=LO:HI such as Growth=0.3:0.6 or Growth=30%:60%, got {text!r}")
+    return name.strip(), bounds
+
+
+def _number(kind: str):
+    def parse(text: str) -> float:
+        try:
+            return _fraction(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+    return parse
 
 
 def _add_portfolio_args(p: argparse.ArgumentParser) -> None:
@@ -79,6 +120,36 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--top-k", type=_positive_int(1), default=5, metavar="K", help="report P(rank <= K) (default 5)")
     _add_output_args(score)
     score.set_defaults(handler=_score)
+
+    opt = sub.add_parser("optimize", help="the best set of initiatives under budget, capacities and risk",
+                         description="Choose which initiatives to fund: exact MILP over simulated scenarios.")
+    _add_portfolio_args(opt)
+    opt.add_argument("--budget", type=_number("a number"), required=True, metavar="B",
+                     help="budget in person-months (or in the cost column's unit with --budget-column cost)")
+    opt.add_argument("--budget-column", choices=("effort", "cost"), default="effort",
+                     help="what the budget limits: effort (default) or the cost column")
+    opt.add_argument("--objective", choices=OBJECTIVES, default="mean",
+                     help="mean: expected value; cvar: mean of the worst alpha scenarios; blend: mean + lambda*CVaR")
+    opt.add_argument("--alpha", type=_number("a fraction such as 0.1"), default=0.1, metavar="A",
+                     help="CVaR tail: the worst A fraction of scenarios (default 0.1)")
+    opt.add_argument("--lambda", dest="lam", type=_number("a number"), default=1.0, metavar="L",
+                     help="weight of CVaR in the blend objective (default 1)")
+    opt.add_argument("--scenarios", type=_positive_int(2), default=1000, metavar="S", help="scenarios to optimize over (default 1,000)")
+    opt.add_argument("--seed", type=_positive_int(0), metavar="S", help="random seed (default: a fresh one, printed)")
+    opt.add_argument("--method", choices=METHODS, default="mc", help="scenario sampling: mc, lhs or sobol")
+    opt.add_argument("--confidence-mode", choices=CONFIDENCE_MODES, default="success")
+    opt.add_argument("--capacity", type=_team_capacity, action="append", default=[], metavar="TEAM=N",
+                     help="a team's capacity in person-months (repeatable)")
+    opt.add_argument("--theme-share", type=_theme_share, action="append", default=[], metavar="THEME=LO:HI",
+                     help="bounds on a theme's share of the spend, e.g. Growth=0.3:0.6 (repeatable)")
+    opt.add_argument("--max-count", type=_positive_int(1), metavar="N", help="fund at most N initiatives")
+    opt.add_argument("--effort-quantile", type=_number("a fraction such as 0.8"), default=0.5, metavar="Q",
+                     help="count each effort at this quantile of its estimate (default 0.5; 0.8 = conservative)")
+    opt.add_argument("--plan", metavar="IDS", help="your current plan, ids separated by commas (default: the planned column)")
+    opt.add_argument("--frontier", action="store_true", help="also compute the efficient frontier of value vs CVaR")
+    opt.add_argument("--time-limit", type=_number("seconds"), default=60.0, metavar="SEC", help="solver time limit per solve (default 60)")
+    _add_output_args(opt)
+    opt.set_defaults(handler=_optimize)
     return parser
 
 
@@ -132,6 +203,109 @@ def _score(args) -> str:
         frame = result.summary(args.top_k).reset_index()
         return csv_safe(frame).to_csv(index=False, lineterminator="\n")
     return score_table(result, args.top_k)
+
+
+def _optimize(args) -> str:
+    portfolio = _portfolio(args)
+    capacities = dict(args.capacity)
+    theme_shares = dict(args.theme_share)
+    plan_ids = [i.strip() for i in args.plan.split(",") if i.strip()] if args.plan else None
+    plan = optimize(portfolio, args.budget, args.objective, alpha=args.alpha, lam=args.lam, scenarios=args.scenarios,
+                    seed=args.seed, method=args.method, confidence_mode=args.confidence_mode, capacities=capacities,
+                    theme_shares=theme_shares, max_count=args.max_count, effort_quantile=args.effort_quantile,
+                    budget_column=args.budget_column, plan=plan_ids, time_limit=args.time_limit)
+    front = None
+    if args.frontier:
+        progress = _Progress("frontier")
+        try:
+            front = frontier_of(plan.problem, plan.scenarios, alpha=args.alpha, time_limit=args.time_limit,
+                                progress=progress)
+        finally:
+            progress.close()
+    if args.format == "json":
+        return to_json(plan_record(plan, front))
+    if args.format == "csv":
+        frame = front.to_frame() if front is not None else plan.to_frame().reset_index()
+        return csv_safe(frame).to_csv(index=False, lineterminator="\n")
+    return plan_table(plan, front)
+
+
+def plan_record(plan: Plan, front: Frontier | None = None) -> dict:
+    """The JSON document of `workbench optimize`."""
+    c = plan.problem.c
+    out = {"status": plan.status, "objective": plan.objective, "budget": c.budget,
+           "budget_column": c.budget_column, "scenarios": plan.scenarios.count, "seed": plan.scenarios.seed,
+           "confidence_mode": plan.scenarios.confidence_mode, **plan.metrics(), "gap": plan.gap}
+    if plan.lam is not None:
+        out["lambda"] = plan.lam
+    for key in ("greedy", "current"):
+        other: Plan | None = getattr(plan, key)
+        if other is not None:
+            cmp = plan.comparisons[key]
+            out[key] = {"selected": other.selected, "expected_value": other.expected_value, "cvar": other.cvar,
+                        "violations": other.violations(), "expected_gain": cmp.expected_gain,
+                        "expected_gain_se": cmp.gain_se, "p_optimal_better": cmp.p_better,
+                        "p_optimal_better_se": cmp.p_better_se}
+    if front is not None:
+        out["frontier"] = front.to_records()
+    return out
+
+
+def _p(p: float, n: int) -> str:
+    """A probability with its Monte Carlo standard error."""
+    return f"{p:.3f} ± {np.sqrt(p * (1 - p) / n):.3f}"
+
+
+def plan_table(plan: Plan, front: Frontier | None = None) -> str:
+    """The human-readable plan printed by `workbench optimize`."""
+    sc, prob, c = plan.scenarios, plan.problem, plan.problem.c
+    unit = "person-months" if c.budget_column == "effort" else "(cost)"
+    objective = {"mean": "expected value", "cvar": f"CVaR {c_alpha(plan)}",
+                 "blend": f"expected value + {plan.lam or 0:g} × CVaR {c_alpha(plan)}"}[plan.objective]
+    gap = "" if plan.gap is None else f", gap {plan.gap:.2%}"
+    source = terminal_text(prob.portfolio.source or "portfolio")
+    lines = [f"{source}: budget {format_number(c.budget)} {unit}, objective {objective}, {sc.count:,} scenarios "
+             f"({sc.method}, seed {sc.seed}), confidence mode '{sc.confidence_mode}'",
+             f"Solver: {plan.status}{gap}", ""]
+    frame = plan.to_frame()
+    rows = [[terminal_text(i, 24), terminal_text(r["name"], 40), terminal_text(r["team"] or "", 12),
+             r["moscow"] or "", format_number(r["budget_used"]), format_number(r["expected_value"]),
+             f"{r['value_share']:.0%}", f"{r['p_delivers']:.2f}"] for i, r in frame.iterrows()]
+    lines += [f"Fund {len(frame)} initiatives:", "",
+              text_table(rows, ["id", "initiative", "team", "MoSCoW", "budget", "E[value]", "share", "P(delivers)"],
+                         "llllrrrr"), ""]
+    p10, p50, p90 = plan.quantiles()
+    lines.append(f"Value: expected {format_number(plan.expected_value)} ± {format_number(plan.expected_value_se)} "
+                 f"(80% interval {format_number(p10)} – {format_number(p90)}, median {format_number(p50)}); "
+                 f"CVaR {c_alpha(plan)} {format_number(plan.cvar)}")
+    lines.append(f"Budget used: {format_number(plan.cost)} of {format_number(c.budget)} {unit}; "
+                 f"total effort mean {format_number(float(plan.effort.mean()))} person-months")
+    if plan.p_overrun is not None:
+        lines.append(f"P(effort exceeds the budget): {_p(plan.p_overrun, sc.count)}")
+    for team, p in plan.team_overrun().items():
+        lines.append(f"P(team {terminal_text(team)} exceeds its capacity of {format_number(c.capacities[team])}): {_p(p, sc.count)}")
+    for key, title in (("greedy", "Greedy by RICE"), ("current", "Your current plan")):
+        other = getattr(plan, key)
+        if other is None:
+            continue
+        cmp = plan.comparisons[key]
+        lines += ["", f"{title}: {len(other.selected)} initiatives, expected value {format_number(other.expected_value)}"]
+        broken = other.violations()
+        if broken:
+            lines.append("  breaks: " + "; ".join(terminal_text(b) for b in broken))
+        lines.append(f"  the recommended plan gains {format_number(cmp.expected_gain)} ± {format_number(cmp.gain_se)} "
+                     f"in expected value; P(it is worth more) {cmp.p_better:.3f} ± {cmp.p_better_se:.3f}")
+    if front is not None:
+        rows = [[str(k + 1), format_number(p.expected_value), format_number(p.cvar), str(len(p.selected)),
+                 terminal_text(", ".join(p.selected), 90)] for k, p in enumerate(front.plans)]
+        lines += ["", f"Efficient frontier ({len(front.plans)} plans, most risk-averse first):", "",
+                  text_table(rows, ["#", "E[value]", f"CVaR {c_alpha(plan)}", "n", "initiatives"], "rrrrl")]
+    lines += ["", f"± is one Monte Carlo standard error. Reproduce with --seed {sc.seed}."]
+    return "\n".join(lines) + "\n"
+
+
+def c_alpha(plan: Plan) -> str:
+    return f"(worst {plan.alpha:.0%})"
 
 
 def score_table(result: SimulationResult, top_k: int) -> str:

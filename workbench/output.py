@@ -69,6 +69,8 @@ def format_number(x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     ax = abs(x)
+    if float(x).is_integer() and ax < 1e15:
+        return f"{int(x):,}"
     if ax >= 100:
         return f"{x:,.0f}"
     if ax >= 1:

@@ -164,6 +164,7 @@ class _Table:
     rows: list[dict[str, _Cell]]
     header_line: int = 1
     correlations: list[tuple[object, object, object, int]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # found while reading, reported with the cells
 
 
 def load_portfolio(path: str | Path, *, sheet: str | None = None,
@@ -224,8 +225,9 @@ def _read_csv(path: Path) -> _Table:
     text = _decode(path)
     if not text.strip():
         raise InputError(Problem("the file is empty; expected a header row with " + ", ".join(REQUIRED), file=str(path)))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    header, header_line, rows, start = None, 1, [], 1
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header, header_line, rows, start, problems = None, 1, [], 1, []
     for record in reader:
         line, start = start, reader.line_num + 1
         if not any(c.strip() for c in record):
@@ -233,9 +235,13 @@ def _read_csv(path: Path) -> _Table:
         if header is None:
             header, header_line = record, line
             continue
+        if any(c.strip() for c in record[len(header):]):  # would be lost: an unquoted separator inside a cell
+            what = {",": "commas", ";": "semicolons"}.get(delimiter, "tabs")
+            problems.append(Problem(f"the row has {len(record)} cells but the header has {len(header)}; "
+                                    f"put cells that contain {what} in double quotes", file=str(path), line=line))
         rows.append({h: _Cell(record[j] if j < len(record) else "", line, f"{j + 1} ({h})")
                      for j, h in enumerate(header)})
-    table = _Table(str(path), rows, header_line)
+    table = _Table(str(path), rows, header_line, problems=problems)
     _check_header(table, header)
     return _renamed(table, header)
 
@@ -346,7 +352,7 @@ def _yaml_correlations(node, file: str) -> list:
 
 def _read_correlation_csv(path: Path) -> list:
     table = _read_csv_plain(path)
-    return [(r.get("a"), r.get("b"), r.get("rho"), line) for line, r in table]
+    return [(r.get("a"), r.get("b"), r.get("rho"), line, str(path)) for line, r in table]
 
 
 def _read_csv_plain(path: Path) -> list[tuple[int, dict]]:
@@ -405,7 +411,7 @@ def _text(value: object) -> str:
 
 
 def _build(table: _Table, source: str) -> Portfolio:
-    problems: list[Problem] = []
+    problems: list[Problem] = list(table.problems)
     file = table.file
 
     def report(cell: _Cell, message: str) -> None:
@@ -495,9 +501,9 @@ def _build(table: _Table, source: str) -> Portfolio:
 
 def _build_correlations(table: _Table, known: set[str], problems: list[Problem]) -> list[Correlation]:
     out, seen = [], {}
-    for a, b, rho, line in table.correlations:
-        def bad(msg: str, value=None) -> None:
-            problems.append(Problem(msg, file=table.file, line=line, column="correlations", value=value))
+    for a, b, rho, line, *source in table.correlations:  # source: the correlation CSV, if not the table's file
+        def bad(msg: str, value=None, file=source[0] if source else table.file) -> None:
+            problems.append(Problem(msg, file=file, line=line, column="correlations", value=value))
 
         refs = []
         for ref in (a, b):

@@ -12,10 +12,9 @@ def rank_order(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     positive score; the rare rows with equal positive scores are re-sorted with a random
     secondary key. Every row thus has exactly one initiative at each rank.
     """
-    key = -scores
+    key = -scores  # a new array: safe to modify
     zero = scores == 0
     if zero.any():
-        key = key.copy()
         key[zero] = rng.random(int(zero.sum()))
     order = np.argsort(key, axis=1)
     ordered = np.take_along_axis(key, order, axis=1)

@@ -1,0 +1,257 @@
+"""The optimizer against brute-force enumeration, direct CVaR computation and the infeasibility catalogue."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from workbench import InputError, optimize
+from workbench.constraints import Infeasible
+from workbench.optimization import frontier
+from workbench.plans import cvar
+from workbench.scenarios import sample_scenarios
+
+from conftest import initiative, portfolio
+
+TEAMS = ("Payments", "Growth", "Platform")
+THEMES = ("Retention", "Expansion")
+
+
+def random_instance(rng: np.random.Generator, n: int, uncertain: bool = False):
+    """A random portfolio with acyclic dependencies, exclusions and MoSCoW tags, plus constraints."""
+    inis = []
+    for i in range(n):
+        deps = [f"i{j}" for j in range(i) if rng.random() < 0.12]
+        excl = [f"i{j}" for j in range(i) if rng.random() < 0.06 and f"i{j}" not in deps]
+        moscow = rng.choice(["must", "won't", "could", "should"], p=[0.08, 0.08, 0.5, 0.34])
+        reach, effort = rng.integers(10, 1000), round(float(rng.uniform(0.5, 6)), 2)
+        inis.append(initiative(
+            f"i{i}", reach=f"{reach / 2}..{reach * 2}" if uncertain else str(reach),
+            impact=str(rng.choice(["0.5", "1", "2", "3"])),
+            confidence=f"{rng.choice([50, 80, 100])}%",
+            effort=f"pert({effort / 2}, {effort}, {effort * 2})" if uncertain else str(effort),
+            team=str(rng.choice(TEAMS)), theme=str(rng.choice(THEMES)), moscow=str(moscow),
+            depends_on=tuple(deps), excludes=tuple(excl)))
+    # exclusions are symmetric in the constraint model; depending on an excluded one is fine to generate
+    p = portfolio(*inis)
+    total = sum(float(i.effort.median()) for i in inis)
+    kwargs = {"budget": round(float(rng.uniform(0.2, 0.7)) * total, 2)}
+    if rng.random() < 0.6:
+        kwargs["capacities"] = {str(t): round(float(rng.uniform(0.15, 0.5)) * total, 2)
+                                for t in rng.choice(TEAMS, size=int(rng.integers(1, 3)), replace=False)
+                                if any(i.team == t for i in inis)}
+    if rng.random() < 0.3:
+        kwargs["max_count"] = int(rng.integers(2, n))
+    if rng.random() < 0.3 and any(i.theme == "Retention" for i in inis):
+        kwargs["theme_shares"] = {"Retention": (0.2, 0.8)}
+    return p, kwargs
+
+
+def brute_force(p, value: np.ndarray, effort: np.ndarray, budget, capacities=None, max_count=None, theme_shares=None):
+    """Every subset, checked rule by rule; returns (best total value, feasible mask over subsets, subsets)."""
+    n = len(p)
+    x = np.array(list(itertools.product([False, True], repeat=n)))
+    ok = x @ effort <= budget * (1 + 1e-9)
+    for team, cap in (capacities or {}).items():
+        in_team = np.array([i.team == team for i in p])
+        ok &= x @ (effort * in_team) <= cap * (1 + 1e-9)
+    ids = p.ids
+    for a, ini in enumerate(p):
+        for d in ini.depends_on:
+            ok &= ~x[:, a] | x[:, ids.index(d)]
+        for e in ini.excludes:
+            ok &= ~(x[:, a] & x[:, ids.index(e)])
+        if ini.moscow == "must":
+            ok &= x[:, a]
+        if ini.moscow == "won't":
+            ok &= ~x[:, a]
+    if max_count is not None:
+        ok &= x.sum(axis=1) <= max_count
+    for theme, (lo, hi) in (theme_shares or {}).items():
+        in_theme = np.array([i.theme == theme for i in p])
+        spent = x @ effort
+        share = np.divide(x @ (effort * in_theme), spent, out=np.zeros_like(spent), where=spent > 0)
+        ok &= (spent == 0) | ((share >= lo - 1e-9) & (share <= hi + 1e-9))
+    totals = x @ value
+    return (totals[ok].max() if ok.any() else None), ok, x
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_mean_optimum_equals_brute_force_on_point_estimates(seed):
+    rng = np.random.default_rng(seed)
+    p, kw = random_instance(rng, int(rng.integers(5, 15)))
+    # point estimates in multiplier mode: value = R*I*C exactly, effort = E exactly
+    value = np.array([i.reach.median() * i.impact.median() * i.confidence.median() for i in p])
+    effort = np.array([i.effort.median() for i in p])
+    best, _, _ = brute_force(p, value, effort, **kw)
+    if best is None:
+        with pytest.raises(Infeasible):
+            optimize(p, objective="mean", scenarios=4, seed=1, confidence_mode="multiplier", **kw)
+        return
+    plan = optimize(p, objective="mean", scenarios=4, seed=1, confidence_mode="multiplier", **kw)
+    assert plan.status == "optimal"
+    assert plan.expected_value == pytest.approx(best, rel=1e-6)
+    assert plan.violations() == []
+    # greedy respects the same rules (it may miss a theme's minimum share) and never beats the optimum
+    broken = plan.greedy.violations()
+    assert all("of the spend, outside" in v for v in broken)
+    if not broken:
+        assert plan.greedy.expected_value <= plan.expected_value * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("objective", ["mean", "cvar", "blend"])
+def test_uncertain_optimum_is_feasible_and_best_over_all_subsets(seed, objective):
+    rng = np.random.default_rng(1000 + seed)
+    p, kw = random_instance(rng, int(rng.integers(5, 11)), uncertain=True)
+    sc = sample_scenarios(p, 200, seed=seed)
+    try:
+        plan = optimize(p, objective=objective, scenarios=sc, alpha=0.1, lam=0.5, **kw)
+    except Infeasible:
+        plan = None
+    effort_q = sc.effort_quantile(0.5)
+    _, ok, x = brute_force(p, np.zeros(len(p)), effort_q, **kw)
+    if plan is None:
+        assert not ok.any()
+        return
+    assert plan.violations() == []
+    chosen = np.flatnonzero((x == plan.x).all(axis=1))[0]
+    assert ok[chosen]  # the independent checker agrees it is feasible
+    # objective of every feasible subset, computed directly on the same scenarios
+    values = sc.value @ x[ok].T  # scenarios x feasible subsets
+    k = int(0.1 * sc.count)
+    direct_cvar = np.sort(values, axis=0)[:k].mean(axis=0)
+    score = {"mean": values.mean(axis=0), "cvar": direct_cvar, "blend": values.mean(axis=0) + 0.5 * direct_cvar}[objective]
+    plan_score = {"mean": plan.expected_value, "cvar": plan.cvar, "blend": plan.expected_value + 0.5 * plan.cvar}[objective]
+    assert plan_score == pytest.approx(score.max(), rel=1e-5)
+
+
+def test_cvar_of_a_plan_equals_the_mean_of_its_worst_scenarios():
+    p = portfolio(*(initiative(f"a{i}", reach=f"{100 + 40 * i}..{900 + 40 * i}", confidence="60%", effort="1..3")
+                    for i in range(8)))
+    plan = optimize(p, budget=8, objective="cvar", alpha=0.1, scenarios=1000, seed=3)
+    v = plan.scenarios.value @ plan.x
+    assert plan.cvar == pytest.approx(np.sort(v)[:100].mean(), rel=1e-12)
+    assert plan.metrics()["cvar"] == pytest.approx(np.sort(v)[:100].mean(), rel=1e-12)
+    # fractional boundary: alpha * S = 2.5 scenarios
+    values = np.array([5.0, 1.0, 3.0, 2.0, 9.0, 7.0, 4.0, 8.0, 6.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
+                       16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0])
+    assert cvar(values, 0.1) == pytest.approx((1 + 2 + 0.5 * 3) / 2.5)
+
+
+def test_plan_metrics_and_comparisons():
+    p = portfolio(initiative("a", reach="1000", effort="2", team="T"), initiative("b", reach="600", effort="1", team="T"),
+                  initiative("c", reach="600", effort="1", team="T"), initiative("d", reach="100", effort="3", planned=True))
+    plan = optimize(p, budget=2, scenarios=50, seed=1, confidence_mode="multiplier", capacities={"T": 2})
+    # knapsack: b + c (1200) beats a (1000); greedy by RICE takes b and c too (RICE 600 each > 500)
+    assert sorted(plan.selected) == ["b", "c"]
+    assert plan.expected_value == pytest.approx(1200)
+    assert plan.current.selected == ["d"]
+    cmp = plan.comparisons["current"]
+    assert cmp.expected_gain == pytest.approx(1100) and cmp.p_better == 1
+    assert plan.p_overrun == 0 and plan.team_overrun() == {"T": 0.0}
+    frame = plan.to_frame()
+    assert list(frame.index) == ["b", "c"] and frame["value_share"].sum() == pytest.approx(1)
+
+
+def test_greedy_by_rice_leaves_value_on_the_table():
+    # RICE order: small (ratio 110) first, then it cannot fit big (ratio 100) — the knapsack trap.
+    p = portfolio(initiative("small", reach="110", effort="1"), initiative("big", reach="1000", effort="10"))
+    plan = optimize(p, budget=10, scenarios=4, seed=1, confidence_mode="multiplier")
+    assert plan.selected == ["big"] and plan.greedy.selected == ["small"]
+    assert plan.comparisons["greedy"].expected_gain == pytest.approx(890)
+
+
+def test_effort_quantile_makes_a_conservative_plan():
+    p = portfolio(initiative("a", reach="500", effort="2..8"), initiative("b", reach="400", effort="2..8"))
+    median_plan = optimize(p, budget=8, scenarios=100, seed=1)
+    safe_plan = optimize(p, budget=8, scenarios=100, seed=1, effort_quantile=0.8)
+    assert sorted(median_plan.selected) == ["a", "b"]  # medians 4 + 4 fit
+    assert safe_plan.selected == ["a"]  # 80th percentiles 5.5 each do not
+    assert median_plan.p_overrun > safe_plan.p_overrun
+
+
+def test_budget_on_the_cost_column():
+    p = portfolio(initiative("a", reach="500", effort="1", cost=50.0), initiative("b", reach="400", effort="1", cost=20.0),
+                  initiative("c", reach="300", effort="1", cost=20.0))
+    plan = optimize(p, budget=40, scenarios=4, seed=1, budget_column="cost", confidence_mode="multiplier")
+    assert sorted(plan.selected) == ["b", "c"] and plan.p_overrun is None
+
+
+def _safe_and_risky(k: int):
+    """k certain initiatives and k bets (30%-80% success) of slightly higher expected value."""
+    inis = [initiative(f"safe{i}", reach=f"{280 + 15 * i}..{340 + 15 * i}", effort="1") for i in range(k)]
+    for i in range(k):
+        c = 0.3 + 0.5 * i / k
+        median = (330 + 15 * i) / (c * 1.093)
+        inis.append(initiative(f"bet{i}", reach=f"{median / 2:.0f}..{2 * median:.0f}", confidence=f"{c:.0%}", effort="1"))
+    return portfolio(*inis)
+
+
+def _brute_force_pareto(sc, k: int, alpha: float = 0.1) -> list[tuple[float, float]]:
+    """(expected value, CVaR) of every non-dominated plan, by enumeration.
+
+    Values are never negative and every effort is 1, so a plan that fills all k slots is at
+    least as good in every scenario as any of its subsets: only the C(2k, k) full plans matter.
+    """
+    combos = np.array(list(itertools.combinations(range(2 * k), k)))
+    v = sc.value[:, combos].sum(axis=2)  # scenarios x plans
+    e, c = v.mean(axis=0), np.sort(v, axis=0)[: int(alpha * sc.count)].mean(axis=0)
+    front, best = [], -np.inf
+    for j in np.argsort(-e, kind="stable"):
+        if c[j] > best:
+            front.append((e[j], c[j]))
+            best = c[j]
+    return sorted(front)
+
+
+@pytest.mark.parametrize("k, seed", [(7, 6), (9, 3)])
+def test_frontier_equals_the_brute_force_pareto_set(k, seed):
+    p = _safe_and_risky(k)
+    f = frontier(p, budget=k, scenarios=400, seed=seed, points=12)
+    truth = _brute_force_pareto(f.plans[0].scenarios, k)
+    got = [(pl.expected_value, pl.cvar) for pl in f.plans]
+    assert np.allclose(got, truth, rtol=1e-9)
+    if k == 9:
+        assert len(f.plans) >= 10
+    assert set(f.plans[0].selected) == {f"safe{i}" for i in range(k)}  # most risk-averse: all certain
+    assert all(len(pl.selected) == k for pl in f.plans)
+    assert len(f.to_frame()) == len(f.plans) and f.to_records()[0]["selected"] == f.plans[0].selected
+
+
+@pytest.mark.parametrize("build, kwargs, message", [
+    (lambda: portfolio(initiative("a", effort="6", moscow="must"), initiative("b", effort="5", moscow="must")),
+     {"budget": 10}, "must-haves need 11 person-months (with their prerequisites) but the budget is 10"),
+    (lambda: portfolio(initiative("a", depends_on=("b",)), initiative("b", depends_on=("c",)), initiative("c", depends_on=("a",))),
+     {"budget": 10}, "dependency cycle: a → b → c → a"),
+    (lambda: portfolio(initiative("a", moscow="must", depends_on=("b",)), initiative("b", moscow="won't")),
+     {"budget": 10}, "must-have 'a' depends on 'b', which is a won't-have"),
+    (lambda: portfolio(initiative("a", moscow="must", excludes=("b",)), initiative("b", moscow="must")),
+     {"budget": 10}, "must-haves exclude each other: 'a' excludes 'b'"),
+    (lambda: portfolio(initiative("a", team="Payments"), initiative("b", team="Growth")),
+     {"budget": 10, "capacities": {"Mobile": 3}},
+     "capacity given for team 'Mobile', which no initiative belongs to (teams: Growth, Payments)"),
+    (lambda: portfolio(initiative("a"), initiative("b")), {"budget": 0}, "the budget must be > 0, got 0"),
+    (lambda: portfolio(initiative("a"), initiative("b")), {"budget": -5}, "the budget must be > 0, got -5"),
+    (lambda: portfolio(initiative("a", effort="4", team="T", moscow="must"), initiative("b", team="T")),
+     {"budget": 10, "capacities": {"T": 3}}, "must-haves of team 'T' need 4 person-months but its capacity is 3"),
+    (lambda: portfolio(initiative("a", theme="Growth", effort="1"), initiative("b", theme="Core", effort="1", moscow="must")),
+     {"budget": 1, "theme_shares": {"Growth": (0.5, 1.0)}},
+     "no plan meets the theme shares (Growth 50%–100%) together with the budget, capacities, dependencies and must-haves; widen the shares"),
+    (lambda: portfolio(initiative("a", theme="Growth"), initiative("b")), {"budget": 5, "theme_shares": {"Fun": (0.1, 0.2)}},
+     "theme share given for theme 'Fun', which no initiative belongs to (themes: Growth)"),
+    (lambda: portfolio(initiative("a"), initiative("b")), {"budget": 5, "plan": ["a", "zz"]},
+     "the plan names unknown initiative ids: zz"),
+])
+def test_infeasibility_catalogue(build, kwargs, message):
+    with pytest.raises(InputError) as info:
+        optimize(build(), scenarios=10, seed=1, **kwargs)
+    assert str(info.value) == message
+
+
+def test_unknown_ids_in_dependencies_are_named():
+    with pytest.raises(InputError) as info:
+        portfolio(initiative("a", depends_on=("ghost",)), initiative("b", excludes=("phantom",)))
+    assert str(info.value) == "a: depends_on refers to unknown id 'ghost'\nb: excludes refers to unknown id 'phantom'"

@@ -1,0 +1,195 @@
+"""Funding constraints: budget, team capacities, dependencies, exclusions, MoSCoW, theme shares.
+
+`PlanningProblem` turns a portfolio and `Constraints` into arrays, checks them before any solver
+runs, and explains infeasibility by naming its cause (a cycle, a must-have that needs more than
+the budget, ...). `violations` checks any selection against every rule, so greedy plans, the
+user's own plan and the optimizer's answer are all held to the same standard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError, Problem
+from .portfolio import Portfolio
+
+BUDGET_COLUMNS = ("effort", "cost")
+
+
+class Infeasible(InputError):
+    """No plan can satisfy the constraints; the message names the cause."""
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What a plan must respect. Capacities and budgets are in person-months unless
+    `budget_column="cost"`, where the budget is in the `cost` column's unit."""
+
+    budget: float
+    capacities: dict[str, float] = field(default_factory=dict)
+    theme_shares: dict[str, tuple[float, float]] = field(default_factory=dict)
+    max_count: int | None = None
+    effort_quantile: float = 0.5
+    budget_column: str = "effort"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+class PlanningProblem:
+    """A portfolio's constraints as arrays over initiatives (portfolio order)."""
+
+    def __init__(self, portfolio: Portfolio, constraints: Constraints, effort_at_quantile: np.ndarray):
+        self.portfolio, self.c = portfolio, constraints
+        self.n = len(portfolio)
+        self.ids = portfolio.ids
+        self._validate_settings()
+        self.effort_q = np.asarray(effort_at_quantile, float)
+        self.cost = self.effort_q if constraints.budget_column == "effort" else self._cost_column()
+        self.unit = "person-months" if constraints.budget_column == "effort" else "cost"
+        index = {id_: i for i, id_ in enumerate(self.ids)}
+        self.requires = [(i, index[d]) for i, ini in enumerate(portfolio) for d in ini.depends_on]
+        self.excludes = sorted({tuple(sorted((i, index[e]))) for i, ini in enumerate(portfolio) for e in ini.excludes})
+        self.must = np.array([ini.moscow == "must" for ini in portfolio])
+        self.wont = np.array([ini.moscow == "won't" for ini in portfolio])
+        self.team = np.array([ini.team or "" for ini in portfolio], dtype=object)
+        self.theme = np.array([ini.theme or "" for ini in portfolio], dtype=object)
+        self._check_feasible()
+
+    # --- validation ------------------------------------------------------------------------
+
+    def _validate_settings(self) -> None:
+        c, problems = self.c, []
+        teams = sorted({ini.team for ini in self.portfolio if ini.team})
+        themes = sorted({ini.theme for ini in self.portfolio if ini.theme})
+        if not c.budget > 0:
+            problems.append(f"the budget must be > 0, got {_fmt(c.budget)}")
+        if c.budget_column not in BUDGET_COLUMNS:
+            problems.append(f"unknown budget column {c.budget_column!r}; expected effort or cost")
+        if not 0 < c.effort_quantile < 1:
+            problems.append(f"the effort quantile must be between 0 and 1 (e.g. 0.5 or 0.8), got {c.effort_quantile:g}")
+        for team, cap in c.capacities.items():
+            if team not in teams:
+                problems.append(f"capacity given for team {team!r}, which no initiative belongs to "
+                                f"(teams: {', '.join(teams) or 'none'})")
+            elif not cap >= 0:
+                problems.append(f"capacity of team {team!r} must be >= 0, got {_fmt(cap)}")
+        for theme, (lo, hi) in c.theme_shares.items():
+            if theme not in themes:
+                problems.append(f"theme share given for theme {theme!r}, which no initiative belongs to "
+                                f"(themes: {', '.join(themes) or 'none'})")
+            elif not 0 <= lo <= hi <= 1:
+                problems.append(f"theme share of {theme!r} must be LO:HI with 0 <= LO <= HI <= 1, got {lo:g}:{hi:g}")
+        if c.max_count is not None and c.max_count < 1:
+            problems.append(f"the maximum count must be at least 1, got {c.max_count}")
+        if problems:
+            raise InputError([Problem(p) for p in problems])
+
+    def _cost_column(self) -> np.ndarray:
+        missing = [ini.id for ini in self.portfolio if ini.cost is None]
+        if missing:
+            raise InputError(Problem(f"the budget is on the cost column, but these initiatives have no cost: "
+                                     f"{', '.join(missing)}"))
+        return np.array([ini.cost for ini in self.portfolio], float)
+
+    def prerequisites(self, i: int) -> set[int]:
+        """All initiatives that i needs, directly or through others."""
+        seen, stack = set(), [i]
+        while stack:
+            k = stack.pop()
+            for a, b in self.requires:
+                if a == k and b not in seen:
+                    seen.add(b)
+                    stack.append(b)
+        return seen
+
+    def _cycle(self) -> list[int] | None:
+        graph: dict[int, list[int]] = {}
+        for a, b in self.requires:
+            graph.setdefault(a, []).append(b)
+        state, path = {}, []
+
+        def visit(v: int) -> list[int] | None:
+            state[v] = "open"
+            path.append(v)
+            for w in graph.get(v, []):
+                if state.get(w) == "open":
+                    return path[path.index(w):] + [w]
+                if w not in state and (found := visit(w)):
+                    return found
+            state[v] = "done"
+            path.pop()
+            return None
+
+        for v in range(self.n):
+            if v not in state and (found := visit(v)):
+                return found
+        return None
+
+    def _check_feasible(self) -> None:
+        ids, problems = self.ids, []
+        cycle = self._cycle()
+        if cycle:
+            raise Infeasible(Problem("dependency cycle: " + " → ".join(ids[i] for i in cycle)))
+        musts = np.flatnonzero(self.must)
+        needed = set(musts.tolist())
+        for m in musts:
+            for p in sorted(self.prerequisites(m)):
+                if self.wont[p]:
+                    problems.append(f"must-have {ids[m]!r} depends on {ids[p]!r}, which is a won't-have")
+                needed.add(p)
+        for a, b in self.excludes:
+            if a in needed and b in needed:
+                why = [f"{ids[k]!r}" + ("" if self.must[k] else " (a prerequisite of a must-have)") for k in (a, b)]
+                problems.append(f"must-haves exclude each other: {why[0]} excludes {why[1]}")
+        if problems:
+            raise Infeasible([Problem(p) for p in problems])
+        needed_idx = np.array(sorted(needed), dtype=int)
+        total = self.cost[needed_idx].sum()
+        if total > self.c.budget * (1 + 1e-9):
+            raise Infeasible(Problem(
+                f"must-haves need {_fmt(total)} {self.unit} (with their prerequisites) "
+                f"but the budget is {_fmt(self.c.budget)}"))
+        for team, cap in self.c.capacities.items():
+            in_team = needed_idx[self.team[needed_idx] == team]
+            need = self.effort_q[in_team].sum()
+            if need > cap * (1 + 1e-9):
+                raise Infeasible(Problem(
+                    f"must-haves of team {team!r} need {_fmt(need)} person-months but its capacity is {_fmt(cap)}"))
+        if self.c.max_count is not None and len(needed_idx) > self.c.max_count:
+            raise Infeasible(Problem(
+                f"there are {len(needed_idx)} must-haves (with their prerequisites) "
+                f"but at most {self.c.max_count} initiatives may be funded"))
+
+    # --- checking a selection ---------------------------------------------------------------
+
+    def violations(self, x: np.ndarray, tol: float = 1e-9, complete: bool = True) -> list[str]:
+        """Every rule that selection x (booleans, portfolio order) breaks; empty if it is feasible.
+
+        complete=False checks a plan still being built: missing must-haves and theme shares
+        below their minimum are not yet violations.
+        """
+        x = np.asarray(x, bool)
+        ids, c, out = self.ids, self.c, []
+        spent = self.cost[x].sum()
+        if spent > c.budget * (1 + tol):
+            out.append(f"uses {_fmt(spent)} {self.unit}, over the budget of {_fmt(c.budget)}")
+        for team, cap in c.capacities.items():
+            used = self.effort_q[x & (self.team == team)].sum()
+            if used > cap * (1 + tol):
+                out.append(f"team {team!r} needs {_fmt(used)} person-months, over its capacity of {_fmt(cap)}")
+        out += [f"{ids[a]!r} is funded without its prerequisite {ids[b]!r}" for a, b in self.requires if x[a] and not x[b]]
+        out += [f"{ids[a]!r} and {ids[b]!r} exclude each other" for a, b in self.excludes if x[a] and x[b]]
+        if complete:
+            out += [f"must-have {ids[i]!r} is not funded" for i in np.flatnonzero(self.must & ~x)]
+        out += [f"won't-have {ids[i]!r} is funded" for i in np.flatnonzero(self.wont & x)]
+        for theme, (lo, hi) in c.theme_shares.items():
+            share = self.cost[x & (self.theme == theme)].sum() / spent if spent > 0 else 0.0
+            if spent > 0 and (share > hi + tol or (complete and share < lo - tol)):
+                out.append(f"theme {theme!r} gets {share:.0%} of the spend, outside {lo:.0%}–{hi:.0%}")
+        if c.max_count is not None and x.sum() > c.max_count:
+            out.append(f"funds {int(x.sum())} initiatives, more than the maximum of {c.max_count}")
+        return out

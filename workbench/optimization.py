@@ -1,0 +1,282 @@
+"""Exact portfolio optimization under uncertainty: which set to fund, by sample-average MILP.
+
+Decision variables x_i ∈ {0, 1}. Value is linear in x per scenario, so with S scenarios drawn
+by the engine the expected value is mean_s(v_s · x), and CVaR_alpha of the value follows
+Rockafellar & Uryasev (2000) with one free variable eta and one z_s >= 0 per scenario:
+
+    CVaR = max  eta - 1/(alpha S) Σ_s z_s   s.t.  z_s >= eta - v_s · x
+
+Objectives: "mean", "cvar", or "blend" (mean + lambda·CVaR). HiGHS (scipy.optimize.milp)
+solves it exactly, or to a reported gap when the time limit is hit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .constraints import Constraints, Infeasible, PlanningProblem
+from .errors import InputError, Problem
+from .plans import Plan, greedy_selection
+from .portfolio import Portfolio
+from .scenarios import Scenarios, sample_scenarios
+
+OBJECTIVES = ("mean", "cvar", "blend")
+MIP_REL_GAP = 1e-6
+
+
+@dataclass
+class _Solution:
+    x: np.ndarray | None
+    status: str
+    gap: float | None
+
+
+def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha: float, lam: float,
+           time_limit: float, min_mean: float | None = None, tiebreak_mean: float = 0.0,
+           theme_shares: bool = True) -> _Solution:
+    n, v = problem.n, scenarios.value
+    s = v.shape[0]
+    scale = max(float(np.abs(v).mean(axis=0).max()), 1e-12)  # keep coefficients near 1 for HiGHS
+    vs = v / scale
+    mean_v = vs.mean(axis=0)
+    w_mean = {"mean": 1.0, "cvar": tiebreak_mean, "blend": 1.0}[objective]
+    w_cvar = {"mean": 0.0, "cvar": 1.0, "blend": lam}[objective]
+    use_cvar = w_cvar != 0
+    n_vars = n + (1 + s if use_cvar else 0)
+
+    c = np.zeros(n_vars)
+    c[:n] = -w_mean * mean_v
+    if use_cvar:
+        c[n] = -w_cvar
+        c[n + 1:] = w_cvar / (alpha * s)
+
+    rows, lo, hi = [], [], []
+
+    def add(coeffs_x: np.ndarray, lower: float, upper: float) -> None:
+        row = np.zeros(n)
+        row[:] = coeffs_x
+        rows.append(row)
+        lo.append(lower)
+        hi.append(upper)
+
+    cons = problem.c
+    add(problem.cost, -np.inf, cons.budget)
+    for team, cap in cons.capacities.items():
+        add(problem.effort_q * (problem.team == team), -np.inf, cap)
+    for a, b in problem.requires:
+        row = np.zeros(n); row[a], row[b] = 1, -1
+        add(row, -np.inf, 0)
+    for a, b in problem.excludes:
+        row = np.zeros(n); row[a] = row[b] = 1
+        add(row, -np.inf, 1)
+    if theme_shares:
+        for theme, (t_lo, t_hi) in cons.theme_shares.items():
+            in_theme = (problem.theme == theme).astype(float)
+            add((in_theme - t_lo) * problem.cost, 0, np.inf)
+            add((in_theme - t_hi) * problem.cost, -np.inf, 0)
+    if cons.max_count is not None:
+        add(np.ones(n), -np.inf, cons.max_count)
+    if min_mean is not None:
+        add(mean_v, min_mean / scale, np.inf)
+
+    blocks = [sparse.hstack([sparse.csr_matrix(np.array(rows)), sparse.csr_matrix((len(rows), n_vars - n))])]
+    b_lo, b_hi = list(lo), list(hi)
+    if use_cvar:  # z_s - eta + v_s·x >= 0
+        blocks.append(sparse.hstack([sparse.csr_matrix(vs), sparse.csr_matrix(-np.ones((s, 1))), sparse.identity(s)]))
+        b_lo += [0.0] * s
+        b_hi += [np.inf] * s
+    a_matrix = sparse.vstack(blocks).tocsr()
+
+    lb = np.zeros(n_vars)
+    ub = np.ones(n_vars)
+    lb[:n] = problem.must
+    ub[:n] = ~problem.wont
+    if use_cvar:
+        lb[n], ub[n] = -np.inf, np.inf
+        ub[n + 1:] = np.inf
+    integrality = np.zeros(n_vars)
+    integrality[:n] = 1
+
+    res = milp(c, integrality=integrality, bounds=Bounds(lb, ub),
+               constraints=LinearConstraint(a_matrix, b_lo, b_hi),
+               options={"time_limit": time_limit, "mip_rel_gap": MIP_REL_GAP, "disp": False})
+    x = None if res.x is None else res.x[:n] > 0.5
+    status = {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
+    gap = getattr(res, "mip_gap", None)
+    return _Solution(x, status, None if gap is None or not np.isfinite(gap) else float(gap))
+
+
+def _explain_infeasible(problem: PlanningProblem, scenarios: Scenarios, time_limit: float) -> Infeasible:
+    if problem.c.theme_shares:
+        relaxed = _solve(problem, scenarios, "mean", 0.1, 0.0, time_limit, theme_shares=False)
+        if relaxed.x is not None:
+            shares = ", ".join(f"{t} {lo:.0%}–{hi:.0%}" for t, (lo, hi) in problem.c.theme_shares.items())
+            return Infeasible(Problem(f"no plan meets the theme shares ({shares}) together with the budget, "
+                                      "capacities, dependencies and must-haves; widen the shares"))
+    return Infeasible(Problem("no plan satisfies every constraint at once (budget, capacities, dependencies, "
+                              "exclusions, must-haves, maximum count)"))
+
+
+def prepare(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 2000, seed: int | None = None,
+            method: str = "mc", confidence_mode: str = "success", capacities: dict | None = None,
+            theme_shares: dict | None = None, max_count: int | None = None, effort_quantile: float = 0.5,
+            budget_column: str = "effort", spread: dict | None = None) -> tuple[Scenarios, PlanningProblem]:
+    """Scenario matrices and the constraint arrays shared by optimize, frontier and evaluations."""
+    constraints = Constraints(float(budget), dict(capacities or {}), dict(theme_shares or {}), max_count,
+                              float(effort_quantile), budget_column)
+    if isinstance(scenarios, Scenarios):
+        sc = scenarios
+    else:
+        sc = sample_scenarios(portfolio, scenarios, seed, method, confidence_mode, spread)
+    if not 0 < constraints.effort_quantile < 1:  # checked again, with the others, by PlanningProblem
+        return sc, PlanningProblem(portfolio, constraints, np.zeros(len(portfolio)))
+    return sc, PlanningProblem(portfolio, constraints, sc.effort_quantile(constraints.effort_quantile))
+
+
+def _check_objective(objective: str, alpha: float, lam: float) -> None:
+    problems = []
+    if objective not in OBJECTIVES:
+        problems.append(f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}")
+    if not 0 < alpha <= 1:
+        problems.append(f"alpha must be in (0, 1], e.g. 0.1 for the worst 10% of scenarios; got {alpha:g}")
+    if not lam >= 0:
+        problems.append(f"lambda must be >= 0, got {lam:g}")
+    if problems:
+        raise InputError([Problem(p) for p in problems])
+
+
+def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, alpha: float = 0.1,
+             lam: float = 1.0, scenarios: int | Scenarios = 2000, seed: int | None = None, method: str = "mc",
+             confidence_mode: str = "success", capacities: dict | None = None, theme_shares: dict | None = None,
+             max_count: int | None = None, effort_quantile: float = 0.5, budget_column: str = "effort",
+             plan: list[str] | None = None, time_limit: float = 60.0, spread: dict | None = None) -> Plan:
+    """The best set of initiatives to fund, with greedy-by-RICE and the current plan for comparison.
+
+    plan: ids of the user's current plan (default: the `planned` column, if any is set).
+    Returns a `Plan` whose `.greedy` and `.current` are evaluated on the same scenarios and
+    whose `.comparisons` hold the expected gain and P(optimal plan is worth more) against each.
+    """
+    _check_objective(objective, alpha, lam)
+    sc, problem = prepare(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
+                          confidence_mode=confidence_mode, capacities=capacities, theme_shares=theme_shares,
+                          max_count=max_count, effort_quantile=effort_quantile, budget_column=budget_column,
+                          spread=spread)
+    sol = _solve(problem, sc, objective, alpha, lam, time_limit)
+    if sol.x is None:
+        if sol.status == "infeasible":
+            raise _explain_infeasible(problem, sc, time_limit)
+        raise RuntimeError(f"the solver stopped without a plan (status: {sol.status}); "
+                           f"try a longer time limit than {time_limit:g} s")
+    best = Plan(sol.x, sc, problem, "optimal", objective, alpha, lam if objective == "blend" else None,
+                sol.status, sol.gap)
+    best.greedy = Plan(greedy_selection(problem), sc, problem, "greedy by RICE", alpha=alpha)
+    best.comparisons["greedy"] = best.compare(best.greedy)
+    current_ids = plan if plan is not None else [i.id for i in portfolio if i.planned]
+    if current_ids:
+        unknown = [i for i in current_ids if i not in problem.ids]
+        if unknown:
+            raise InputError(Problem(f"the plan names unknown initiative ids: {', '.join(unknown)}"))
+        x = np.isin(problem.ids, current_ids)
+        best.current = Plan(x, sc, problem, "current plan", alpha=alpha)
+        best.comparisons["current"] = best.compare(best.current)
+    return best
+
+
+@dataclass
+class Frontier:
+    """Non-dominated plans on expected value vs CVaR, from most risk-averse to most value-seeking."""
+
+    plans: list[Plan]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"expected_value": p.expected_value, "cvar": p.cvar,
+                              "budget_used": p.cost, "count": int(p.x.sum()),
+                              "selected": ";".join(p.selected)} for p in self.plans])
+
+    def to_records(self) -> list[dict]:
+        return [{"expected_value": p.expected_value, "cvar": p.cvar, "selected": p.selected} for p in self.plans]
+
+
+def frontier(portfolio: Portfolio, budget: float, *, points: int = 12, alpha: float = 0.1,
+             scenarios: int | Scenarios = 2000, seed: int | None = None, method: str = "mc",
+             confidence_mode: str = "success", capacities: dict | None = None,
+             theme_shares: dict | None = None, max_count: int | None = None, effort_quantile: float = 0.5,
+             budget_column: str = "effort", time_limit: float = 60.0, spread: dict | None = None) -> Frontier:
+    """The efficient frontier of expected value against CVaR (epsilon-constraint method).
+
+    Solves max CVaR subject to E[value] >= t for `points` targets t between the expected value
+    of the most risk-averse plan and the maximum; dominated and repeated plans are dropped.
+    """
+    _check_objective("cvar", alpha, 0.0)
+    sc, problem = prepare(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
+                          confidence_mode=confidence_mode, capacities=capacities, theme_shares=theme_shares,
+                          max_count=max_count, effort_quantile=effort_quantile, budget_column=budget_column,
+                          spread=spread)
+    return frontier_of(problem, sc, points=points, alpha=alpha, time_limit=time_limit)
+
+
+def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, alpha: float = 0.1,
+                time_limit: float = 60.0, max_solves: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Frontier:
+    """The frontier for an already prepared problem and scenario set.
+
+    A grid of value targets spreads the first plans; then each gap between neighbouring plans
+    is probed just above the left plan's value, which returns either the right neighbour (the
+    gap holds no other non-dominated plan) or a new plan in between. With enough solves this
+    finds the complete frontier; `max_solves` (default 3 x points) bounds the work.
+    """
+    max_solves = 3 * points if max_solves is None else max_solves
+    top = _solve(problem, sc, "mean", alpha, 0.0, time_limit)
+    if top.x is None:
+        raise _explain_infeasible(problem, sc, time_limit)
+    scale = max(float(np.abs(sc.value).mean(axis=0).max()), 1e-12)
+
+    def best_cvar_above(t: float | None) -> Plan | None:
+        # A tiny weight on the mean makes each CVaR-optimal plan also the best in mean among equals.
+        sol = _solve(problem, sc, "cvar", alpha, 0.0, time_limit, min_mean=t, tiebreak_mean=1e-4)
+        if progress is not None:
+            progress(min(len(found) + 1, max_solves), max_solves)
+        return None if sol.x is None else Plan(sol.x, sc, problem, "frontier", "cvar", alpha, status=sol.status, gap=sol.gap)
+
+    found = {tuple(top.x): Plan(top.x, sc, problem, "frontier", "mean", alpha)}
+    safe = best_cvar_above(None)
+    found[tuple(safe.x)] = safe
+    solves = 2
+    e_lo, e_hi = safe.expected_value, found[tuple(top.x)].expected_value
+    for t in np.linspace(e_lo, e_hi, max(points, 2))[1:-1]:
+        if solves >= max_solves:
+            break
+        plan = best_cvar_above(t)
+        solves += 1
+        if plan is not None:
+            found.setdefault(tuple(plan.x), plan)
+    closed: set[tuple] = set()
+    while solves < max_solves:
+        plans = _non_dominated(list(found.values()))
+        gaps = [(a, b) for a, b in zip(plans, plans[1:]) if (tuple(a.x), tuple(b.x)) not in closed]
+        if not gaps or len(plans) >= points and not any(b.expected_value - a.expected_value > (e_hi - e_lo) / points
+                                                         for a, b in gaps):
+            break
+        a, b = max(gaps, key=lambda g: g[1].expected_value - g[0].expected_value)
+        # The step must clear the solver's feasibility tolerance (~1e-7 of the scaled values).
+        plan = best_cvar_above(a.expected_value + max(1e-5 * (e_hi - e_lo), 1e-5 * scale))
+        solves += 1
+        if plan is None or tuple(plan.x) in found:
+            closed.add((tuple(a.x), tuple(b.x)))
+        else:
+            found[tuple(plan.x)] = plan
+    return Frontier(_non_dominated(list(found.values())))
+
+
+def _non_dominated(plans: list[Plan]) -> list[Plan]:
+    """Plans that no other plan beats on both expected value and CVaR, by increasing value."""
+    kept = [p for p in plans
+            if not any(q.expected_value >= p.expected_value and q.cvar >= p.cvar
+                       and (q.expected_value > p.expected_value or q.cvar > p.cvar) for q in plans)]
+    return sorted(kept, key=lambda p: p.expected_value)
