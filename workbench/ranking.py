@@ -5,18 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 
-def rank_order(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def rank_order(scores: np.ndarray, rng: np.random.Generator, check_ties: bool = True) -> np.ndarray:
     """Per row, the column indices from best to worst score; equal scores in random order.
 
     Zero scores (failed initiatives, the common tie) get random keys that sort below every
-    positive score; the rare rows with equal positive scores are re-sorted with a random
-    secondary key. Every row thus has exactly one initiative at each rank.
+    positive score; rows with equal positive scores are re-sorted with a random secondary key.
+    check_ties=False skips that search, for callers that know no two positive scores can be
+    equal (continuous draws coincide with probability ~0). Every row has one initiative per rank.
     """
     key = -scores  # a new array: safe to modify
     zero = scores == 0
     if zero.any():
         key[zero] = rng.random(int(zero.sum()))
     order = np.argsort(key, axis=1)
+    if not check_ties:
+        return order
     ordered = np.take_along_axis(key, order, axis=1)
     tied_rows = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
     if tied_rows.size:
@@ -28,5 +31,6 @@ def rank_order(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def rank_counts(order: np.ndarray) -> np.ndarray:
     """counts[i, r]: in how many rows initiative i holds rank r (0-based)."""
     rows, n = order.shape
-    flat = order * n + np.arange(n)
+    flat = order * n  # a new array, extended in place
+    flat += np.arange(n)
     return np.bincount(flat.ravel(), minlength=n * n).reshape(n, n)

@@ -50,6 +50,7 @@ def sample_scenarios(portfolio: Portfolio, scenarios: int = 2000, seed: int | No
     u = None
     if method != "mc":
         u = np.clip(Design(method, model.n_dims, rng).next(scenarios), U_EPS, 1 - U_EPS)
-    value, effort = model.value_and_effort(scenarios, rng, u)
-    return Scenarios(portfolio, value, effort, seed, method, confidence_mode, spread)
+    value, effort = model.value_and_effort(scenarios, rng, u)  # initiatives x scenarios
+    return Scenarios(portfolio, np.ascontiguousarray(value.T), np.ascontiguousarray(effort.T), seed, method,
+                     confidence_mode, spread)
 

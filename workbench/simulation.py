@@ -59,7 +59,7 @@ def effective_estimates(portfolio: Portfolio, confidence_mode: str,
 
 @dataclass
 class _Group:
-    """Columns of one factor that share a distribution family, with stacked parameters."""
+    """Initiatives of one factor that share a distribution family, with stacked (k, 1) parameters."""
 
     family: type
     cols: np.ndarray
@@ -72,7 +72,7 @@ def _groups(estimates: list[Estimate]) -> list[_Group]:
         by_family.setdefault(e.family, []).append(j)
     out = []
     for family, cols in by_family.items():
-        params = tuple(np.array([estimates[j].params[k] for j in cols])[None, :]
+        params = tuple(np.array([estimates[j].params[k] for j in cols])[:, None]
                        for k in range(len(estimates[cols[0]].params)))
         out.append(_Group(FAMILIES[family], np.array(cols), params))
     return out
@@ -102,6 +102,12 @@ class PortfolioModel:
         self.n_dims = d + self.success_cols.size
         self.estimates = est
         self.point_row = {f: np.array([e.median() if e.is_point else 0.0 for e in est[f]]) for f in FACTORS}
+        self.point_cols = {f: np.array([j for j, e in enumerate(est[f]) if e.is_point], dtype=int) for f in FACTORS}
+        # Exact ties between positive scores need two initiatives whose score is a fixed number.
+        fixed = [tuple(est[f][j].median() for f in FACTORS) for j in range(self.n)
+                 if all(est[f][j].is_point for f in FACTORS)]
+        values = [r * i * (c if confidence_mode == "multiplier" else 1) / e for r, i, c, e in fixed]
+        self.may_tie = len(values) != len(set(values))
         # Correlated (initiative, factor) pairs on uncertain estimates only: a constant has no rank.
         self.corr_vars, self.corr_factor = [], None
         if portfolio.correlations:
@@ -114,32 +120,35 @@ class PortfolioModel:
                 self.corr_dims = np.array([dim_of[f][j] for j, f in self.corr_vars])
 
     def factor_values(self, f: str, rows: int, rng, u: np.ndarray | None) -> np.ndarray:
-        """rows x n samples of factor f: native draws when u is None, else inverse CDFs of u."""
-        # Single numbers come from one template row (a contiguous copy); only uncertain columns
-        # are written column-group by column-group.
-        out = np.empty((rows, self.n))
-        out[:] = self.point_row[f]
+        """n x rows samples of factor f: native draws when u is None, else inverse CDFs of u.
+
+        Internally each initiative is a contiguous row, so filling a family's initiatives is a
+        set of row copies; callers see samples x initiatives through transposed views.
+        """
+        out = np.empty((self.n, rows))
+        points = self.point_cols[f]
+        out[points] = self.point_row[f][points, None]
         if u is not None:
-            uf = np.empty((rows, self.n))
-            uf[:, self.uncertain[f]] = u[:, self.dims[f]]
+            uf = np.empty((self.n, rows))
+            uf[self.uncertain[f]] = u[:, self.dims[f]].T
         for g in self.groups[f]:
             if g.family is Point:
                 continue
             if u is None:
-                out[:, g.cols] = g.family.draw(rng, (rows, g.cols.size), *g.params)
+                out[g.cols] = g.family.draw(rng, (g.cols.size, rows), *g.params)
             else:
-                out[:, g.cols] = g.family.ppf(uf[:, g.cols], *g.params)
+                out[g.cols] = g.family.ppf(uf[g.cols], *g.params)
         return out
 
-    def scores(self, rows: int, rng: np.random.Generator, u: np.ndarray | None) -> np.ndarray:
-        """One chunk of RICE scores: value / effort."""
+    def scores(self, rows: int, rng: np.random.Generator, u: np.ndarray | None,
+               out: np.ndarray | None = None) -> np.ndarray:
+        """One chunk of RICE scores, value / effort, as initiatives x rows (into `out` if given)."""
         value, effort = self.value_and_effort(rows, rng, u)
-        value /= effort
-        return value
+        return np.divide(value, effort, out=value if out is None else out)
 
     def value_and_effort(self, rows: int, rng: np.random.Generator,
                          u: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """One chunk of the RICE numerator (R·I·success, or R·I·C) and of effort.
+        """One chunk of the RICE numerator (R·I·success, or R·I·C) and of effort, initiatives x rows.
 
         `u` (rows x n_dims uniforms) is given for lhs/sobol, None for mc.
         """
@@ -157,47 +166,71 @@ class PortfolioModel:
                 for k, (j, vf) in enumerate(self.corr_vars):
                     if vf == f:
                         e = self.estimates[f][j]
-                        values[f][:, j] = e.dist.ppf(corr_u[:, k], *e.params)
+                        values[f][j] = e.dist.ppf(corr_u[:, k], *e.params)
         r, i, c, e = (values[f] for f in FACTORS)
-        value = r * i
+        value = np.multiply(r, i, out=r)  # r is not needed any more: reuse its memory
         if self.mode == "multiplier":
             value *= c
         elif self.mode == "success" and self.success_cols.size:
             if u is None and 2 * self.success_cols.size >= self.n:
-                # Full width is faster than scattered columns; where C = 1, u < C always holds.
-                value *= rng.random((rows, self.n)) < c
+                # Full width beats gathering rows; where C = 1, u < C always holds.
+                value *= rng.random((self.n, rows)) < c
             else:
-                us = u[:, self.success_dims] if u is not None else rng.random((rows, self.success_cols.size))
-                value[:, self.success_cols] *= us < c[:, self.success_cols]
+                us = u[:, self.success_dims].T if u is not None else rng.random((self.success_cols.size, rows))
+                value[self.success_cols] *= us < c[self.success_cols]
         return value, e
+
+
+def _quantiles(scores_t: np.ndarray, qs=(0.1, 0.5, 0.9)) -> np.ndarray:
+    """Per initiative (row of an initiatives x samples array), linearly interpolated quantiles
+    (numpy's default method), by partitioning one contiguous copy in place."""
+    t = np.array(scores_t, order="C")
+    m = t.shape[1]
+    pos = np.asarray(qs) * (m - 1)
+    lo, hi = np.floor(pos).astype(int), np.ceil(pos).astype(int)
+    t.partition(np.unique(np.concatenate([lo, hi])), axis=1)
+    frac = pos - lo
+    return t[:, lo].T * (1 - frac)[:, None] + t[:, hi].T * frac[:, None]
 
 
 class _Accumulator:
     """Streaming statistics of scores and ranks, merged chunk by chunk."""
 
-    def __init__(self, n: int, replicates: int, keep_rows: int | None):
-        self.n, self.count = n, 0
+    def __init__(self, n: int, replicates: int, keep_rows: int | None, check_ties: bool = True):
+        self.n, self.count, self.check_ties = n, 0, check_ties
         self.mean, self.m2 = np.zeros(n), np.zeros(n)
         self.counts = np.zeros((replicates, n, n), dtype=np.int64)
         self.rep_count = np.zeros(replicates, dtype=np.int64)
         self.quantile_sum, self.quantile_weight = np.zeros((3, n)), 0
-        self.kept: list[np.ndarray] | None = [] if keep_rows is not None else None
+        # The kept score matrix, initiatives x samples, filled chunk by chunk.
+        self.kept = np.empty((n, keep_rows)) if keep_rows is not None else None
 
-    def add(self, scores: np.ndarray, replicate: int, tie_rng: np.random.Generator) -> None:
-        rows = scores.shape[0]
-        mean_b = scores.mean(axis=0)
-        m2_b = ((scores - mean_b) ** 2).sum(axis=0)
+    def kept_slice(self, rows: int) -> np.ndarray | None:
+        """Where the next chunk's scores go when the matrix is kept (grown if sampling goes on)."""
+        if self.kept is None:
+            return None
+        if self.count + rows > self.kept.shape[1]:  # precision mode asked for more samples
+            grown = np.empty((self.n, max(2 * self.kept.shape[1], self.count + rows)))
+            grown[:, :self.count] = self.kept[:, :self.count]
+            self.kept = grown
+        return self.kept[:, self.count:self.count + rows]
+
+    def add(self, scores_t: np.ndarray, replicate: int, tie_rng: np.random.Generator) -> None:
+        """Merge one chunk of scores, given as initiatives x rows."""
+        rows = scores_t.shape[1]
+        mean_b = scores_t.mean(axis=1)
+        m2_b = ((scores_t - mean_b[:, None]) ** 2).sum(axis=1)
         total = self.count + rows
         delta = mean_b - self.mean
         self.mean += delta * rows / total
         self.m2 += m2_b + delta**2 * self.count * rows / total
         self.count = total
-        self.counts[replicate] += rank_counts(rank_order(scores, tie_rng))
+        # Ranking sorts within each sample: that needs samples as contiguous rows.
+        order = rank_order(np.ascontiguousarray(scores_t.T), tie_rng, self.check_ties)
+        self.counts[replicate] += rank_counts(order)
         self.rep_count[replicate] += rows
-        if self.kept is not None:
-            self.kept.append(scores)
-        else:
-            self.quantile_sum += rows * np.quantile(np.ascontiguousarray(scores.T), [0.1, 0.5, 0.9], axis=1)
+        if self.kept is None:
+            self.quantile_sum += rows * _quantiles(scores_t)
             self.quantile_weight += rows
 
 
@@ -253,7 +286,7 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
     planned = per_replicate(samples if precision is None else 1024 * replicates) * replicates
     most = planned if precision is None else max(planned, max_samples)
     keep = (most * n <= KEEP_SCORES_LIMIT) if keep_scores is None else keep_scores
-    acc = _Accumulator(n, replicates, keep_rows=planned if keep else None)
+    acc = _Accumulator(n, replicates, keep_rows=planned if keep else None, check_ties=model.may_tie)
 
     def run(rows_per_replicate: int, total_planned: int) -> None:
         for r, (rng, design, tie_rng) in enumerate(streams):
@@ -263,7 +296,8 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
                 u = None
                 if design is not None:
                     u = np.clip(design.next(rows), U_EPS, 1 - U_EPS)
-                acc.add(model.scores(rows, rng, u), r, tie_rng)
+                out = acc.kept_slice(rows)
+                acc.add(model.scores(rows, rng, u, out=out), r, tie_rng)
                 left -= rows
                 if progress is not None:
                     progress(acc.count, total_planned)
@@ -287,10 +321,9 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
             more = min(more, max_samples - acc.count)
             step = per_replicate(more)
             run(step, acc.count + step * replicates)
-    scores = np.concatenate(acc.kept) if acc.kept is not None else None
-    # Quantiles along contiguous rows (a transposed copy) are much faster than down columns.
-    quantiles = (np.quantile(np.ascontiguousarray(scores.T), [0.1, 0.5, 0.9], axis=1) if scores is not None
-                 else acc.quantile_sum / acc.quantile_weight)
+    scores_t = acc.kept[:, :acc.count] if acc.kept is not None else None
+    quantiles = _quantiles(scores_t) if scores_t is not None else acc.quantile_sum / acc.quantile_weight
+    scores = scores_t.T if scores_t is not None else None  # samples x initiatives (a view)
     return SimulationResult(
         portfolio=portfolio, seed=seed, samples=acc.count, method=method, confidence_mode=confidence_mode,
         mean=acc.mean, sd=np.sqrt(acc.m2 / max(acc.count - 1, 1)), quantiles=quantiles,
