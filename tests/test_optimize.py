@@ -9,7 +9,7 @@ import pytest
 
 from workbench import InputError, optimize
 from workbench.constraints import Infeasible
-from workbench.optimization import frontier
+from workbench.optimization import SolverError, frontier
 from workbench.plans import cvar
 from workbench.scenarios import sample_scenarios
 
@@ -255,3 +255,16 @@ def test_unknown_ids_in_dependencies_are_named():
     with pytest.raises(InputError) as info:
         portfolio(initiative("a", depends_on=("ghost",)), initiative("b", excludes=("phantom",)))
     assert str(info.value) == "a: depends_on refers to unknown id 'ghost'\nb: excludes refers to unknown id 'phantom'"
+
+
+def test_a_time_limit_returns_the_best_plan_found_with_its_gap_or_says_none_was_found():
+    from workbench import demo_portfolio
+
+    try:
+        plan = optimize(demo_portfolio(), budget=40, objective="cvar", scenarios=3000, seed=1, time_limit=0.05)
+    except SolverError as e:
+        assert "allow more time than 0.05 s" in str(e)
+    else:
+        assert plan.status == "time limit"
+        assert plan.violations() == []  # whatever was found is a feasible plan
+        assert plan.gap is None or plan.gap >= 0

@@ -16,7 +16,7 @@ import numpy as np
 from . import __version__
 from .errors import InputError
 from .output import csv_safe, format_number, terminal_text, text_table, to_json, write_atomic
-from .optimization import OBJECTIVES, Frontier, frontier_of, optimize
+from .optimization import OBJECTIVES, Frontier, SolverError, frontier_of, optimize
 from .plans import Plan
 from .portfolio import Portfolio, demo_portfolio, load_portfolio
 from .results import SimulationResult
@@ -358,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"workbench: error: {terminal_text(e)}", file=sys.stderr)
         return 2
+    except SolverError as e:
+        print(f"workbench: {terminal_text(e)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130

@@ -27,6 +27,10 @@ from .portfolio import Portfolio
 from .scenarios import Scenarios, sample_scenarios
 
 OBJECTIVES = ("mean", "cvar", "blend")
+
+
+class SolverError(RuntimeError):
+    """The solver stopped (time limit, numerical trouble) before finding any feasible plan."""
 MIP_REL_GAP = 1e-6
 
 
@@ -171,8 +175,8 @@ def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, al
     if sol.x is None:
         if sol.status == "infeasible":
             raise _explain_infeasible(problem, sc, time_limit)
-        raise RuntimeError(f"the solver stopped without a plan (status: {sol.status}); "
-                           f"try a longer time limit than {time_limit:g} s")
+        raise SolverError(f"the solver stopped without finding any plan (status: {sol.status}); "
+                          f"allow more time than {time_limit:g} s (--time-limit) or use fewer scenarios")
     best = Plan(sol.x, sc, problem, "optimal", objective, alpha, lam if objective == "blend" else None,
                 sol.status, sol.gap)
     best.greedy = Plan(greedy_selection(problem), sc, problem, "greedy by RICE", alpha=alpha)
@@ -246,6 +250,8 @@ def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, al
 
     found = {tuple(top.x): Plan(top.x, sc, problem, "frontier", "mean", alpha)}
     safe = best_cvar_above(None)
+    if safe is None:
+        raise SolverError(f"the solver found no CVaR-optimal plan within {time_limit:g} s; allow more time")
     found[tuple(safe.x)] = safe
     solves = 2
     e_lo, e_hi = safe.expected_value, found[tuple(top.x)].expected_value

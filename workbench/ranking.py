@@ -13,8 +13,8 @@ def rank_order(scores: np.ndarray, rng: np.random.Generator, check_ties: bool = 
     check_ties=False skips that search, for callers that know no two positive scores can be
     equal (continuous draws coincide with probability ~0). Every row has one initiative per rank.
     """
-    key = -scores  # a new array: safe to modify
-    zero = scores == 0
+    key = np.negative(scores, order="C")  # a new, row-contiguous array: safe to modify
+    zero = key == 0
     if zero.any():
         key[zero] = rng.random(int(zero.sum()))
     order = np.argsort(key, axis=1)

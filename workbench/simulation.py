@@ -172,12 +172,11 @@ class PortfolioModel:
         if self.mode == "multiplier":
             value *= c
         elif self.mode == "success" and self.success_cols.size:
-            if u is None and 2 * self.success_cols.size >= self.n:
-                # Full width beats gathering rows; where C = 1, u < C always holds.
-                value *= rng.random((self.n, rows)) < c
-            else:
-                us = u[:, self.success_dims].T if u is not None else rng.random((self.success_cols.size, rows))
-                value[self.success_cols] *= us < c[self.success_cols]
+            us = u[:, self.success_dims].T if u is not None else rng.random((self.success_cols.size, rows))
+            # Row by row (a loop over initiatives, each a contiguous vector over samples) avoids
+            # gathering and scattering whole blocks.
+            for k, j in enumerate(self.success_cols):
+                value[j] *= us[k] < c[j]
         return value, e
 
 
@@ -226,7 +225,7 @@ class _Accumulator:
         self.m2 += m2_b + delta**2 * self.count * rows / total
         self.count = total
         # Ranking sorts within each sample: that needs samples as contiguous rows.
-        order = rank_order(np.ascontiguousarray(scores_t.T), tie_rng, self.check_ties)
+        order = rank_order(scores_t.T, tie_rng, self.check_ties)
         self.counts[replicate] += rank_counts(order)
         self.rep_count[replicate] += rows
         if self.kept is None:
