@@ -207,7 +207,7 @@ def _brute_force_pareto(sc, k: int, alpha: float = 0.1) -> list[tuple[float, flo
     return sorted(front)
 
 
-@pytest.mark.parametrize("k, seed", [(7, 6), (9, 3)])
+@pytest.mark.parametrize("k, seed", [(7, 6), (9, 14)])
 def test_frontier_equals_the_brute_force_pareto_set(k, seed):
     p = _safe_and_risky(k)
     f = frontier(p, budget=k, scenarios=400, seed=seed, points=12)
