@@ -103,3 +103,22 @@ def test_unknown_dependency_is_reported_with_its_cell(tmp_path):
     out = run("optimize", str(path), "--budget", "6")
     assert out.returncode == 2
     assert out.stderr.strip() == f"{path}:2: column 7 (depends_on): 'ghost': depends_on: unknown id 'ghost'"
+
+
+def test_solver_chatter_on_stdout_does_not_corrupt_json(small, capfd, monkeypatch):
+    # HiGHS can print to file descriptor 1 even with disp=False; the JSON must stay parseable.
+    import os
+
+    import workbench.optimization as optimization
+
+    milp = optimization.milp
+
+    def noisy(*args, **kwargs):
+        os.write(1, b"HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();\n")
+        return milp(*args, **kwargs)
+
+    monkeypatch.setattr(optimization, "milp", noisy)
+    assert main(["optimize", str(small), "--budget", "2", "--seed", "1", "--scenarios", "20", "--format", "json"]) == 0
+    out = capfd.readouterr().out
+    assert "Highs" not in out
+    assert json.loads(out)["status"] == "optimal"

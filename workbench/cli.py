@@ -21,6 +21,7 @@ from .plans import Plan
 from .portfolio import Portfolio, demo_portfolio, load_portfolio
 from .results import SimulationResult
 from .sample import METHODS
+from .sensitivity.sweeps import budget_range
 from .simulation import CONFIDENCE_MODES, MAX_PRECISION_SAMPLES, simulate
 
 
@@ -94,6 +95,33 @@ def _add_portfolio_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--correlations", metavar="FILE", help="CSV of rank correlations (columns a, b, rho)")
 
 
+def _add_plan_args(p: argparse.ArgumentParser) -> None:
+    """The portfolio, the constraints and the objective: shared by optimize and sensitivity."""
+    _add_portfolio_args(p)
+    p.add_argument("--budget", type=_number("a number"), required=True, metavar="B",
+                   help="budget in person-months (or in the cost column's unit with --budget-column cost)")
+    p.add_argument("--budget-column", choices=("effort", "cost"), default="effort",
+                   help="what the budget limits: effort (default) or the cost column")
+    p.add_argument("--objective", choices=OBJECTIVES, default="mean",
+                   help="mean: expected value; cvar: mean of the worst alpha scenarios; blend: mean + lambda*CVaR")
+    p.add_argument("--alpha", type=_number("a fraction such as 0.1"), default=0.1, metavar="A",
+                   help="CVaR tail: the worst A fraction of scenarios (default 0.1)")
+    p.add_argument("--lambda", dest="lam", type=_number("a number"), default=1.0, metavar="L",
+                   help="weight of CVaR in the blend objective (default 1)")
+    p.add_argument("--scenarios", type=_positive_int(2), default=1000, metavar="S", help="scenarios to optimize over (default 1,000)")
+    p.add_argument("--seed", type=_positive_int(0), metavar="S", help="random seed (default: a fresh one, printed)")
+    p.add_argument("--method", choices=METHODS, default="mc", help="scenario sampling: mc, lhs or sobol")
+    p.add_argument("--confidence-mode", choices=CONFIDENCE_MODES, default="success")
+    p.add_argument("--capacity", type=_team_capacity, action="append", default=[], metavar="TEAM=N",
+                   help="a team's capacity in person-months (repeatable)")
+    p.add_argument("--theme-share", type=_theme_share, action="append", default=[], metavar="THEME=LO:HI",
+                   help="bounds on a theme's share of the spend, e.g. Growth=0.3:0.6 (repeatable)")
+    p.add_argument("--max-count", type=_positive_int(1), metavar="N", help="fund at most N initiatives")
+    p.add_argument("--effort-quantile", type=_number("a fraction such as 0.8"), default=0.5, metavar="Q",
+                   help="count each effort at this quantile of its estimate (default 0.5; 0.8 = conservative)")
+    p.add_argument("--time-limit", type=_number("seconds"), default=60.0, metavar="SEC", help="solver time limit per solve (default 60)")
+
+
 def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of standard output")
@@ -123,33 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     opt = sub.add_parser("optimize", help="the best set of initiatives under budget, capacities and risk",
                          description="Choose which initiatives to fund: exact MILP over simulated scenarios.")
-    _add_portfolio_args(opt)
-    opt.add_argument("--budget", type=_number("a number"), required=True, metavar="B",
-                     help="budget in person-months (or in the cost column's unit with --budget-column cost)")
-    opt.add_argument("--budget-column", choices=("effort", "cost"), default="effort",
-                     help="what the budget limits: effort (default) or the cost column")
-    opt.add_argument("--objective", choices=OBJECTIVES, default="mean",
-                     help="mean: expected value; cvar: mean of the worst alpha scenarios; blend: mean + lambda*CVaR")
-    opt.add_argument("--alpha", type=_number("a fraction such as 0.1"), default=0.1, metavar="A",
-                     help="CVaR tail: the worst A fraction of scenarios (default 0.1)")
-    opt.add_argument("--lambda", dest="lam", type=_number("a number"), default=1.0, metavar="L",
-                     help="weight of CVaR in the blend objective (default 1)")
-    opt.add_argument("--scenarios", type=_positive_int(2), default=1000, metavar="S", help="scenarios to optimize over (default 1,000)")
-    opt.add_argument("--seed", type=_positive_int(0), metavar="S", help="random seed (default: a fresh one, printed)")
-    opt.add_argument("--method", choices=METHODS, default="mc", help="scenario sampling: mc, lhs or sobol")
-    opt.add_argument("--confidence-mode", choices=CONFIDENCE_MODES, default="success")
-    opt.add_argument("--capacity", type=_team_capacity, action="append", default=[], metavar="TEAM=N",
-                     help="a team's capacity in person-months (repeatable)")
-    opt.add_argument("--theme-share", type=_theme_share, action="append", default=[], metavar="THEME=LO:HI",
-                     help="bounds on a theme's share of the spend, e.g. Growth=0.3:0.6 (repeatable)")
-    opt.add_argument("--max-count", type=_positive_int(1), metavar="N", help="fund at most N initiatives")
-    opt.add_argument("--effort-quantile", type=_number("a fraction such as 0.8"), default=0.5, metavar="Q",
-                     help="count each effort at this quantile of its estimate (default 0.5; 0.8 = conservative)")
+    _add_plan_args(opt)
     opt.add_argument("--plan", metavar="IDS", help="your current plan, ids separated by commas (default: the planned column)")
     opt.add_argument("--frontier", action="store_true", help="also compute the efficient frontier of value vs CVaR")
-    opt.add_argument("--time-limit", type=_number("seconds"), default=60.0, metavar="SEC", help="solver time limit per solve (default 60)")
     _add_output_args(opt)
     opt.set_defaults(handler=_optimize)
+
+    sens = sub.add_parser("sensitivity", help="budget sweeps, tornado, Sobol indices and the value of information",
+                          description="How the recommended plan depends on the budget and on each assumption.")
+    _add_plan_args(sens)
+    sens.add_argument("--budget-range", metavar="A:B:STEP", help="optimal plan at each budget, e.g. 20:120:5")
+    sens.add_argument("--split", metavar="THEME_OR_TEAM",
+                      help="share of the budget given to one theme or team (theme:X / team:X if ambiguous), 0-100%%")
+    sens.add_argument("--tornado", action="store_true", help="p10-p90 swings of the plan's value, and switch points")
+    sens.add_argument("--sobol", action="store_true", help="Sobol indices of the plan's value, by initiative")
+    sens.add_argument("--voi", action="store_true", help="EVPI and per-initiative EVPPI: what to research first")
+    _add_output_args(sens)
+    sens.set_defaults(handler=_sensitivity)
     return parser
 
 
@@ -207,13 +225,8 @@ def _score(args) -> str:
 
 def _optimize(args) -> str:
     portfolio = _portfolio(args)
-    capacities = dict(args.capacity)
-    theme_shares = dict(args.theme_share)
     plan_ids = [i.strip() for i in args.plan.split(",") if i.strip()] if args.plan else None
-    plan = optimize(portfolio, args.budget, args.objective, alpha=args.alpha, lam=args.lam, scenarios=args.scenarios,
-                    seed=args.seed, method=args.method, confidence_mode=args.confidence_mode, capacities=capacities,
-                    theme_shares=theme_shares, max_count=args.max_count, effort_quantile=args.effort_quantile,
-                    budget_column=args.budget_column, plan=plan_ids, time_limit=args.time_limit)
+    plan = _plan_from_args(args, portfolio, plan_ids)
     front = None
     if args.frontier:
         progress = _Progress("frontier")
@@ -228,6 +241,39 @@ def _optimize(args) -> str:
         frame = front.to_frame() if front is not None else plan.to_frame().reset_index()
         return csv_safe(frame).to_csv(index=False, lineterminator="\n")
     return plan_table(plan, front)
+
+
+def _plan_from_args(args, portfolio: Portfolio, plan_ids=None) -> Plan:
+    return optimize(portfolio, args.budget, args.objective, alpha=args.alpha, lam=args.lam, scenarios=args.scenarios,
+                    seed=args.seed, method=args.method, confidence_mode=args.confidence_mode,
+                    capacities=dict(args.capacity), theme_shares=dict(args.theme_share), max_count=args.max_count,
+                    effort_quantile=args.effort_quantile, budget_column=args.budget_column, plan=plan_ids,
+                    time_limit=args.time_limit)
+
+
+def _sensitivity(args) -> str:
+    from .sensitivity import analyze
+
+    portfolio = _portfolio(args)
+    budgets = budget_range(args.budget_range) if args.budget_range else None
+    plan = _plan_from_args(args, portfolio)
+    asked = dict(budget_sweep=budgets is not None, split=args.split, tornado=args.tornado,
+                 sobol=args.sobol, voi=args.voi)
+    if not any(asked.values()):  # nothing asked: the two analyses every session starts with
+        budgets = np.linspace(0.5, 1.5, 11) * args.budget
+        asked.update(budget_sweep=True, tornado=True)
+    progress = _Progress("sensitivity")
+    try:
+        report = analyze(plan, budgets=budgets if asked["budget_sweep"] else None, split=args.split,
+                         tornado=args.tornado or asked["tornado"], sobol=args.sobol, voi=args.voi,
+                         seed=plan.scenarios.seed, progress=progress)
+    finally:
+        progress.close()
+    if args.format == "json":
+        return to_json(report.to_dict())
+    if args.format == "csv":
+        return csv_safe(report.main_table()).to_csv(index=False, lineterminator="\n")
+    return report.to_text(plan_table(plan))
 
 
 def plan_record(plan: Plan, front: Frontier | None = None) -> dict:

@@ -153,7 +153,7 @@ def _tokenize(text: str) -> list[_Tok]:
 
 
 class _Parser:
-    def __init__(self, text: str, factor: str):
+    def __init__(self, text: str, factor: str | None):
         self.text, self.factor = text, factor
         self.tokens = _tokenize(text)
         self.i = 0
@@ -338,7 +338,7 @@ def _validate(est: Estimate, factor: str) -> Estimate:
 _EDGE_U = np.array([1e-12, 0.5, 1 - 1e-12])
 
 
-def _check_computable(est: Estimate, factor: str) -> Estimate:
+def _check_computable(est: Estimate, factor: str | None) -> Estimate:
     with np.errstate(all="ignore"):
         values = est.ppf(_EDGE_U)
         mean = est.mean()
@@ -375,18 +375,26 @@ def _round(x: float) -> str:
     return f"{float(f'{x:.2g}'):g}"
 
 
-def parse_estimate(text: object, factor: str) -> Estimate:
-    """Parse one cell into an `Estimate` for `factor`, or raise `EstimateError` saying what was expected."""
-    if factor not in FACTORS:
+def parse_estimate(text: object, factor: str | None) -> Estimate:
+    """Parse one cell into an `Estimate` for `factor`, or raise `EstimateError` saying what was expected.
+
+    factor None parses a generic quantity: no factor words, no domain check (only that the
+    distribution is computable), so `uniform(-3.14, 3.14)` or `normal(0, 1)` are kept as written.
+    """
+    if factor is not None and factor not in FACTORS:
         raise ValueError(f"unknown factor {factor!r}; expected one of {', '.join(FACTORS)}")
     if isinstance(text, bool):
         raise EstimateError(f"{text!r} is not a number; expected {EXPECTED}")
     if isinstance(text, (int, float)):
         if not math.isfinite(text):
             raise EstimateError(f"{text!r} is not a finite number; expected {EXPECTED}")
-        return _validate(Estimate("point", (float(text),), f"{text:g}"), factor)
+        return _checked(Estimate("point", (float(text),), f"{text:g}"), factor)
     if text is None:
         text = ""
     if not isinstance(text, str):
         raise EstimateError(f"{text!r} is not an estimate; expected {EXPECTED}")
-    return _validate(_Parser(text, factor).cell(), factor)
+    return _checked(_Parser(text, factor).cell(), factor)
+
+
+def _checked(est: Estimate, factor: str | None) -> Estimate:
+    return _check_computable(est, None) if factor is None else _validate(est, factor)

@@ -12,6 +12,10 @@ solves it exactly, or to a reported gap when the time limit is hit.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,6 +38,34 @@ class SolverError(RuntimeError):
 MIP_REL_GAP = 1e-6
 
 
+@contextlib.contextmanager
+def _solver_output_silenced():
+    """Route file descriptor 1 to /dev/null around a solve.
+
+    HiGHS (inside scipy 1.17) can print diagnostics to the process's stdout even with
+    disp=False; they would corrupt JSON or CSV written to standard output and clutter notebooks.
+    C's stdio buffer is flushed before the descriptor is restored so nothing leaks out later.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1 (embedded interpreters): nothing to protect
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        try:
+            ctypes.CDLL(None).fflush(None)
+        except (OSError, AttributeError):
+            pass
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 @dataclass
 class _Solution:
     x: np.ndarray | None
@@ -43,7 +75,8 @@ class _Solution:
 
 def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha: float, lam: float,
            time_limit: float, min_mean: float | None = None, tiebreak_mean: float = 0.0,
-           theme_shares: bool = True) -> _Solution:
+           theme_shares: bool = True, extra_rows: tuple = ()) -> _Solution:
+    """Solve the MILP; `extra_rows` holds further (coefficients over initiatives, lower, upper) rows."""
     n, v = problem.n, scenarios.value
     s = v.shape[0]
     scale = max(float(np.abs(v).mean(axis=0).max()), 1e-12)  # keep coefficients near 1 for HiGHS
@@ -88,6 +121,8 @@ def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha
         add(np.ones(n), -np.inf, cons.max_count)
     if min_mean is not None:
         add(mean_v, min_mean / scale, np.inf)
+    for coeffs, lower, upper in extra_rows:
+        add(np.asarray(coeffs, float), lower, upper)
 
     blocks = [sparse.hstack([sparse.csr_matrix(np.array(rows)), sparse.csr_matrix((len(rows), n_vars - n))])]
     b_lo, b_hi = list(lo), list(hi)
@@ -107,9 +142,10 @@ def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha
     integrality = np.zeros(n_vars)
     integrality[:n] = 1
 
-    res = milp(c, integrality=integrality, bounds=Bounds(lb, ub),
-               constraints=LinearConstraint(a_matrix, b_lo, b_hi),
-               options={"time_limit": time_limit, "mip_rel_gap": MIP_REL_GAP, "disp": False})
+    with _solver_output_silenced():
+        res = milp(c, integrality=integrality, bounds=Bounds(lb, ub),
+                   constraints=LinearConstraint(a_matrix, b_lo, b_hi),
+                   options={"time_limit": time_limit, "mip_rel_gap": MIP_REL_GAP, "disp": False})
     x = None if res.x is None else res.x[:n] > 0.5
     status = {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
     gap = getattr(res, "mip_gap", None)

@@ -1,0 +1,144 @@
+"""Sensitivity of the funding decision: budget sweeps, tornado, Sobol indices, value of information.
+
+Each analysis is a function returning a DataFrame; `analyze` runs the ones asked for on a plan
+from `workbench.optimize` and bundles them for the CLI, the widgets and the reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..output import format_number, terminal_text, text_table
+from ..plans import Plan
+from . import one_at_a_time, sobol_indices, sweeps, value_of_information
+from .one_at_a_time import switch_points, tornado
+from .sobol_indices import portfolio_sobol, sobol
+from .sweeps import budget_range, budget_sweep, entry_budgets, split_sweep
+from .value_of_information import evpi, evpi_of, evppi, evppi_of
+
+__all__ = ["SensitivityReport", "analyze", "budget_range", "budget_sweep", "entry_budgets", "evpi", "evpi_of",
+           "evppi", "evppi_of", "portfolio_sobol", "sobol", "split_sweep", "switch_points", "tornado"]
+
+
+@dataclass
+class SensitivityReport:
+    """The analyses run on one plan; each is None unless it was asked for."""
+
+    plan: Plan
+    budget_sweep: pd.DataFrame | None = None
+    entry_budgets: pd.DataFrame | None = None
+    split_sweep: pd.DataFrame | None = None
+    tornado: pd.DataFrame | None = None
+    switch_points: pd.DataFrame | None = None
+    sobol: pd.DataFrame | None = None
+    evpi: dict | None = None
+    evppi: pd.DataFrame | None = None
+
+    def to_dict(self) -> dict:
+        out: dict = {"budget": self.plan.problem.c.budget, "selected": self.plan.selected,
+                     "expected_value": self.plan.expected_value, "scenarios": self.plan.scenarios.count,
+                     "seed": self.plan.scenarios.seed}
+        if self.budget_sweep is not None:
+            out["budget_sweep"] = _records(self.budget_sweep)
+            out["entry_budgets"] = _records(self.entry_budgets.reset_index())
+        if self.split_sweep is not None:
+            out["split_sweep"] = _records(self.split_sweep)
+        if self.tornado is not None:
+            out["tornado"] = _records(self.tornado)
+            out["switch_points"] = _records(self.switch_points)
+        if self.sobol is not None:
+            out["sobol"] = _records(self.sobol.rename_axis("input").reset_index())
+        if self.evpi is not None:
+            out["evpi"] = self.evpi
+        if self.evppi is not None:
+            out["evppi"] = _records(self.evppi)
+        return out
+
+    def main_table(self) -> pd.DataFrame:
+        """The one table a CSV export holds: the first analysis that was run."""
+        for frame in (self.budget_sweep, self.split_sweep, self.tornado, self.sobol, self.evppi):
+            if frame is not None:
+                out = frame.copy()
+                for col in ("selected",):
+                    if col in out:
+                        out[col] = out[col].map(";".join)
+                return out.reset_index() if out.index.name else out
+        return pd.DataFrame()
+
+    def to_text(self, header: str = "") -> str:
+        lines = [header.rstrip(), ""] if header else []
+        if self.budget_sweep is not None:
+            rows = [[format_number(r.budget), r.status, format_number(r.expected_value),
+                     "" if np.isnan(r.marginal_value) else format_number(r.marginal_value),
+                     f"{format_number(r.p10)} – {format_number(r.p90)}", str(len(r.selected))]
+                    for r in self.budget_sweep.itertuples()]
+            lines += ["Budget sweep (same scenarios at every budget):", "",
+                      text_table(rows, ["budget", "status", "E[value]", "per extra unit", "80% interval", "n"], "rlrrrr"), ""]
+            entry = self.entry_budgets.dropna().sort_values("entry_budget")
+            rows = [[terminal_text(i, 28), format_number(r.entry_budget), f"{r.funded_share:.0%}"] for i, r in entry.iterrows()]
+            lines += ["Smallest budget at which each initiative is funded:", "",
+                      text_table(rows, ["id", "enters at", "funded after"], "lrr"), ""]
+        if self.split_sweep is not None:
+            group = self.split_sweep["group"].iloc[0]
+            rows = [[f"{r.share:.0%}", r.status, format_number(r.expected_value), format_number(r.group_value)]
+                    for r in self.split_sweep.itertuples()]
+            lines += [f"Budget split: share given to {terminal_text(group)}, the rest optimized:", "",
+                      text_table(rows, ["share", "status", "E[value]", "of which the group"], "rlrr"), ""]
+        if self.tornado is not None:
+            rows = [[terminal_text(r.input, 36), f"{format_number(r.low)} – {format_number(r.high)}",
+                     format_number(r.value_low), format_number(r.value_high), format_number(r.swing)]
+                    for r in self.tornado.head(15).itertuples()]
+            lines += ["Tornado: each input from its p10 to its p90, the others at their medians:", "",
+                      text_table(rows, ["input", "p10 – p90", "value at p10", "value at p90", "swing"], "lrrrr"), ""]
+            lines += ["Decision switch points (expected-value decision):"]
+            lines += [f"  {terminal_text(r.input)}: {terminal_text(r.note)}" for r in self.switch_points.itertuples()]
+            lines.append("")
+        if self.sobol is not None:
+            rows = [[terminal_text(str(name), 36), f"{r.S1:.3f} ± {r.S1_conf:.3f}", f"{r.ST:.3f} ± {r.ST_conf:.3f}"]
+                    for name, r in self.sobol.iterrows()]
+            lines += ["Sobol indices of the plan's value (± 95% confidence):", "",
+                      text_table(rows, ["input", "first order S1", "total ST"], "lrr"), ""]
+        if self.evpi is not None:
+            lines += [f"EVPI (expected value of perfect information about every estimate): "
+                      f"{format_number(self.evpi['value'])} ± {format_number(self.evpi['se'])}", ""]
+        if self.evppi is not None:
+            rows = [[terminal_text(r.id, 28), f"{format_number(r.value)} ± {format_number(r.se)}"]
+                    for r in self.evppi.head(15).itertuples()]
+            lines += ["What to research before committing (EVPPI per initiative, ± one standard error):", "",
+                      text_table(rows, ["id", "EVPPI"], "lr"), ""]
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool = False, sobol: bool = False,
+            voi: bool = False, seed: int | None = None, sobol_samples: int = 1024,
+            progress: Callable[[int, int], None] | None = None) -> SensitivityReport:
+    """Run the analyses asked for on a plan from `workbench.optimize`."""
+    report = SensitivityReport(plan)
+    problem, sc = plan.problem, plan.scenarios
+    kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0)
+    if budgets is not None:
+        report.budget_sweep = sweeps.budget_sweep(problem, sc, budgets, progress=progress, **kw)
+        report.entry_budgets = sweeps.entry_budgets(report.budget_sweep, problem.ids)
+    if split:
+        report.split_sweep = sweeps.split_sweep(problem, sc, split, progress=progress, **kw)
+    if tornado:
+        report.tornado = one_at_a_time.tornado(plan)
+        report.switch_points = one_at_a_time.switch_points(plan)
+    if sobol:
+        report.sobol = sobol_indices.portfolio_sobol(sc.portfolio, selected=plan.selected, n=sobol_samples, seed=seed,
+                                       confidence_mode=sc.confidence_mode, group_by="initiative", output="plan")
+    if voi:
+        result = value_of_information.evpi_of(problem, sc)
+        report.evpi = {"value": result.value, "se": result.se, "scenarios": result.scenarios,
+                       "method": result.method, "exact": result.exact}
+        report.evppi = value_of_information.evppi_of(problem, sc)
+    return report

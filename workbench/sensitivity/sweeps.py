@@ -1,0 +1,138 @@
+"""Budget sensitivity: the optimal plan across a range of budgets, and across splits of one budget.
+
+Every budget is optimized on the same scenario matrix (common random numbers), so differences
+between points are due to the budget, not to sampling noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..constraints import Infeasible, PlanningProblem
+from ..errors import InputError, Problem
+from ..optimization import _solve
+from ..plans import Plan
+from ..scenarios import Scenarios
+
+
+def budget_range(text: str) -> np.ndarray:
+    """Parse `A:B:STEP` (e.g. `20:120:5`) into budgets A, A+STEP, ..., B; a clear error otherwise."""
+    parts = text.split(":")
+    try:
+        lo, hi, step = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(Problem(f"budget range must be A:B:STEP such as 20:120:5, got {text!r}")) from None
+    if not step > 0:
+        raise InputError(Problem(f"budget range {text!r}: STEP must be > 0"))
+    if not lo < hi:
+        raise InputError(Problem(f"budget range {text!r} is empty or reversed: A must be below B"))
+    if not lo > 0:
+        raise InputError(Problem(f"budget range {text!r}: every budget must be > 0"))
+    budgets = np.arange(lo, hi + step * 1e-9, step)
+    if budgets.size > 1000:
+        raise InputError(Problem(f"budget range {text!r} has {budgets.size} points; use a larger STEP (at most 1,000 points)"))
+    return budgets
+
+
+def _record(plan: Plan | None, **extra) -> dict:
+    if plan is None:
+        return {**extra, "status": "infeasible", "expected_value": np.nan, "p10": np.nan, "p90": np.nan,
+                "cvar": np.nan, "selected": []}
+    p10, _, p90 = plan.quantiles()
+    return {**extra, "status": plan.status, "expected_value": plan.expected_value, "p10": p10, "p90": p90,
+            "cvar": plan.cvar, "selected": plan.selected}
+
+
+def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, objective: str = "mean",
+                 alpha: float = 0.1, lam: float = 1.0, time_limit: float = 60.0,
+                 progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """The optimal plan at each budget: expected value with its p10-p90 band, the marginal value
+    of one more unit of budget, and the plan. Budgets the must-haves do not fit are `infeasible`.
+
+    `entry_budgets(sweep)` then gives, for every initiative, the smallest budget funding it.
+    """
+    budgets = np.asarray(budgets, float)
+    if budgets.size == 0:
+        raise InputError(Problem("the budget range is empty"))
+    rows = []
+    for k, b in enumerate(budgets):
+        plan = None
+        try:
+            p = PlanningProblem(problem.portfolio, replace(problem.c, budget=float(b)), problem.effort_q)
+            sol = _solve(p, scenarios, objective, alpha, lam, time_limit)
+            if sol.x is not None:
+                plan = Plan(sol.x, scenarios, p, "sweep", objective, alpha, status=sol.status, gap=sol.gap)
+        except Infeasible:
+            pass
+        rows.append(_record(plan, budget=float(b)))
+        if progress is not None:
+            progress(k + 1, budgets.size)
+    frame = pd.DataFrame(rows)
+    ev = frame["expected_value"].to_numpy()
+    marginal = np.full(ev.size, np.nan)
+    marginal[1:] = np.diff(ev) / np.diff(budgets)
+    frame.insert(frame.columns.get_loc("expected_value") + 1, "marginal_value", marginal)
+    return frame
+
+
+def entry_budgets(sweep: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """For every initiative, the smallest budget of the sweep whose optimal plan funds it (NaN: never).
+
+    Plans are not nested: an initiative can enter, leave and re-enter as the budget grows;
+    `funded_share` says at how many of the budgets from its entry on it is funded.
+    """
+    out = []
+    for id_ in ids:
+        funded = np.array([id_ in sel for sel in sweep["selected"]])
+        first = int(np.argmax(funded)) if funded.any() else None
+        out.append({"id": id_, "entry_budget": float(sweep["budget"].iloc[first]) if first is not None else np.nan,
+                    "funded_share": float(funded[first:].mean()) if first is not None else 0.0})
+    return pd.DataFrame(out).set_index("id")
+
+
+def split_groups(problem: PlanningProblem, name: str) -> tuple[str, np.ndarray]:
+    """Which initiatives `name` designates: `theme:X`, `team:X`, or a plain name that is one of them."""
+    kind, _, value = name.partition(":")
+    themes, teams = set(problem.theme) - {""}, set(problem.team) - {""}
+    if value and kind in ("theme", "team"):
+        pool = themes if kind == "theme" else teams
+        if value not in pool:
+            raise InputError(Problem(f"unknown {kind} {value!r} for --split ({kind}s: {', '.join(sorted(pool))})"))
+        return f"{kind} {value}", (problem.theme if kind == "theme" else problem.team) == value
+    if name in themes and name in teams:
+        raise InputError(Problem(f"{name!r} is both a theme and a team; write theme:{name} or team:{name}"))
+    if name in themes:
+        return f"theme {name}", problem.theme == name
+    if name in teams:
+        return f"team {name}", problem.team == name
+    raise InputError(Problem(f"unknown theme or team {name!r} for --split "
+                             f"(themes: {', '.join(sorted(themes)) or 'none'}; teams: {', '.join(sorted(teams)) or 'none'})"))
+
+
+def split_sweep(problem: PlanningProblem, scenarios: Scenarios, group: str, shares=None, *,
+                objective: str = "mean", alpha: float = 0.1, lam: float = 1.0, time_limit: float = 60.0,
+                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Give `group` (a theme or team) a share s of the budget and the rest 1 - s, optimizing both
+    parts, for s from 0 to 100% in steps: where does the split stop paying?"""
+    label, members = split_groups(problem, group)
+    shares = np.linspace(0, 1, 11) if shares is None else np.asarray(shares, float)
+    cost, budget = problem.cost, problem.c.budget
+    rows = []
+    for k, s in enumerate(shares):
+        inside = cost * members
+        outside = cost * ~members
+        sol = _solve(problem, scenarios, objective, alpha, lam, time_limit,
+                     extra_rows=((inside, -np.inf, s * budget), (outside, -np.inf, (1 - s) * budget)))
+        plan = None if sol.x is None else Plan(sol.x, scenarios, problem, "split", objective, alpha,
+                                               status=sol.status, gap=sol.gap)
+        rec = _record(plan, share=float(s))
+        rec["group"] = label
+        rec["group_value"] = float((scenarios.value[:, sol.x & members]).sum(axis=1).mean()) if plan else np.nan
+        rows.append(rec)
+        if progress is not None:
+            progress(k + 1, shares.size)
+    return pd.DataFrame(rows)
