@@ -20,6 +20,7 @@ def test_notebook_executes(name, tmp_path):
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     assert "samples; widest 95% half-width" in text
     assert "optimal: fund " in text and "vs greedy by RICE: gain" in text
+    assert "no research can be worth more than this" in text
     assert "column 3 (reach): '800-2000'" in text  # the bad-input cell reports line and column
     charts = [o for o in outputs if any("vegalite" in k for k in o.get("data", {}))
               or "vegaEmbed" in str(o.get("data", {}).get("text/html", ""))]

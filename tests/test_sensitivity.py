@@ -149,3 +149,18 @@ def test_unknown_split_group_is_named():
     with pytest.raises(InputError) as info:
         split_sweep(plan.problem, plan.scenarios, "Fun")
     assert str(info.value) == "unknown theme or team 'Fun' for --split (themes: Grow, Keep; teams: A, B)"
+
+
+def test_analyze_reports_progress_over_every_stage_and_bundles_the_results():
+    from workbench.sensitivity import analyze
+
+    p = portfolio(initiative("a", reach="100..400", theme="G"), initiative("b", reach="200..300", confidence="50%", theme="K"),
+                  initiative("c", reach="50..90", effort="2", theme="K"))
+    plan = optimize(p, budget=2, scenarios=300, seed=1)
+    calls = []
+    report = analyze(plan, budgets=[1, 2, 3], split="G", tornado=True, sobol=True, voi=True, seed=1, sobol_samples=128,
+                     progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(k, 19) for k in range(1, 20)]  # 3 budgets + 11 shares + 2 + 1 + 2
+    data = report.to_dict()
+    assert {"budget_sweep", "entry_budgets", "split_sweep", "tornado", "switch_points", "sobol", "evpi", "evppi"} <= data.keys()
+    assert "Budget sweep" in report.to_text() and "EVPI" in report.to_text()

@@ -125,20 +125,41 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
     report = SensitivityReport(plan)
     problem, sc = plan.problem, plan.scenarios
     kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0)
+    n_budgets = 0 if budgets is None else len(budgets)
+    steps = [n_budgets, 11 if split else 0, 2 if tornado else 0, 1 if sobol else 0, 2 if voi else 0]
+    total, done = sum(steps), 0
+
+    def advance(k: int = 1) -> None:
+        nonlocal done
+        done += k
+        if progress is not None:
+            progress(done, total)
+
+    def within(offset: int):  # a sweep's own (k, n) progress, as a part of the whole
+        return None if progress is None else (lambda k, n: progress(offset + k, total))
+
     if budgets is not None:
-        report.budget_sweep = sweeps.budget_sweep(problem, sc, budgets, progress=progress, **kw)
+        report.budget_sweep = sweeps.budget_sweep(problem, sc, budgets, progress=within(done), **kw)
         report.entry_budgets = sweeps.entry_budgets(report.budget_sweep, problem.ids)
+        done += n_budgets
     if split:
-        report.split_sweep = sweeps.split_sweep(problem, sc, split, progress=progress, **kw)
+        report.split_sweep = sweeps.split_sweep(problem, sc, split, progress=within(done), **kw)
+        done += 11
     if tornado:
         report.tornado = one_at_a_time.tornado(plan)
+        advance()
         report.switch_points = one_at_a_time.switch_points(plan)
+        advance()
     if sobol:
         report.sobol = sobol_indices.portfolio_sobol(sc.portfolio, selected=plan.selected, n=sobol_samples, seed=seed,
-                                       confidence_mode=sc.confidence_mode, group_by="initiative", output="plan")
+                                                     confidence_mode=sc.confidence_mode, group_by="initiative",
+                                                     output="plan")
+        advance()
     if voi:
         result = value_of_information.evpi_of(problem, sc)
         report.evpi = {"value": result.value, "se": result.se, "scenarios": result.scenarios,
                        "method": result.method, "exact": result.exact}
+        advance()
         report.evppi = value_of_information.evppi_of(problem, sc)
+        advance()
     return report
