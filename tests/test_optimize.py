@@ -268,3 +268,19 @@ def test_a_time_limit_returns_the_best_plan_found_with_its_gap_or_says_none_was_
         assert plan.status == "time limit"
         assert plan.violations() == []  # whatever was found is a feasible plan
         assert plan.gap is None or plan.gap >= 0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_vectorized_feasibility_agrees_with_the_rule_by_rule_check(seed):
+    from workbench.optimization import prepare
+
+    rng = np.random.default_rng(500 + seed)
+    p, kw = random_instance(rng, int(rng.integers(4, 10)))
+    try:
+        _, problem = prepare(p, scenarios=4, seed=1, **kw)
+    except Infeasible:
+        return
+    x = np.array(list(itertools.product([False, True], repeat=len(p))))
+    expected = np.array([not problem.violations(row) for row in x])
+    np.testing.assert_array_equal(problem.feasible(x), expected)
+    assert len(problem.feasible_plans()) == expected.sum()

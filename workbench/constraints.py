@@ -164,7 +164,41 @@ class PlanningProblem:
                 f"there are {len(needed_idx)} must-haves (with their prerequisites) "
                 f"but at most {self.c.max_count} initiatives may be funded"))
 
-    # --- checking a selection ---------------------------------------------------------------
+    # --- checking selections ------------------------------------------------------------------
+
+    def feasible(self, x: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+        """For each row of x (plans x initiatives, booleans): does the plan break no rule?
+
+        The vectorized counterpart of `violations`, with theme shares in the solver's linear form.
+        """
+        x = np.atleast_2d(np.asarray(x, bool))
+        xf, c = x.astype(float), self.c
+        ok = xf @ self.cost <= c.budget * (1 + tol)
+        for team, cap in c.capacities.items():
+            ok &= xf @ (self.effort_q * (self.team == team)) <= cap * (1 + tol)
+        for a, b in self.requires:
+            ok &= ~x[:, a] | x[:, b]
+        for a, b in self.excludes:
+            ok &= ~(x[:, a] & x[:, b])
+        ok &= (x[:, self.must].all(axis=1)) & ~(x[:, self.wont].any(axis=1))
+        for theme, (lo, hi) in c.theme_shares.items():
+            in_theme = (self.theme == theme).astype(float)
+            ok &= xf @ ((in_theme - lo) * self.cost) >= -tol * c.budget
+            ok &= xf @ ((in_theme - hi) * self.cost) <= tol * c.budget
+        if c.max_count is not None:
+            ok &= x.sum(axis=1) <= c.max_count
+        return ok
+
+    def feasible_plans(self) -> np.ndarray:
+        """Every feasible plan (plans x initiatives, bool), by enumerating the free initiatives:
+        2^(initiatives not fixed by MoSCoW) candidates, so only for small portfolios."""
+        free = np.flatnonzero(~self.must & ~self.wont)
+        codes = np.arange(2 ** free.size, dtype=np.int64)
+        x = np.zeros((codes.size, self.n), bool)
+        x[:, self.must] = True
+        x[:, free] = (codes[:, None] >> np.arange(free.size)) & 1 == 1
+        return x[self.feasible(x)]
+
 
     def violations(self, x: np.ndarray, tol: float = 1e-9, complete: bool = True) -> list[str]:
         """Every rule that selection x (booleans, portfolio order) breaks; empty if it is feasible.

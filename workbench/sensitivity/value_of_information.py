@@ -40,37 +40,12 @@ class EVPIResult:
 # --- the inner optimization: max_x c·x over feasible plans, by enumeration or MILP ----------------
 
 
-def _feasible_plans(problem: PlanningProblem) -> np.ndarray:
-    """Every plan (plans x initiatives, bool) that breaks no rule of `problem`, by enumeration."""
-    n, c, tol = problem.n, problem.c, 1e-9
-    free = np.flatnonzero(~problem.must & ~problem.wont)
-    codes = np.arange(2 ** free.size, dtype=np.int64)
-    x = np.zeros((codes.size, n), bool)
-    x[:, problem.must] = True
-    x[:, free] = (codes[:, None] >> np.arange(free.size)) & 1 == 1
-    xf = x.astype(float)
-    ok = xf @ problem.cost <= c.budget * (1 + tol)
-    for team, cap in c.capacities.items():
-        ok &= xf @ (problem.effort_q * (problem.team == team)) <= cap * (1 + tol)
-    for a, b in problem.requires:
-        ok &= ~x[:, a] | x[:, b]
-    for a, b in problem.excludes:
-        ok &= ~(x[:, a] & x[:, b])
-    for theme, (lo, hi) in c.theme_shares.items():  # the solver's linear form of lo <= share <= hi
-        in_theme = (problem.theme == theme).astype(float)
-        ok &= xf @ ((in_theme - lo) * problem.cost) >= -tol * c.budget
-        ok &= xf @ ((in_theme - hi) * problem.cost) <= tol * c.budget
-    if c.max_count is not None:
-        ok &= x.sum(axis=1) <= c.max_count
-    return x[ok]
-
-
 class _Optimizer:
     """max_x c·x over the feasible plans for many objective rows c, optionally with x_i forced in or out."""
 
     def __init__(self, problem: PlanningProblem, scenarios: Scenarios, enumerate_up_to: int, time_limit: float):
         self.problem, self.scenarios, self.time_limit = problem, scenarios, time_limit
-        self.plans = _feasible_plans(problem) if problem.n <= enumerate_up_to else None
+        self.plans = problem.feasible_plans() if problem.n <= enumerate_up_to else None
         self.method = "milp" if self.plans is None else "enumeration"
         self.solves, self.exact = 0, True
         if self.plans is not None and not len(self.plans):
