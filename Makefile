@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/workbench score --demo --seed 2026
+	$(BIN)/workbench report quarterly --demo --quarter 2026Q4 --budget 40 \
+		--capacity Payments=12 --capacity Growth=8 -o reports
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

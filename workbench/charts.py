@@ -1,10 +1,19 @@
-"""Altair charts of simulation results; each function returns a chart the caller can compose."""
+"""Altair charts of simulation results, plans, the frontier and sensitivity analyses.
+
+Each function returns a chart the caller can compose; every mark has tooltips, and user text
+(names, ids) enters as data, never as markup. `to_svg` renders any of them offline.
+"""
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
+import numpy as np
 import pandas as pd
 
+from .optimization import Frontier
+from .plans import Plan
 from .results import SimulationResult, z95
 
 
@@ -43,3 +52,148 @@ def top_k_probability(result: SimulationResult, top_k: int = 5) -> alt.Chart:
         y=y, x=alt.X("p_top_k:Q", title=f"P(in top {top_k})", scale=alt.Scale(domain=[0, 1])), tooltip=tooltip)
     errors = alt.Chart(data).mark_rule(color="black").encode(y=y, x="lo:Q", x2="hi:Q", tooltip=tooltip)
     return (bars + errors).properties(title=f"Probability of being in the top {top_k}", width=320, height=alt.Step(18))
+
+
+# --- Plans, frontier and sensitivity ---------------------------------------------------------------
+
+_BLUE, _DARK, _RED = "#4c78a8", "#1f3b63", "#e45756"
+
+
+def _ids_text(ids, limit: int = 6, width: int = 80) -> str:
+    """A bounded list of initiative ids for a tooltip: the first few that fit, then how many more."""
+    ids, shown = list(ids), []
+    for id_ in ids:
+        if len(shown) == limit or len(", ".join([*shown, id_])) > width:
+            break
+        shown.append(id_)
+    if ids and not shown:
+        shown = [ids[0][:width - 1] + "…"]
+    rest = len(ids) - len(shown)
+    return ", ".join(shown) + (f", … (+{rest} more)" if rest else "")
+
+
+def plan_value_distribution(plan: Plan, bins: int = 40) -> alt.LayerChart:
+    """Histogram of the plan's value over its scenarios, with labelled rules at the expected
+    value, p10, p90 and CVaR. Scenarios are binned here, so the spec stays small."""
+    counts, edges = np.histogram(plan.value, bins=bins)
+    hist = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "scenarios": counts,
+                         "share": counts / max(plan.value.size, 1)})
+    p10, _, p90 = plan.quantiles()
+    marks = pd.DataFrame({"statistic": ["expected value", "p10", "p90", f"CVaR {plan.alpha:.0%}"],
+                          "value": [plan.expected_value, p10, p90, plan.cvar]})
+    marks = marks.sort_values("value", kind="stable").reset_index(drop=True)
+    top = float(counts.max()) if counts.size else 1.0
+    marks = marks.assign(label=[f"{s} {v:,.0f}" for s, v in zip(marks["statistic"], marks["value"])],
+                         label_y=[top * (1.32 - 0.09 * k) for k in range(len(marks))])
+    bars = alt.Chart(hist).mark_bar(color=_BLUE, opacity=0.6).encode(
+        x=alt.X("start:Q", title="plan value", scale=alt.Scale(zero=False)), x2="end:Q",
+        y=alt.Y("scenarios:Q", title="scenarios"), y2=alt.datum(0),
+        tooltip=[alt.Tooltip("start:Q", format=",.0f", title="from"), alt.Tooltip("end:Q", format=",.0f", title="to"),
+                 alt.Tooltip("scenarios:Q"), alt.Tooltip("share:Q", format=".1%")])
+    color = alt.Color("statistic:N", sort=list(marks["statistic"]), title=None,
+                      scale=alt.Scale(range=[_RED, _DARK, "#54a24b", "#f58518"]))
+    tooltip = [alt.Tooltip("statistic:N"), alt.Tooltip("value:Q", format=",.0f")]
+    rules = alt.Chart(marks).mark_rule(strokeWidth=2).encode(x="value:Q", color=color, tooltip=tooltip)
+    labels = alt.Chart(marks).mark_text(align="left", dx=3, fontSize=10).encode(
+        x="value:Q", y="label_y:Q", text="label:N", color=color, tooltip=tooltip)
+    return (bars + rules + labels).properties(
+        title=f"Plan value over {plan.value.size:,} scenarios", width=480, height=220)
+
+
+def _frontier_frame(plans) -> pd.DataFrame:
+    return pd.DataFrame([{"step": k, "expected_value": p.expected_value, "cvar": p.cvar, "count": int(p.x.sum()),
+                          "budget_used": p.cost, "ids": _ids_text(p.selected)} for k, p in enumerate(plans)],
+                        columns=["step", "expected_value", "cvar", "count", "budget_used", "ids"])
+
+
+def efficient_frontier(frontier: Frontier, chosen: Plan | None = None, chosen_label: str = "recommended") -> alt.LayerChart:
+    """Expected value against CVaR of the frontier plans, connected from most risk-averse to most
+    value-seeking; `chosen` (e.g. the recommended plan) is drawn as a red diamond, on the frontier or not."""
+    data = _frontier_frame(frontier.plans)
+    alpha = frontier.plans[0].alpha if frontier.plans else (chosen.alpha if chosen is not None else 0.1)
+    x = alt.X("cvar:Q", title=f"CVaR {alpha:.0%} (mean of the worst {alpha:.0%} of scenarios)",
+              scale=alt.Scale(zero=False))
+    y = alt.Y("expected_value:Q", title="expected value", scale=alt.Scale(zero=False))
+    tooltip = [alt.Tooltip("expected_value:Q", format=",.0f", title="expected value"),
+               alt.Tooltip("cvar:Q", format=",.0f", title="CVaR"), alt.Tooltip("count:Q", title="initiatives"),
+               alt.Tooltip("budget_used:Q", format=",.1f", title="budget used"), alt.Tooltip("ids:N", title="funded")]
+    base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
+    chart = (base.mark_line(color=_BLUE).encode(order="step:Q")
+             + base.mark_point(filled=True, color=_BLUE, size=50))
+    if chosen is not None:
+        on = any(np.array_equal(p.x, chosen.x) for p in frontier.plans)
+        mark = _frontier_frame([chosen]).drop(columns="step").assign(label=chosen_label, on_frontier=on)
+        pick = alt.Chart(mark).encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="plan"), *tooltip,
+                                                         alt.Tooltip("on_frontier:N", title="on the frontier")])
+        chart = (chart + pick.mark_point(shape="diamond", filled=True, color=_RED, size=160)
+                 + pick.mark_text(align="left", dx=9, dy=-9, color=_RED).encode(text="label:N"))
+    return chart.properties(title="Efficient frontier: expected value vs CVaR", width=420, height=280)
+
+
+def budget_sweep(sweep: pd.DataFrame, current_budget: float | None = None) -> alt.LayerChart:
+    """Expected value of the optimal plan per budget with its p10-p90 band; infeasible budgets are
+    left out, and a rule marks `current_budget`."""
+    ok = sweep[(sweep["status"] != "infeasible") & sweep["expected_value"].notna()]
+    data = pd.DataFrame({"budget": ok["budget"], "expected_value": ok["expected_value"], "p10": ok["p10"],
+                         "p90": ok["p90"], "cvar": ok["cvar"], "marginal_value": ok["marginal_value"],
+                         "funded": [len(s) for s in ok["selected"]], "status": ok["status"]}).reset_index(drop=True)
+    x = alt.X("budget:Q", title="budget")
+    tooltip = [alt.Tooltip("budget:Q", format=",.4g"), alt.Tooltip("expected_value:Q", format=",.0f", title="expected value"),
+               alt.Tooltip("p10:Q", format=",.0f"), alt.Tooltip("p90:Q", format=",.0f"),
+               alt.Tooltip("marginal_value:Q", format=",.1f", title="marginal value per unit"),
+               alt.Tooltip("funded:Q", title="initiatives funded"), alt.Tooltip("status:N")]
+    base = alt.Chart(data).encode(x=x, tooltip=tooltip)
+    chart = (base.mark_area(color=_BLUE, opacity=0.25).encode(y="p10:Q", y2="p90:Q")
+             + base.mark_line(color=_DARK).encode(y=alt.Y("expected_value:Q", title="plan value (line: mean, band: p10–p90)"))
+             + base.mark_point(filled=True, color=_DARK, size=30).encode(y="expected_value:Q"))
+    if current_budget is not None:
+        now = pd.DataFrame({"budget": [float(current_budget)], "label": ["current budget"]})
+        rule = alt.Chart(now).encode(x="budget:Q", tooltip=[alt.Tooltip("label:N", title="marker"),
+                                                             alt.Tooltip("budget:Q", format=",.4g")])
+        chart = (chart + rule.mark_rule(color=_RED, strokeDash=[4, 3])
+                 + rule.mark_text(align="left", dx=4, y=6, color=_RED).encode(text="label:N"))
+    return chart.properties(title="Value of the optimal plan by budget", width=480, height=260)
+
+
+def tornado(frame: pd.DataFrame, base: float | None = None) -> alt.LayerChart:
+    """One bar per input from the plan's value with that input at its p10 to the value at its p90,
+    largest swing on top; a rule at `base` (the value with every input at its median), if given."""
+    data = frame.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+    data = data[["input", "low", "high", "value_low", "value_high", "swing"]]
+    y = alt.Y("input:N", sort=list(data["input"]), title=None)
+    tooltip = [alt.Tooltip("input:N"), alt.Tooltip("low:Q", format=",.4g", title="input p10"),
+               alt.Tooltip("high:Q", format=",.4g", title="input p90"),
+               alt.Tooltip("value_low:Q", format=",.0f", title="value at p10"),
+               alt.Tooltip("value_high:Q", format=",.0f", title="value at p90"), alt.Tooltip("swing:Q", format=",.0f")]
+    chart = alt.Chart(data).mark_bar(color=_BLUE, height=12).encode(
+        y=y, x=alt.X("value_low:Q", title="plan value (input from its p10 to its p90)", scale=alt.Scale(zero=False)),
+        x2="value_high:Q", tooltip=tooltip)
+    if base is not None:
+        ref = pd.DataFrame({"value": [float(base)], "label": ["base (all inputs at median)"]})
+        chart = chart + alt.Chart(ref).mark_rule(color=_RED).encode(
+            x="value:Q", tooltip=[alt.Tooltip("label:N", title="marker"), alt.Tooltip("value:Q", format=",.0f")])
+    return chart.properties(title="Tornado: one input at a time", width=420, height=alt.Step(18))
+
+
+# --- Rendering ------------------------------------------------------------------------------------
+
+_SVG_NAMESPACES = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink")
+_EXTERNAL = re.compile(r"https?://[^\s\"'<>)]*|@import|@font-face|url\(\s*['\"]?(?!#)", re.IGNORECASE)
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as an inline SVG string, rendered offline by vl-convert for self-contained HTML.
+
+    External data URLs are refused, and the result is checked to hold no external reference
+    (no http(s) URL other than the SVG namespaces, no web font, no url() outside the document):
+    text uses the viewer's local fonts. Text from the data is XML-escaped by the renderer.
+    """
+    import vl_convert as vlc
+
+    version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+    svg = vlc.vegalite_to_svg(chart.to_dict(), vl_version=version if version in vlc.get_vegalite_versions() else None,
+                              allowed_base_urls=[])
+    external = [m for m in _EXTERNAL.findall(svg) if m not in _SVG_NAMESPACES]
+    if external:
+        raise ValueError(f"rendered SVG has external references: {', '.join(sorted(set(external)))[:200]}")
+    return svg

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from .output import csv_safe, format_number, terminal_text, text_table, to_json,
 from .optimization import OBJECTIVES, Frontier, SolverError, frontier_of, optimize
 from .plans import Plan
 from .portfolio import Portfolio, demo_portfolio, load_portfolio
+from .reports import ReportError
 from .results import SimulationResult
 from .sample import METHODS
 from .sensitivity.sweeps import budget_range
@@ -168,6 +170,22 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--voi", action="store_true", help="EVPI and per-initiative EVPPI: what to research first")
     _add_output_args(sens)
     sens.set_defaults(handler=_sensitivity)
+
+    rep = sub.add_parser("report", help="quarterly report or budget-sensitivity report (notebook + offline HTML)",
+                         description="Run a template notebook with papermill and export it to self-contained HTML.")
+    rep.add_argument("kind", choices=("quarterly", "sensitivity"), help="which report")
+    rep.add_argument("--portfolio", action="append", default=[], metavar="FILE",
+                     help="portfolio file (repeatable: one report per portfolio)")
+    rep.add_argument("--demo", action="store_true", help="use the bundled demo portfolio")
+    rep.add_argument("--quarter", action="append", required=True, metavar="Q",
+                     help="quarter label such as 2026Q4 (repeatable: paired with --portfolio)")
+    rep.add_argument("--budget", required=True, metavar="B", help="budget in person-months")
+    rep.add_argument("--capacity", type=_team_capacity, action="append", default=[], metavar="TEAM=N",
+                     help="a team's capacity in person-months (repeatable)")
+    rep.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="any other template parameter, e.g. samples=50000 or objective=cvar (repeatable)")
+    rep.add_argument("--output-dir", "-o", default="reports", metavar="DIR", help="where to write (default: reports/)")
+    rep.set_defaults(handler=_report)
     return parser
 
 
@@ -274,6 +292,71 @@ def _sensitivity(args) -> str:
     if args.format == "csv":
         return csv_safe(report.main_table()).to_csv(index=False, lineterminator="\n")
     return report.to_text(plan_table(plan))
+
+
+def _report(args) -> str:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from .reports import ReportError, run_report, validate_parameters
+
+    if args.demo and args.portfolio:
+        raise UsageError("give either --portfolio FILE or --demo, not both")
+    portfolios = [""] if args.demo else args.portfolio
+    if not portfolios:
+        raise UsageError("give --portfolio FILE (repeatable) or --demo")
+    quarters = args.quarter
+    if len(portfolios) == len(quarters):
+        pairs = list(zip(portfolios, quarters))
+    elif len(portfolios) == 1 or len(quarters) == 1:
+        pairs = [(p, q) for p in portfolios for q in quarters]
+    else:
+        raise UsageError(f"{len(portfolios)} portfolios and {len(quarters)} quarters: give as many of each, or one of either")
+    extra = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
+        extra[key.strip()] = value
+    jobs, problems = [], []
+    for portfolio, quarter in pairs:
+        params = {**extra, "portfolio": portfolio, "quarter": quarter, "budget": args.budget,
+                  "capacities": dict(args.capacity)}
+        try:  # every job is validated before any kernel starts
+            params = validate_parameters(params)
+        except InputError as e:
+            problems += e.problems
+            continue
+        unique = len(pairs) > 1 and len({q for _, q in pairs}) < len(pairs)
+        stem = Path(portfolio).stem if portfolio else "demo"
+        name = f"{quarter}-{stem}-{args.kind}" if unique else f"{quarter}-{args.kind}"
+        jobs.append((name, params))
+    if problems:
+        raise InputError(list(dict.fromkeys(problems)))
+    written, failures = [], []
+    if len(jobs) == 1:
+        name, params = jobs[0]
+        try:
+            written.append(run_report(args.kind, params, args.output_dir, name=name))
+        except ReportError as e:
+            failures.append((name, str(e)))
+    else:
+        progress = _Progress("reports")
+        with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+            futures = {pool.submit(run_report, args.kind, params, args.output_dir, name=name): name for name, params in jobs}
+            for k, future in enumerate(as_completed(futures), start=1):
+                try:
+                    written.append(future.result())
+                except Exception as e:  # one failure does not stop the others
+                    failures.append((futures[future], str(e)))
+                progress(k, len(jobs))
+        progress.close()
+    lines = [f"{html}\n{nb}" for nb, html in sorted(written)]
+    summary = f"{len(written)} of {len(jobs)} reports written to {args.output_dir}"
+    if failures:
+        if lines:
+            print("\n".join(lines), file=sys.stdout)
+        raise ReportError(summary + "; failed:\n" + "\n".join(f"  {n}: {m}" for n, m in failures))
+    return "\n".join(lines) + "\n" + (summary + "\n" if len(jobs) > 1 else "")
 
 
 def plan_record(plan: Plan, front: Frontier | None = None) -> dict:
@@ -387,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         text = args.handler(args)
-        if args.output:
+        if getattr(args, "output", None):
             write_atomic(args.output, text)
             print(f"wrote {args.output}", file=sys.stderr)
         else:
@@ -404,8 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"workbench: error: {terminal_text(e)}", file=sys.stderr)
         return 2
-    except SolverError as e:
-        print(f"workbench: {terminal_text(e)}", file=sys.stderr)
+    except (SolverError, ReportError) as e:
+        for k, line in enumerate(str(e).splitlines()):
+            print(("workbench: " if k == 0 else "") + terminal_text(line), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)

@@ -1,0 +1,160 @@
+"""Charts of plans, the frontier and sensitivity: the specs carry the inputs, and render offline to safe SVG."""
+
+from __future__ import annotations
+
+import re
+
+import altair as alt
+import numpy as np
+import pytest
+
+import workbench
+from workbench import charts, sensitivity
+from workbench.optimization import frontier_of
+
+BUDGETS = [1, 10, 20, 40, 60]
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return workbench.optimize(workbench.demo_portfolio(), budget=40, scenarios=300, seed=1)
+
+
+@pytest.fixture(scope="module")
+def frontier(plan):
+    return frontier_of(plan.problem, plan.scenarios, points=5, max_solves=6)
+
+
+@pytest.fixture(scope="module")
+def sweep(plan):
+    return sensitivity.budget_sweep(plan.problem, plan.scenarios, BUDGETS)
+
+
+def layers(spec: dict, datasets: dict, data=None) -> list[dict]:
+    """Every leaf layer of a spec as {mark, encoding, values}, with the data it inherits resolved."""
+    data = spec.get("data", data)
+    if "layer" in spec:
+        return [leaf for sub in spec["layer"] for leaf in layers(sub, datasets, data)]
+    values = data["values"] if "values" in data else datasets[data["name"]]
+    mark = spec["mark"]["type"] if isinstance(spec["mark"], dict) else spec["mark"]
+    return [{"mark": mark, "encoding": spec["encoding"], "values": values}]
+
+
+def leaves(chart) -> list[dict]:
+    spec = chart.to_dict()
+    return layers(spec, spec.get("datasets", {}))
+
+
+def assert_tooltips(leafs):
+    for leaf in leafs:
+        assert leaf["encoding"].get("tooltip"), f"{leaf['mark']} layer has no tooltip"
+
+
+def test_plan_value_distribution(plan):
+    leafs = leaves(charts.plan_value_distribution(plan, bins=25))
+    assert_tooltips(leafs)
+    bars = next(l for l in leafs if l["mark"] == "bar")["values"]
+    assert len(bars) == 25 and sum(b["scenarios"] for b in bars) == plan.value.size
+    assert bars[0]["start"] == pytest.approx(plan.value.min()) and bars[-1]["end"] == pytest.approx(plan.value.max())
+    rules = {r["statistic"]: r["value"] for r in next(l for l in leafs if l["mark"] == "rule")["values"]}
+    p10, _, p90 = plan.quantiles()
+    assert rules == pytest.approx({"expected value": plan.expected_value, "p10": p10, "p90": p90,
+                                   "CVaR 10%": plan.cvar})
+    labels = next(l for l in leafs if l["mark"] == "text")
+    assert labels["encoding"]["text"]["field"] == "label"
+    assert any(v["label"].startswith("CVaR 10% ") for v in labels["values"])
+
+
+def test_efficient_frontier_marks_a_chosen_plan_on_the_frontier(plan, frontier):
+    leafs = leaves(charts.efficient_frontier(frontier, chosen=plan))
+    assert_tooltips(leafs)
+    line = next(l for l in leafs if l["mark"] == "line")
+    assert [v["expected_value"] for v in line["values"]] == pytest.approx([p.expected_value for p in frontier.plans])
+    assert [v["cvar"] for v in line["values"]] == pytest.approx([p.cvar for p in frontier.plans])
+    assert [v["count"] for v in line["values"]] == [int(p.x.sum()) for p in frontier.plans]
+    assert line["encoding"]["order"]["field"] == "step"
+    tips = {t["field"] for t in line["encoding"]["tooltip"]}
+    assert {"count", "ids", "expected_value", "cvar"} <= tips
+    for v, p in zip(line["values"], frontier.plans):  # ids are shortened for the tooltip, with a count
+        assert len(v["ids"]) <= 100 and v["ids"].startswith(p.selected[0])
+        assert v["ids"].endswith(f"(+{len(p.selected) - v['ids'].count(',')} more)")
+    diamond = next(l for l in leafs if l["mark"] == "point" and l["values"][0].get("label") == "recommended")
+    (row,) = diamond["values"]
+    assert row["expected_value"] == pytest.approx(plan.expected_value) and row["on_frontier"] is True
+
+
+def test_efficient_frontier_marks_a_chosen_plan_off_the_frontier(plan, frontier):
+    assert not any(np.array_equal(p.x, plan.greedy.x) for p in frontier.plans)
+    leafs = leaves(charts.efficient_frontier(frontier, chosen=plan.greedy, chosen_label="greedy RICE"))
+    marked = [l for l in leafs if l["values"] and l["values"][0].get("label") == "greedy RICE"]
+    assert {l["mark"] for l in marked} == {"point", "text"}
+    assert marked[0]["values"][0]["on_frontier"] is False
+    assert marked[0]["values"][0]["cvar"] == pytest.approx(plan.greedy.cvar)
+    assert len(leaves(charts.efficient_frontier(frontier))) == 2  # no chosen plan: line and points only
+
+
+def test_budget_sweep_drops_infeasible_budgets(sweep):
+    assert (sweep["status"] == "infeasible").any()  # the demo's must-haves do not fit the smallest budgets
+    feasible = sweep[sweep["status"] != "infeasible"]
+    leafs = leaves(charts.budget_sweep(sweep, current_budget=40))
+    assert_tooltips(leafs)
+    band = next(l for l in leafs if l["mark"] == "area")
+    assert band["encoding"]["y"]["field"] == "p10" and band["encoding"]["y2"]["field"] == "p90"
+    values = band["values"]
+    assert [v["budget"] for v in values] == list(feasible["budget"])
+    assert [v["expected_value"] for v in values] == pytest.approx(list(feasible["expected_value"]))
+    assert [v["funded"] for v in values] == [len(s) for s in feasible["selected"]]
+    tips = {t["field"] for t in band["encoding"]["tooltip"]}
+    assert {"marginal_value", "funded"} <= tips
+    rule = next(l for l in leafs if l["mark"] == "rule")
+    assert rule["values"] == [{"budget": 40.0, "label": "current budget"}]
+    assert not any(l["mark"] == "rule" for l in leaves(charts.budget_sweep(sweep)))
+
+
+def test_tornado_orders_largest_swing_on_top(plan):
+    frame = sensitivity.tornado(plan)
+    shuffled = frame.sample(frac=1, random_state=3)
+    leafs = leaves(charts.tornado(shuffled, base=plan.expected_value))
+    assert_tooltips(leafs)
+    bars = next(l for l in leafs if l["mark"] == "bar")
+    order = list(frame.sort_values("swing", ascending=False, kind="stable")["input"])
+    assert bars["encoding"]["y"]["sort"] == order
+    assert [v["input"] for v in bars["values"]] == order
+    assert bars["encoding"]["x"]["field"] == "value_low" and bars["encoding"]["x2"]["field"] == "value_high"
+    by_input = {v["input"]: v for v in bars["values"]}
+    row = frame.iloc[0]
+    assert by_input[row["input"]]["value_low"] == pytest.approx(row["value_low"])
+    assert by_input[row["input"]]["value_high"] == pytest.approx(row["value_high"])
+    rule = next(l for l in leafs if l["mark"] == "rule")
+    assert rule["values"][0]["value"] == pytest.approx(plan.expected_value)
+    assert [l["mark"] for l in leaves(charts.tornado(frame))] == ["bar"]
+
+
+def assert_self_contained_svg(svg: str) -> None:
+    assert svg.lstrip().startswith("<svg")
+    width, height = (float(v) for v in re.search(r'<svg[^>]*\bwidth="([\d.]+)"[^>]*\bheight="([\d.]+)"', svg).groups())
+    assert width > 0 and height > 0
+    urls = set(re.findall(r"https?://[^\s\"'<>)]*", svg))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    assert "@font-face" not in svg and "@import" not in svg
+
+
+def test_every_chart_renders_to_self_contained_svg(plan, frontier, sweep):
+    for chart in (charts.plan_value_distribution(plan), charts.efficient_frontier(frontier, plan.greedy),
+                  charts.budget_sweep(sweep, 40), charts.tornado(sensitivity.tornado(plan), plan.expected_value)):
+        assert_self_contained_svg(charts.to_svg(chart))
+
+
+def test_svg_escapes_user_text_and_refuses_external_data(make_portfolio, make_initiative):
+    evil = "<script>alert(1)</script>"
+    result = workbench.simulate(make_portfolio(make_initiative("a", name=evil),
+                                               make_initiative("b", name='"><b>bold</b>', reach="50")),
+                                samples=200, seed=1)
+    composed = charts.score_intervals(result, top_k=1) | charts.top_k_probability(result, top_k=1)
+    svg = charts.to_svg(composed)
+    assert_self_contained_svg(svg)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    assert "<script" not in svg and "<b>" not in svg
+    remote = alt.Chart(alt.UrlData("https://example.com/data.csv")).mark_point().encode(x="a:Q", tooltip="a:Q")
+    with pytest.raises(ValueError, match="not allowed"):
+        charts.to_svg(remote)

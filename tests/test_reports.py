@@ -1,0 +1,165 @@
+"""Quarterly and sensitivity reports: templates through workbench and papermill, safety, failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workbench.cli import main
+from workbench.reports import TEMPLATE_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--param", "samples=2000", "--param", "scenarios=150"]
+
+SMALL = """\
+id,name,reach,impact,confidence,effort,team,theme,moscow
+a,Alpha,800..1200,1,80%,2,T1,Growth,must
+b,Beta,500..700,high,100%,1,T1,Growth,
+c,Gamma,400..900,1,50%,1..2,T2,Core,
+d,Delta,300,low..high,80%,1,T2,Core,
+e,Epsilon,100..400,medium,80%,"pert(1, 2, 4)",T2,Core,
+f,Zeta,600..900,low,high,2,T1,Growth,
+"""
+
+HOSTILE = SMALL.replace("Alpha", '"<script>alert(""x"")</script>"').replace("Beta", "<b>bold</b> & <img src=x onerror=alert(1)>")
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=900, cwd=cwd)
+
+
+def _executed_without_errors(path: Path) -> nbformat.NotebookNode:
+    nb = nbformat.read(str(path), as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    return nb
+
+
+@pytest.mark.parametrize("kind", ["quarterly", "sensitivity"])
+def test_templates_run_through_workbench_on_demo_and_a_small_portfolio(kind, small, tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert main(["report", kind, "--demo", "--quarter", "2026Q4", "--budget", "40", "-o", str(out), *FAST]) == 0
+    printed = capsys.readouterr().out.split()
+    html, ipynb = out / f"2026Q4-{kind}.html", out / f"2026Q4-{kind}.ipynb"
+    assert printed == [str(html), str(ipynb)]
+    _executed_without_errors(ipynb)
+    text = html.read_text(encoding="utf-8")
+    assert text.count("<svg") == {"quarterly": 6, "sensitivity": 2}[kind] and "<img" not in text
+    assert "cdnjs" not in text and "<script src=" not in text
+    assert main(["report", kind, "--portfolio", str(small), "--quarter", "2027Q1", "--budget", "4",
+                 "--capacity", "T1=3", "-o", str(out), *FAST]) == 0
+    assert (out / f"2027Q1-{kind}.html").is_file()
+
+
+def test_quarterly_report_says_what_changed_since_last_quarter(small, tmp_path, capsys):
+    before = tmp_path / "before.csv"
+    before.write_text(SMALL.replace("800..1200", "500..900").replace("f,Zeta,600..900,low,high,2,T1,Growth,\n", "")
+                      + "g,Eta,100,1,50%,3,T2,Core,\n", encoding="utf-8")
+    out = tmp_path / "reports"
+    assert main(["report", "quarterly", "--portfolio", str(small), "--quarter", "2027Q1", "--budget", "4",
+                 "--param", f"previous_portfolio={before}", "-o", str(out), *FAST]) == 0
+    text = (out / "2027Q1-quarterly.html").read_text(encoding="utf-8")
+    assert "<b>New:</b> f. <b>Dropped:</b> g." in text
+    assert "<td>a</td><td>reach</td><td>500..900</td><td>800..1200</td>" in text
+
+
+def test_templates_run_with_the_plain_papermill_cli(small, tmp_path):
+    for template in ("quarterly_report.ipynb", "budget_sensitivity.ipynb"):
+        out = tmp_path / f"out-{template}"
+        done = subprocess.run([sys.executable, "-m", "papermill", str(TEMPLATE_DIR / template), str(out),
+                               "-p", "portfolio", str(small), "-p", "quarter", "2026Q4", "-p", "budget", "60",
+                               "-p", "samples", "2000", "-p", "scenarios", "150"],
+                              capture_output=True, text=True, timeout=900, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        nb = _executed_without_errors(out)
+        assert any("60" in str(o) for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_user_text_is_escaped_in_the_html(tmp_path, capsys):
+    path = tmp_path / "hostile.csv"
+    path.write_text(HOSTILE, encoding="utf-8")
+    out = tmp_path / "reports"
+    assert main(["report", "quarterly", "--portfolio", str(path), "--quarter", "2026Q4", "--budget", "5",
+                 "-o", str(out), *FAST]) == 0
+    text = (out / "2026Q4-quarterly.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in text and "<b>bold</b>" not in text and "<img src=x" not in text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text or "&lt;script&gt;alert(" in text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in text
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--param", "colour=blue"], "unknown parameter 'colour'"),
+    (["--param", "samples=many"], "parameter 'samples': expected a whole number, got 'many'"),
+    (["--param", "objective=greedy"], "parameter 'objective': expected one of mean, cvar, blend, got 'greedy'"),
+    (["--budget", "0"], "parameter 'budget': the budget must be > 0, got 0"),
+    (["--param", "previous_portfolio=nowhere.csv"], "nowhere.csv: parameter 'previous_portfolio': file not found"),
+    (["--quarter", "Q4 / 2026"], "parameter 'quarter': expected a label such as 2026Q4"),
+])
+def test_bad_parameters_exit_2_before_any_kernel_starts(extra, message, tmp_path):
+    out = tmp_path / "reports"
+    args = ["report", "quarterly", "--demo", "-o", str(out)]
+    if "--budget" not in extra:
+        args += ["--budget", "40"]
+    if "--quarter" not in extra:
+        args += ["--quarter", "2026Q4"]
+    done = run(*args, *extra)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()  # nothing was run or written
+
+
+def test_a_bad_portfolio_cell_is_reported_before_any_kernel_starts(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,name,reach,impact,confidence,effort\na,A,lots,1,1,1\n", encoding="utf-8")
+    done = run("report", "quarterly", "--portfolio", str(path), "--quarter", "Q1", "--budget", "5", "-o", str(tmp_path / "r"))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"{path}:2: column 3 (reach): 'lots': ")
+
+
+def test_a_failing_cell_exits_1_keeps_the_failed_notebook_and_the_last_good_report(tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert main(["report", "quarterly", "--demo", "--quarter", "2026Q4", "--budget", "40", "-o", str(out), *FAST]) == 0
+    good = (out / "2026Q4-quarterly.html").read_bytes()
+    # The demo's must-haves need about 10.5 person-months: a budget of 5 fails inside the template.
+    assert main(["report", "quarterly", "--demo", "--quarter", "2026Q4", "--budget", "5", "-o", str(out), *FAST]) == 1
+    err = capsys.readouterr().err
+    # cell 3: papermill's injected-parameters cell comes before the setup cell
+    assert "quarterly report failed in cell 3 (Infeasible: must-haves need 10.51 person-months" in err
+    assert "2026Q4-quarterly.failed.ipynb" in err
+    assert (out / "2026Q4-quarterly.html").read_bytes() == good
+    failed = nbformat.read(str(out / "2026Q4-quarterly.failed.ipynb"), as_version=4)
+    assert any(o.get("ename") == "Infeasible" for c in failed.cells for o in c.get("outputs", []))
+    assert not list(out.glob(".*"))  # no scratch files left
+
+
+def test_batch_runs_in_parallel_and_one_failure_does_not_stop_the_others(small, tmp_path):
+    musts = tmp_path / "musts.csv"
+    # every initiative a must-have: more than the budget, which fails inside the template
+    musts.write_text(SMALL.replace("Growth,\n", "Growth,must\n").replace("Core,\n", "Core,must\n"), encoding="utf-8")
+    out = tmp_path / "reports"
+    done = run("report", "quarterly", "--portfolio", str(small), "--portfolio", str(musts), "--quarter", "2026Q4",
+               "--budget", "4", "-o", str(out), *FAST)
+    assert done.returncode == 1
+    assert str(out / "2026Q4-small-quarterly.html") in done.stdout
+    assert "1 of 2 reports written" in done.stderr and "2026Q4-musts-quarterly" in done.stderr
+    assert (out / "2026Q4-small-quarterly.html").is_file() and not (out / "2026Q4-musts-quarterly.html").exists()
+
+
+def test_templates_are_committed_without_outputs_and_tagged():
+    for template in ("quarterly_report.ipynb", "budget_sensitivity.ipynb"):
+        nb = json.loads((ROOT / "templates" / template).read_text(encoding="utf-8"))
+        tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1
+        assert all(not c.get("outputs") for c in nb["cells"])
