@@ -1,9 +1,10 @@
-"""Shared test helpers: build small portfolios in code."""
+"""Shared test helpers: build small portfolios in code; a headless Chromium for browser tests."""
 
 from __future__ import annotations
 
 import pytest
 
+from browser import launch_chromium
 from workbench import Initiative, Portfolio, parse_estimate
 
 
@@ -25,3 +26,14 @@ def make_initiative():
 @pytest.fixture
 def make_portfolio():
     return portfolio
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium (/usr/bin/chromium) driven by Playwright, shared by the session.
+
+    Pass it to ``open_offline`` from tests/browser.py. Skips when Chromium or playwright is
+    missing, but fails when CI=true.
+    """
+    with launch_chromium() as chromium:
+        yield chromium

@@ -163,3 +163,22 @@ def test_templates_are_committed_without_outputs_and_tagged():
         tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1
         assert all(not c.get("outputs") for c in nb["cells"])
+
+
+def test_report_in_headless_chromium_is_offline_shows_its_charts_and_prints(browser, tmp_path, capsys):
+    from browser import open_offline
+
+    path = tmp_path / "hostile.csv"
+    path.write_text(HOSTILE, encoding="utf-8")
+    out = tmp_path / "reports"
+    assert main(["report", "quarterly", "--portfolio", str(path), "--quarter", "2026Q4", "--budget", "5",
+                 "-o", str(out), *FAST]) == 0
+    page = open_offline(browser, out / "2026Q4-quarterly.html", screenshot=ROOT / "artifacts" / "quarterly-report.png",
+                        pdf_path=tmp_path / "report.pdf")
+    assert page.external_requests == [] and page.console_errors == [] and page.ok
+    assert len(page.svg_sizes) == 6 and all(w > 50 and h > 50 for w, h in page.svg_sizes)
+    assert "Executive summary" in page.text and "Recommendation." in page.text
+    assert '<script>alert("x")</script>' in page.text  # the name shown as text, not run as markup
+    assert "<b>bold</b>" in page.text
+    assert page.pdf_pages >= 2  # prints on A4
+    assert "NaN" not in page.text  # every table cell has a value

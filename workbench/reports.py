@@ -227,7 +227,7 @@ def plan_table(plan) -> pd.DataFrame:
     """The funded initiatives and what each contributes, readable."""
     f = plan.to_frame()
     return pd.DataFrame({
-        "initiative": f["name"], "team": f["team"], "MoSCoW": f["moscow"],
+        "initiative": f["name"], "team": f["team"].fillna(""), "MoSCoW": f["moscow"].fillna(""),
         "budget": f["budget_used"].map(lambda x: f"{x:.3g}"),
         "expected value": f["expected_value"].map(_n),
         "share": f["value_share"].map(lambda x: f"{x:.0%}"),
@@ -237,8 +237,9 @@ def plan_table(plan) -> pd.DataFrame:
 
 def switch_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Decision switch points, readable."""
-    return pd.DataFrame({"expected": frame["expected"].map(_n), "decision changes at": frame["note"]},
-                        index=pd.Index(frame["input"], name="input"))
+    return pd.DataFrame({"expected": frame["expected"].map(_n).to_numpy(),
+                         "decision changes at": frame["note"].to_numpy()},
+                        index=pd.Index(frame["input"].to_numpy(), name="input"))
 
 
 def changes_html(changes: "Changes") -> str:
