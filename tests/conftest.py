@@ -37,3 +37,12 @@ def browser():
     """
     with launch_chromium() as chromium:
         yield chromium
+
+
+def run_cli(*args: str, cwd=None):
+    """The real `workbench` command in a fresh interpreter, as a user's shell would run it."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
+                          timeout=900, cwd=cwd)

@@ -6,8 +6,6 @@ import hashlib
 import io
 import json
 import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -15,18 +13,17 @@ import pytest
 from workbench import demo_portfolio
 from workbench.cli import main
 
+from conftest import run_cli
+
 N_DEMO = len(demo_portfolio())
 
 JSON_KEYS = {"id", "name", "rice", "mean", "sd", "p10", "p50", "p90", "p_top_k", "p_top_k_se", "expected_rank"}
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    """The real command in a fresh interpreter, as a user's shell would run it."""
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_score_demo_json_has_the_documented_shape():
-    out = run("score", "--demo", "--seed", "5", "--samples", "4000", "--format", "json")
+    out = run_cli("score", "--demo", "--seed", "5", "--samples", "4000", "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert {"seed", "samples", "method", "confidence_mode", "top_k", "initiatives"} <= data.keys()
@@ -36,7 +33,7 @@ def test_score_demo_json_has_the_documented_shape():
     # every sample has exactly five initiatives in its top five
     assert sum(i["p_top_k"] for i in data["initiatives"]) == pytest.approx(5)
     # same seed, same output
-    assert run("score", "--demo", "--seed", "5", "--samples", "4000", "--format", "json").stdout == out.stdout
+    assert run_cli("score", "--demo", "--seed", "5", "--samples", "4000", "--format", "json").stdout == out.stdout
 
 
 def test_score_table_is_readable(capsys):
@@ -66,7 +63,7 @@ def test_every_bad_cell_is_reported_and_exit_is_2_without_traceback(tmp_path):
                    "b,Beta,100,huge,150%,2\n"
                    "a,Gamma,100,high,80%,1\n", encoding="utf-8")
     before = hashlib.sha256(src.read_bytes()).hexdigest()
-    out = run("score", str(src))
+    out = run_cli("score", str(src))
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
@@ -91,7 +88,7 @@ def test_every_bad_cell_is_reported_and_exit_is_2_without_traceback(tmp_path):
     (["score", "--demo", "--samples", "10", "--precision", "0.01"], "argument --precision: not allowed with argument --samples"),
 ])
 def test_usage_errors_exit_2_with_a_clear_message(args, message):
-    out = run(*args)
+    out = run_cli(*args)
     assert out.returncode == 2
     assert message in out.stderr
     assert "Traceback" not in out.stderr

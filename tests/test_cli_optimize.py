@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from workbench.cli import main
+
+from conftest import run_cli
 
 SMALL = """\
 initiatives:
@@ -28,8 +28,6 @@ def small(tmp_path):
     return path
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=600)
 
 
 def test_json_has_the_documented_keys_and_a_feasible_plan(small, capsys):
@@ -79,7 +77,7 @@ def test_csv_lists_the_funded_initiatives(small, capsys):
     (["--budget", "x"], "argument --budget: expected a number, got 'x'"),
 ])
 def test_bad_settings_exit_2_with_a_clear_message(small, extra, message):
-    out = run("optimize", str(small), "--scenarios", "20", "--seed", "1", *extra)
+    out = run_cli("optimize", str(small), "--scenarios", "20", "--seed", "1", *extra)
     assert out.returncode == 2, out.stderr
     assert message in out.stderr
     assert "Traceback" not in out.stderr
@@ -91,7 +89,7 @@ def test_infeasible_portfolio_names_the_cause(tmp_path):
                     "a,A,100,1,1,3,must,\n"
                     "b,B,100,1,1,4,must,c\n"
                     "c,C,100,1,1,2,could,\n", encoding="utf-8")
-    out = run("optimize", str(path), "--budget", "6", "--scenarios", "10")
+    out = run_cli("optimize", str(path), "--budget", "6", "--scenarios", "10")
     assert out.returncode == 2
     assert out.stderr.strip() == "must-haves need 9 person-months (with their prerequisites) but the budget is 6"
 
@@ -100,7 +98,7 @@ def test_unknown_dependency_is_reported_with_its_cell(tmp_path):
     path = tmp_path / "deps.csv"
     path.write_text("id,name,reach,impact,confidence,effort,depends_on\n"
                     "a,A,100,1,1,3,ghost\n", encoding="utf-8")
-    out = run("optimize", str(path), "--budget", "6")
+    out = run_cli("optimize", str(path), "--budget", "6")
     assert out.returncode == 2
     assert out.stderr.strip() == f"{path}:2: column 7 (depends_on): 'ghost': depends_on: unknown id 'ghost'"
 

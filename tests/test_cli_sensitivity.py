@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from workbench.cli import main
+
+from conftest import run_cli
 
 SMALL = """\
 initiatives:
@@ -26,8 +26,6 @@ def small(tmp_path):
     return path
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=600)
 
 
 def test_json_has_every_analysis_asked_for(small, capsys):
@@ -69,6 +67,6 @@ def test_bad_input_exits_2_with_a_clear_message(small, extra, message):
     args = ["sensitivity", str(small), "--scenarios", "20", "--seed", "1"]
     if "--budget" not in extra:
         args += ["--budget", "3"]
-    out = run(*args, *extra)
+    out = run_cli(*args, *extra)
     assert out.returncode == 2, out.stderr
     assert message in out.stderr and "Traceback" not in out.stderr

@@ -11,6 +11,8 @@ import nbformat
 import pytest
 
 from workbench.cli import main
+
+from conftest import run_cli
 from workbench.reports import TEMPLATE_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +38,6 @@ def small(tmp_path):
     return path
 
 
-def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=900, cwd=cwd)
 
 
 def _executed_without_errors(path: Path) -> nbformat.NotebookNode:
@@ -117,7 +117,7 @@ def test_bad_parameters_exit_2_before_any_kernel_starts(extra, message, tmp_path
         args += ["--budget", "40"]
     if "--quarter" not in extra:
         args += ["--quarter", "2026Q4"]
-    done = run(*args, *extra)
+    done = run_cli(*args, *extra)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()  # nothing was run or written
@@ -126,7 +126,7 @@ def test_bad_parameters_exit_2_before_any_kernel_starts(extra, message, tmp_path
 def test_a_bad_portfolio_cell_is_reported_before_any_kernel_starts(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("id,name,reach,impact,confidence,effort\na,A,lots,1,1,1\n", encoding="utf-8")
-    done = run("report", "quarterly", "--portfolio", str(path), "--quarter", "Q1", "--budget", "5", "-o", str(tmp_path / "r"))
+    done = run_cli("report", "quarterly", "--portfolio", str(path), "--quarter", "Q1", "--budget", "5", "-o", str(tmp_path / "r"))
     assert done.returncode == 2
     assert done.stderr.startswith(f"{path}:2: column 3 (reach): 'lots': ")
 
@@ -152,7 +152,7 @@ def test_batch_runs_in_parallel_and_one_failure_does_not_stop_the_others(small, 
     # every initiative a must-have: more than the budget, which fails inside the template
     musts.write_text(SMALL.replace("Growth,\n", "Growth,must\n").replace("Core,\n", "Core,must\n"), encoding="utf-8")
     out = tmp_path / "reports"
-    done = run("report", "quarterly", "--portfolio", str(small), "--portfolio", str(musts), "--quarter", "2026Q4",
+    done = run_cli("report", "quarterly", "--portfolio", str(small), "--portfolio", str(musts), "--quarter", "2026Q4",
                "--budget", "4", "-o", str(out), *FAST)
     assert done.returncode == 1
     assert str(out / "2026Q4-small-quarterly.html") in done.stdout

@@ -7,7 +7,7 @@ Quasi-random methods run as independent randomized replicates whose spread gives
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
