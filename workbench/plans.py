@@ -7,6 +7,7 @@ difference between two plans is measured scenario by scenario, with its Monte Ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ class Plan:
     def expected_value_se(self) -> float:
         return float(self.value.std(ddof=1) / np.sqrt(self.value.size))
 
-    @property
+    @cached_property
     def cvar(self) -> float:
         return cvar(self.value, self.alpha)
 

@@ -21,13 +21,13 @@ import pandas as pd
 
 from . import __version__
 from .errors import InputError, Problem
+from .optimization import OBJECTIVES
 from .output import write_atomic
 from .portfolio import Portfolio, demo_portfolio, load_portfolio
+from .simulation import CONFIDENCE_MODES
 
 TEMPLATES = {"quarterly": "quarterly_report.ipynb", "sensitivity": "budget_sensitivity.ipynb"}
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
-CONFIDENCE_MODES = ("success", "multiplier", "spread")
-OBJECTIVES = ("mean", "cvar", "blend")
 
 # name: (type, default); None default = required
 PARAMETERS: dict[str, tuple[type, object]] = {

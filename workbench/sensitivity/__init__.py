@@ -126,7 +126,8 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
     problem, sc = plan.problem, plan.scenarios
     kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0)
     n_budgets = 0 if budgets is None else len(budgets)
-    steps = [n_budgets, 11 if split else 0, 2 if tornado else 0, 1 if sobol else 0, 2 if voi else 0]
+    steps = [n_budgets, len(sweeps.DEFAULT_SHARES) if split else 0,
+             2 if tornado else 0, 1 if sobol else 0, 2 if voi else 0]
     total, done = sum(steps), 0
 
     def advance(k: int = 1) -> None:
@@ -144,7 +145,7 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
         done += n_budgets
     if split:
         report.split_sweep = sweeps.split_sweep(problem, sc, split, progress=within(done), **kw)
-        done += 11
+        done += len(sweeps.DEFAULT_SHARES)
     if tornado:
         report.tornado = one_at_a_time.tornado(plan)
         advance()

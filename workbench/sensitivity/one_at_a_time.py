@@ -27,10 +27,11 @@ def _value_factors(mode: str) -> tuple[str, ...]:
     return VALUE_FACTORS if mode != "spread" else ("reach", "impact")
 
 
-def _inputs(plan: Plan) -> dict[str, tuple[int, str, Estimate]]:
-    """Every uncertain value input of the portfolio, named `id.factor`."""
+def _inputs(plan: Plan, est: dict | None = None) -> dict[str, tuple[int, str, Estimate]]:
+    """Every uncertain value input of the portfolio, named `id.factor` (`est`: the effective
+    estimates, when the caller already has them)."""
     sc = plan.scenarios
-    est = effective_estimates(sc.portfolio, sc.confidence_mode, sc.spread)
+    est = est or effective_estimates(sc.portfolio, sc.confidence_mode, sc.spread)
     return {f"{id_}.{f}": (i, f, est[f][i]) for i, id_ in enumerate(plan.problem.ids)
             for f in _value_factors(sc.confidence_mode) if not est[f][i].is_point}
 
@@ -48,7 +49,7 @@ def tornado(plan: Plan) -> pd.DataFrame:
     contribution = np.prod([med[f] for f in factors], axis=0)
     base = float(contribution[plan.x].sum())
     rows = []
-    for name, (i, f, e) in _inputs(plan).items():
+    for name, (i, f, e) in _inputs(plan, est).items():
         if not plan.x[i]:
             continue
         low, high = float(e.ppf(0.1)), float(e.ppf(0.9))

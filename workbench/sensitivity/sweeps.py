@@ -19,6 +19,9 @@ from ..plans import Plan
 from ..scenarios import Scenarios
 
 
+DEFAULT_SHARES = np.linspace(0, 1, 11)  # a group's share of the budget: 0%, 10%, ..., 100%
+
+
 def budget_range(text: str) -> np.ndarray:
     """Parse `A:B:STEP` (e.g. `20:120:5`) into budgets A, A+STEP, ..., B; a clear error otherwise."""
     parts = text.split(":")
@@ -119,7 +122,7 @@ def split_sweep(problem: PlanningProblem, scenarios: Scenarios, group: str, shar
     """Give `group` (a theme or team) a share s of the budget and the rest 1 - s, optimizing both
     parts, for s from 0 to 100% in steps: where does the split stop paying?"""
     label, members = split_groups(problem, group)
-    shares = np.linspace(0, 1, 11) if shares is None else np.asarray(shares, float)
+    shares = DEFAULT_SHARES if shares is None else np.asarray(shares, float)
     cost, budget = problem.cost, problem.c.budget
     rows = []
     for k, s in enumerate(shares):

@@ -14,8 +14,8 @@ from ..errors import InputError, Problem
 from ..optimization import SolverError, _explain_infeasible, _solve, prepare
 from ..portfolio import Portfolio
 from ..scenarios import Scenarios
+from .one_at_a_time import VALUE_FACTORS
 
-VALUE_FACTORS = ("reach", "impact", "confidence")
 ENUMERATE_LIMIT = 20  # 2^20 candidate plans is the most enumeration may build
 _CHUNK = 4_000_000    # values per block of (rows x plans) products
 
