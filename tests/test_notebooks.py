@@ -25,3 +25,15 @@ def test_notebook_executes(name, tmp_path):
     charts = [o for o in outputs if any("vegalite" in k for k in o.get("data", {}))
               or "vegaEmbed" in str(o.get("data", {}).get("text/html", ""))]
     assert len(charts) == 2
+
+
+def test_strategy_session_executes_headlessly(tmp_path):
+    nb = nbformat.read(ROOT / "notebooks" / "strategy_session.ipynb", as_version=4)
+    assert "parameters" in nb.cells[1].metadata.get("tags", [])  # papermill can point it at another portfolio
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1  # the dashboard, as one widget tree
+    text = "\n".join(str(o.get("text", "")) for o in outputs)
+    assert "initiatives funded, expected value" in text

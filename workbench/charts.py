@@ -42,14 +42,19 @@ def score_intervals(result: SimulationResult, top_k: int = 5) -> alt.Chart:
     return (bars + median + mean).properties(title="Score intervals", width=520, height=alt.Step(18))
 
 
-def top_k_probability(result: SimulationResult, top_k: int = 5) -> alt.Chart:
-    """P(rank <= k) per initiative with its 95% Monte Carlo error bar."""
+def top_k_probability(result: SimulationResult, top_k: int = 5, select: alt.Parameter | None = None) -> alt.Chart:
+    """P(rank <= k) per initiative with its 95% Monte Carlo error bar.
+
+    select: a point selection on the `id` field (e.g. to pick an initiative by clicking its bar).
+    """
     data = _frame(result, top_k)
     y = alt.Y("name:N", sort=list(data["name"]), title=None)
     tooltip = [alt.Tooltip("name:N", title="initiative"), alt.Tooltip("p_text:N", title=f"P(top {top_k}) ±95%"),
                alt.Tooltip("expected_rank:Q", format=".1f", title="expected rank")]
     bars = alt.Chart(data).mark_bar(color="#54a24b").encode(
         y=y, x=alt.X("p_top_k:Q", title=f"P(in top {top_k})", scale=alt.Scale(domain=[0, 1])), tooltip=tooltip)
+    if select is not None:
+        bars = bars.add_params(select).encode(opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)))
     errors = alt.Chart(data).mark_rule(color="black").encode(y=y, x="lo:Q", x2="hi:Q", tooltip=tooltip)
     return (bars + errors).properties(title=f"Probability of being in the top {top_k}", width=320, height=alt.Step(18))
 

@@ -41,6 +41,7 @@ PARAMETERS: dict[str, tuple[type, object]] = {
     "top_k": (int, 5),
     "objective": (str, "mean"),
     "alpha": (float, 0.1),
+    "lam": (float, 1.0),
     "scenarios": (int, 1000),
     "previous_portfolio": (str, ""),
     "budget_range": (str, ""),
@@ -114,6 +115,8 @@ def validate_parameters(params: dict) -> dict:
     for team, cap in out["capacities"].items():
         if not (isinstance(cap, (int, float)) and cap >= 0):
             problems.append(Problem(f"parameter 'capacities': capacity of {team!r} must be a number >= 0, got {cap!r}"))
+    if not out["lam"] >= 0:
+        problems.append(Problem(f"parameter 'lam': the weight of CVaR must be >= 0, got {out['lam']:g}"))
     if out["confidence_mode"] not in CONFIDENCE_MODES:
         problems.append(Problem(f"parameter 'confidence_mode': expected one of {', '.join(CONFIDENCE_MODES)}, "
                                 f"got {out['confidence_mode']!r}"))

@@ -214,7 +214,8 @@ class _Accumulator:
             self.kept = grown
         return self.kept[:, self.count:self.count + rows]
 
-    def add(self, scores_t: np.ndarray, replicate: int, tie_rng: np.random.Generator) -> None:
+    def add(self, scores_t: np.ndarray, replicate: int, tie_rng: np.random.Generator,
+            quantiles: bool = True) -> None:
         """Merge one chunk of scores, given as initiatives x rows."""
         rows = scores_t.shape[1]
         mean_b = scores_t.mean(axis=1)
@@ -228,7 +229,7 @@ class _Accumulator:
         order = rank_order(scores_t.T, tie_rng, self.check_ties)
         self.counts[replicate] += rank_counts(order)
         self.rep_count[replicate] += rows
-        if self.kept is None:
+        if self.kept is None and quantiles:
             self.quantile_sum += rows * _quantiles(scores_t)
             self.quantile_weight += rows
 
@@ -320,6 +321,22 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
             more = min(more, max_samples - acc.count)
             step = per_replicate(more)
             run(step, acc.count + step * replicates)
+    return _result(acc, portfolio, seed, method, confidence_mode, target, top_k if target is not None else None)
+
+
+def summarize_scores(portfolio: Portfolio, scores_t: np.ndarray, seed: int, confidence_mode: str,
+                     tie_rng: np.random.Generator) -> SimulationResult:
+    """A plain Monte Carlo result from an initiatives x samples score matrix drawn elsewhere
+    (the dashboard's engine, which redraws only the initiatives an edit touched)."""
+    n, rows = scores_t.shape
+    acc = _Accumulator(n, 1, keep_rows=None)
+    acc.add(scores_t, 0, tie_rng, quantiles=False)
+    acc.kept = scores_t
+    return _result(acc, portfolio, seed, "mc", confidence_mode, None, None)
+
+
+def _result(acc: "_Accumulator", portfolio: Portfolio, seed: int, method: str, confidence_mode: str,
+            target: float | None, top_k: int | None) -> SimulationResult:
     scores_t = acc.kept[:, :acc.count] if acc.kept is not None else None
     quantiles = _quantiles(scores_t) if scores_t is not None else acc.quantile_sum / acc.quantile_weight
     scores = scores_t.T if scores_t is not None else None  # samples x initiatives (a view)
@@ -327,7 +344,7 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
         portfolio=portfolio, seed=seed, samples=acc.count, method=method, confidence_mode=confidence_mode,
         mean=acc.mean, sd=np.sqrt(acc.m2 / max(acc.count - 1, 1)), quantiles=quantiles,
         replicate_counts=acc.counts, replicate_sizes=acc.rep_count, kept_scores=scores,
-        precision_target=target, precision_top_k=top_k if target is not None else None,
+        precision_target=target, precision_top_k=top_k,
     )
 
 

@@ -1,0 +1,190 @@
+"""The dashboard in-process: controls drive the engine, stale results never win, user text stays text.
+
+The same dashboard in a real JupyterLab and Chromium is tests/test_strategy_session_browser.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from conftest import initiative, portfolio
+from workbench import Assumptions, demo_portfolio, load_portfolio
+from workbench.dashboard import Dashboard, LatestOnly
+
+
+# --- the scheduler ------------------------------------------------------------------------------
+
+
+def test_a_stale_result_never_overwrites_a_newer_one():
+    applied, started = [], threading.Event()
+
+    def work(payload, check):
+        if payload == "slow":
+            started.set()
+            time.sleep(0.5)  # still computing when the newer request arrives
+        return payload
+
+    runner = LatestOnly(work, applied.append)
+    runner.request("slow")
+    assert started.wait(5)
+    runner.request("fast")
+    assert runner.wait(10)
+    time.sleep(0.6)  # the slow one has finished by now
+    assert applied == ["fast"]
+
+
+def test_requests_within_the_debounce_window_collapse_into_the_last():
+    calls = []
+    runner = LatestOnly(lambda payload, check: calls.append(payload) or payload, lambda r: None, debounce=0.2)
+    for k in range(10):  # a slider drag
+        runner.request(k)
+        time.sleep(0.01)
+    assert runner.wait(10)
+    assert calls == [9]
+
+
+def test_long_work_stops_when_superseded():
+    progress, applied = [], []
+
+    def work(payload, check):
+        for step in range(100):
+            check()  # raises Superseded once a newer request exists
+            progress.append((payload, step))
+            time.sleep(0.01)
+        return payload
+
+    runner = LatestOnly(work, applied.append)
+    runner.request("old")
+    time.sleep(0.1)
+    runner.request("new")
+    assert runner.wait(10)
+    assert applied == ["new"]
+    assert max(step for payload, step in progress if payload == "old") < 50
+
+
+def test_a_failing_computation_is_shown_not_lost():
+    applied = []
+    runner = LatestOnly(lambda payload, check: 1 / 0, applied.append)
+    runner.request(None)
+    assert runner.wait(10)
+    assert isinstance(applied[0], ZeroDivisionError)
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dash():
+    d = Dashboard(demo_portfolio(), budget=40, capacities={"Payments": 12, "Growth": 8}, samples=5_000, debounce=0.01)
+    assert d.wait(300)
+    return d
+
+
+def test_the_first_view_is_complete(dash):
+    assert "Recommended plan" in dash._plan_headline.value
+    assert "P(total effort exceeds the budget) = <b>" in dash._plan_headline.value
+    assert dash.frontier is not None and len(dash.frontier.plans) >= 2
+    assert dash.sweep is not None and len(dash.sweep) == 11
+    assert dash._ranking_chart.spec and dash._frontier_chart.spec and dash._sweep_chart.spec
+
+
+def test_moving_the_budget_slider_changes_the_plan(dash):
+    before = dash.outcome.plan
+    dash._budget.value = 55.0
+    assert dash.wait(300)
+    after = dash.outcome.plan
+    assert dash.outcome.assumptions.budget == 55.0
+    assert after.expected_value > before.expected_value and len(after.selected) > len(before.selected)
+    assert "of 55.0 person-months" in dash._plan_headline.value
+    assert dash.sweep["budget"].iloc[5] == 55.0  # the sweep is centred on the new budget
+    assert {"budget": 55.0, "label": "current budget"} in [r for d in dash._sweep_chart.spec["datasets"].values()
+                                                          for r in d]
+
+
+def test_an_invalid_edit_is_explained_inline_and_changes_nothing(dash):
+    before = dash.assumptions
+    dash._pick.value = "pricing-page"
+    dash._fields["reach"].value = "800..200"
+    # A message under the field, not an exception.
+    assert "the low end must be below the high end (got 800 &gt;= 200)" in dash._field_msg["reach"].value
+    dash._apply_edit()
+    assert "fix the fields marked in red first" in dash._edit_status.value
+    assert dash.assumptions == before
+    dash._load_editor()
+
+
+def test_an_edit_and_an_override_reach_the_plan(dash):
+    candidate = next(i for i in dash.portfolio.ids if i not in dash.outcome.plan.selected
+                     and dash.portfolio[i].moscow != "won't")
+    dash._pick.value = candidate
+    dash._fields["reach"].value = "5M"
+    dash._fields["confidence"].value = "100%"
+    dash._apply_edit()
+    assert dash.wait(300)
+    assert (candidate, "reach", "5M") in dash.outcome.assumptions.edits
+    assert candidate in dash.outcome.plan.selected
+    assert dash.portfolio[candidate].name in dash._plan_table.value
+    dash._override.value = "out"
+    assert dash.wait(300)
+    assert candidate not in dash.outcome.plan.selected
+    dash._revert_edit()
+    assert dash.wait(300)
+    assert not dash.outcome.assumptions.edits and not dash.outcome.assumptions.overrides
+
+
+def test_risk_controls_switch_the_objective(dash):
+    dash._objective.value = "blend"
+    assert not dash._lam.disabled
+    dash._lam.value = 2.0
+    assert dash.wait(300)
+    assert dash.outcome.plan.objective == "blend" and "expected value + 2 × CVaR 10%" in dash._plan_headline.value
+    dash._objective.value = "mean"
+    assert dash._lam.disabled
+    assert dash.wait(300)
+
+
+def test_scenarios_save_compare_and_export(dash, tmp_path):
+    dash.update(budget=40.0)
+    assert dash.wait(300)
+    dash.save_scenario("base")
+    dash.update(budget=30.0)
+    assert dash.wait(300)
+    dash._scenario_name.value = "lean"
+    dash._on_save()
+    assert list(dash._cmp_a.options) == ["base", "lean"]
+    dash._cmp_a.value, dash._cmp_b.value = "base", "lean"
+    dash._on_compare()
+    view = dash._compare_view.value
+    assert "base vs lean" in view and "budget" in view and "dropped" in view
+    dash._export_pick.value = "lean"
+    dash._export_path.value = str(tmp_path / "lean.csv")
+    dash._on_export()
+    assert "wrote" in dash._scenario_status.value
+    assert len(load_portfolio(tmp_path / "lean.csv")) == len(dash.portfolio)
+    dash._export_path.value = str(tmp_path / "lean.txt")
+    dash._on_export()
+    assert "export failed" in dash._scenario_status.value
+
+
+def test_heavy_analyses_run_on_a_button(dash):
+    dash.run_analyses(wait=True)
+    assert "EVPI" in dash._heavy_tables.value and "Which estimate to research first" in dash._heavy_tables.value
+    assert dash._tornado_chart.spec
+    dash.update(budget=41.0)
+    assert dash.wait(300)
+    assert "for earlier assumptions" in dash._heavy_status.value
+
+
+def test_initiative_names_are_shown_as_text():
+    evil = "<img src=x onerror=alert(1)>"
+    p = portfolio(initiative("a", name=evil, reach="100..300"), initiative("b", name="<script>alert(2)</script>"),
+                  initiative("c"))
+    d = Dashboard(p, Assumptions(budget=2, samples=1_000, top_k=1), debounce=0.0)
+    assert d.wait(120)
+    html_shown = d._ranking_table.value + d._plan_table.value + d._plan_headline.value + d._edit_status.value
+    assert "<img" not in html_shown and "<script" not in html_shown
+    assert "&lt;img src=x onerror=alert(1)&gt;" in d._ranking_table.value
+    assert dict(d._pick.options)[evil] == "a"  # dropdown labels are plain text in ipywidgets
