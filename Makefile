@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test lab bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "workbench needs Python >= 3.11; run: make PYTHON=python3.11 ...")'
@@ -21,9 +21,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# JupyterLab on the strategy-session notebook (ipywidgets and anywidget come with the .venv).
+# Extra options go in LAB_ARGS, e.g. make lab LAB_ARGS="--no-browser --port 8890".
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/strategy_session.ipynb $(LAB_ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rice.py
 	$(BIN)/python benchmarks/bench_sensitivity.py
+	$(BIN)/python benchmarks/bench_interactive.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

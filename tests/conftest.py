@@ -46,3 +46,20 @@ def run_cli(*args: str, cwd=None):
 
     return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
                           timeout=900, cwd=cwd)
+
+
+@pytest.fixture
+def lab(browser, tmp_path, request):
+    """A JupyterLab server rooted at ``tmp_path`` and a watched page on it (tests/lab_harness.py).
+
+    Write or copy notebooks into ``tmp_path``, then ``lab.open_notebook(name)``. The server log is
+    ``artifacts/<test name>-jupyterlab.log``. Skips/fails like ``browser``.
+    """
+    import re
+
+    from browser import ARTIFACTS
+    from lab_harness import lab_page, lab_server
+
+    log = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}-jupyterlab.log"
+    with lab_server(tmp_path, log_path=log) as server, lab_page(browser, server) as page:
+        yield page

@@ -185,3 +185,24 @@ def test_scenarios_compare_and_export(tmp_path):
     assert Assumptions.from_json(paths[-1].read_text()).budget == 25
     with pytest.raises(ValueError, match="1 to 60 characters"):
         book.save("   ", base)
+
+
+def test_the_draw_cache_stays_within_its_memory_budget():
+    p = portfolio(*(initiative(f"i{k}", reach="100..300") for k in range(6)))
+    engine = LiveEngine(p, cache_bytes=6 * 2 * 8 * 1_000 * 3)  # three portfolios' worth of draws
+    for seed in range(10):
+        engine.run(Assumptions(budget=3, samples=1_000, seed=seed, top_k=1))
+    assert len(engine._draws) <= 18
+    assert engine._draw_bytes == sum(v.nbytes + e.nbytes for v, e in engine._draws.values())
+
+
+def test_a_saved_scenario_becomes_a_quarterly_report(tmp_path):
+    book = ScenarioBook(LiveEngine(demo_portfolio()))
+    book.save("lean budget", Assumptions(budget=30, capacities=(("Payments", 10.0),), samples=2_000, seed=3)
+              .with_edit("pricing-page", "effort", "3"))
+    notebook, page = book.report("lean budget", tmp_path, quarter="2027Q1")
+    assert page == tmp_path / "2027Q1-lean-budget.html" and notebook.exists()
+    text = page.read_text()
+    assert "2027Q1" in text and "within the budget of 30 person-months" in text
+    exported = load_portfolio(tmp_path / "2027Q1-lean-budget-portfolio.yaml")
+    assert str(exported["pricing-page"].effort) == "3"

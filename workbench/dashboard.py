@@ -155,8 +155,9 @@ class Dashboard:
         self._heavy = LatestOnly(self._compute_heavy, self._show_heavy, 0.0, "workbench-heavy")
         self._requested_at = time.perf_counter()
         self._show_outcome(self._compute(self.assumptions, lambda: None))  # the first view, at once
-        self.widget = w.VBox([w.HTML(_CSS), self._header, w.HBox([self._controls, self._views])],
-                             layout=w.Layout(width="100%"))
+        # Side by side when there is room, the views below the controls when there is not.
+        body = w.HBox([self._controls, self._views], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        self.widget = w.VBox([w.HTML(_CSS), self._header, body], layout=w.Layout(width="100%"))
         self.widget.add_class("wb-dash")
 
     # --- public API ---------------------------------------------------------------------------
@@ -224,10 +225,12 @@ class Dashboard:
         for team in sorted({ini.team for ini in p if ini.team}):
             team_total = float(np.ceil(sum(ini.effort.median() for ini in p if ini.team == team)))
             value = a.capacity.get(team, team_total)
-            self._capacity[team] = slider(w.FloatSlider, f"{team} capacity", value, 0.0, max(team_total, value), 0.5,
+            self._capacity[team] = slider(w.FloatSlider, team, value, 0.0, max(team_total, value), 0.5,
                                           readout_format=".1f")
-        self._objective = w.ToggleButtons(options=[("expected value", "mean"), ("CVaR", "cvar"), ("blend", "blend")],
-                                          value=a.objective, description="Optimize", style={"button_width": "95px",
+        self._objective = w.ToggleButtons(options=[("mean", "mean"), ("CVaR", "cvar"), ("blend", "blend")],
+                                          tooltips=["maximize the expected value", "maximize the CVaR: the mean of "
+                                                    "the worst α of scenarios", "maximize mean + λ × CVaR"],
+                                          value=a.objective, description="Optimize", style={"button_width": "104px",
                                                                                             **style})
         self._alpha = slider(w.FloatSlider, "CVaR tail α", a.alpha, 0.05, 0.5, 0.05, readout_format=".2f")
         self._lam = slider(w.FloatSlider, "Risk weight λ", a.lam, 0.0, 5.0, 0.25, readout_format=".2f")
@@ -245,8 +248,9 @@ class Dashboard:
         self._fields = {f: w.Text(description=f.capitalize(), style=style, layout=wide, continuous_update=True)
                         for f in FACTORS}
         self._field_msg = {f: w.HTML() for f in FACTORS}
-        self._override = w.ToggleButtons(options=[("MoSCoW", "none"), ("force in", "in"), ("force out", "out")],
-                                         value="none", description="Plan", style={"button_width": "70px", **style})
+        self._override = w.Dropdown(options=[("as in the file (MoSCoW)", "none"), ("force into every plan", "in"),
+                                             ("force out of every plan", "out")],
+                                    value="none", description="In the plan", style=style, layout=wide)
         self._apply = w.Button(description="Apply edit", button_style="primary", icon="check")
         self._revert = w.Button(description="Back to file", icon="undo")
         self._edit_status = w.HTML()
@@ -280,12 +284,20 @@ class Dashboard:
         self._report.on_click(lambda _: self._on_report())
         self._load_editor()
         self._enable_dependent()
+        # Stable hooks for browser tests and custom CSS.
+        for name, widget in [("budget", self._budget), ("objective", self._objective), ("pick", self._pick),
+                             ("apply", self._apply), ("override", self._override), ("save", self._save),
+                             *[(f"field-{f}", x) for f, x in self._fields.items()],
+                             *[(f"capacity-{t}", x) for t, x in self._capacity.items()]]:
+            widget.add_class(f"wb-{name}")
 
         def section(title, *children):
             return w.VBox([w.HTML(f"<b>{title}</b>"), *children], layout=w.Layout(margin="4px 0 8px 0"))
 
         self._controls = w.VBox([
-            section("Budget and capacity", self._budget, *self._capacity.values()),
+            section("Budget and capacity", self._budget,
+                    w.HTML(_html("Team capacities in person-months; the rightmost position means no limit.", "muted")),
+                    *self._capacity.values()),
             section("Risk preference", self._objective, self._alpha, self._lam),
             section("Uncertainty", self._mode, *self._spread.values(), self._samples, self._seed, self._top_k),
             section("Edit an initiative", self._pick, *[x for f in FACTORS for x in (self._fields[f], self._field_msg[f])],
@@ -293,7 +305,7 @@ class Dashboard:
             section("Scenarios", w.HBox([self._scenario_name, self._save]), w.HBox([self._cmp_a, self._cmp_b]),
                     self._compare, self._export_pick, self._export_path, w.HBox([self._export, self._report]),
                     self._quarter, self._scenario_status),
-        ], layout=w.Layout(width="350px", min_width="350px", overflow="hidden"))
+        ], layout=w.Layout(width="350px", min_width="350px", flex="0 0 350px", margin="0 12px 0 0"))
 
     def _read_controls(self) -> Assumptions:
         caps = {}
@@ -444,7 +456,12 @@ class Dashboard:
         for k, title in enumerate(["Ranking", "Plan", "Frontier & budget", "Sensitivity", "Compare"]):
             tabs.set_title(k, title)
         self._tabs = tabs
-        self._views = w.VBox([self._status, tabs], layout=w.Layout(flex="1 1 auto", min_width="600px"))
+        for name, widget in [("status", self._status), ("plan-headline", self._plan_headline),
+                             ("plan-table", self._plan_table), ("ranking-chart", self._ranking_chart),
+                             ("value-chart", self._value_chart), ("frontier-chart", self._frontier_chart),
+                             ("sweep-chart", self._sweep_chart), ("slow-status", self._slow_status)]:
+            widget.add_class(f"wb-{name}")
+        self._views = w.VBox([self._status, tabs], layout=w.Layout(flex="1 1 560px", min_width="560px"))
         source = self.portfolio.source or "portfolio"
         self._header.value = (f"<h3 style='margin:4px 0'>Strategy session: {len(self.portfolio)} initiatives "
                               f"<span style='font-weight:normal;color:#666'>({_ESC(str(source))})</span></h3>")
@@ -509,12 +526,12 @@ class Dashboard:
                  f"{m['p10']:,.0f} – {m['p90']:,.0f}; CVaR {a.alpha:.0%} {m['cvar']:,.0f}"]
         if m["p_overrun"] is not None:
             p = m["p_overrun"]
-            lines.append(f"P(total effort exceeds the budget) = <b>{p:.2f}</b> ± {1.96 * np.sqrt(p * (1 - p) / s):.2f}")
+            lines.append(f"P(total effort exceeds the budget) = <b>{p:.3f}</b> ± {1.96 * np.sqrt(p * (1 - p) / s):.3f}")
         for team, p in m["team_overrun"].items():
-            lines.append(f"P({_ESC(team)} exceeds its capacity) = {p:.2f} ± {1.96 * np.sqrt(p * (1 - p) / s):.2f}")
+            lines.append(f"P({_ESC(team)} exceeds its capacity) = {p:.3f} ± {1.96 * np.sqrt(p * (1 - p) / s):.3f}")
         for key, c in plan.comparisons.items():
             lines.append(f"vs {_ESC(c.against)}: {c.expected_gain:+,.0f} ± {1.96 * c.gain_se:,.0f} expected value; "
-                         f"P(better) {c.p_better:.2f} ± {1.96 * c.p_better_se:.2f}")
+                         f"P(better) {c.p_better:.3f} ± {1.96 * c.p_better_se:.3f}")
         return "<div class='wb-headline'>" + "<br>".join(lines) + "</div>"
 
     @staticmethod
@@ -557,8 +574,7 @@ class Dashboard:
             self._heavy_progress.max, self._heavy_progress.value = n, k
 
         report = self.engine.analyze(outcome, progress=progress)
-        base = report.tornado["base"].iloc[0] if "base" in report.tornado else None
-        return {"outcome": outcome, "report": report, "tornado": charts.tornado(report.tornado, base)}
+        return {"outcome": outcome, "report": report, "tornado": charts.tornado(report.tornado)}
 
     def _show_heavy(self, views) -> None:
         self._heavy_progress.layout.visibility = "hidden"

@@ -13,9 +13,12 @@ override or risk change reuses every draw and re-solves the plan only.
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 import zlib
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -61,7 +64,7 @@ class LiveEngine:
     """
 
     def __init__(self, portfolio: Portfolio, *, risk_scenarios: int = 1000, analysis_scenarios: int = 500,
-                 time_limit: float = 20.0, cache_blocks: int = 1024, cache_plans: int = 256):
+                 time_limit: float = 20.0, cache_bytes: int = 256 << 20, cache_plans: int = 256):
         self.portfolio = portfolio
         self.risk_scenarios, self.analysis_scenarios = risk_scenarios, analysis_scenarios
         self.time_limit = time_limit
@@ -69,7 +72,17 @@ class LiveEngine:
         self._draws: OrderedDict = OrderedDict()
         self._results: OrderedDict = OrderedDict()
         self._plans: OrderedDict = OrderedDict()
-        self._limits = {"draws": cache_blocks, "results": 4, "plans": cache_plans}
+        # Draws are bounded by memory (kept up to `cache_bytes`), the rest by count: a result
+        # holds the score matrix, a plan entry only its selection.
+        self.cache_bytes = cache_bytes
+        self._limits = {"draws": None, "results": 2, "plans": cache_plans}
+        self._draw_bytes = 0
+
+    def clear_cache(self) -> None:
+        """Forget every cached draw, ranking and plan (e.g. to measure a cold recomputation)."""
+        for store in (self._draws, self._results, self._plans):
+            store.clear()
+        self._draw_bytes = 0
 
     # --- the fast path: one control change -------------------------------------------------------
 
@@ -83,11 +96,19 @@ class LiveEngine:
         value_t, effort_t = self._draw(applied, keys, a)
         t1 = time.perf_counter()
         seconds["draws"] = t1 - t0
+        sc = Scenarios(applied, value_t.T, effort_t.T, a.seed, "mc", a.confidence_mode, a.spread_mapping)
+        # The plan does not depend on the ranking: solve it on another core meanwhile.
+        planned = _pool().submit(self._plan, applied, keys, sc, a)
         result = self._cached("results", keys, lambda: self._rank(applied, value_t, effort_t, a))
         result = replace(result, portfolio=applied)
-        t2 = time.perf_counter()
-        seconds["ranking"] = t2 - t1
-        sc = Scenarios(applied, value_t.T, effort_t.T, a.seed, "mc", a.confidence_mode, a.spread_mapping)
+        seconds["ranking"] = time.perf_counter() - t1
+        plan, problem, error, seconds["plan"] = planned.result()
+        seconds["total"] = time.perf_counter() - t0
+        return Outcome(a, applied, result, sc, plan, problem, error, seconds)
+
+    def _plan(self, applied: Portfolio, keys: tuple, sc: Scenarios, a: Assumptions):
+        """(plan, problem, error, seconds): the recommended plan, or why there is none."""
+        t0 = time.perf_counter()
         plan, problem, error = None, None, None
         plan_key = (keys, a.budget, a.capacities, a.objective, a.alpha, a.lam if a.objective == "blend" else None,
                     a.overrides, self.risk_scenarios)
@@ -96,9 +117,7 @@ class LiveEngine:
             plan = self._evaluate(x, sc, problem, a)
         except (InputError, SolverError) as exc:  # Infeasible is an InputError naming its cause
             error = str(exc)
-        seconds["plan"] = time.perf_counter() - t2
-        seconds["total"] = time.perf_counter() - t0
-        return Outcome(a, applied, result, sc, plan, problem, error, seconds)
+        return plan, problem, error, time.perf_counter() - t0
 
     def _block_key(self, applied: Portfolio, block: list[int], a: Assumptions) -> tuple:
         members = tuple((applied.initiatives[i].id, *(applied.initiatives[i].estimate(f) for f in FACTORS))
@@ -110,6 +129,13 @@ class LiveEngine:
 
     def _draw(self, applied: Portfolio, keys: tuple, a: Assumptions) -> tuple[np.ndarray, np.ndarray]:
         """Value and effort, initiatives x samples, drawing only the blocks not in the cache."""
+        missing = [(block, key) for block, key in zip(self.blocks, keys) if key not in self._draws]
+        if len(missing) > 1:
+            # numpy's generators release the GIL while filling arrays, and each block has its own
+            # stream, so blocks drawn on several threads give exactly the same numbers.
+            drawn = _pool().map(lambda item: _draw_block(applied, item[0], a), missing)
+            for (block, key), draws in zip(missing, drawn):
+                self._cached("draws", key, lambda draws=draws: draws)
         n = len(applied)
         value_t, effort_t = np.empty((n, a.samples)), np.empty((n, a.samples))
         for block, key in zip(self.blocks, keys):
@@ -118,7 +144,8 @@ class LiveEngine:
 
     def _rank(self, applied: Portfolio, value_t: np.ndarray, effort_t: np.ndarray, a: Assumptions) -> SimulationResult:
         tie_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(a.seed, spawn_key=(1,))))
-        return summarize_scores(applied, value_t / effort_t, a.seed, a.confidence_mode, tie_rng)
+        may_tie = PortfolioModel(applied, a.confidence_mode, a.spread_mapping).may_tie
+        return summarize_scores(applied, value_t / effort_t, a.seed, a.confidence_mode, tie_rng, may_tie)
 
     def _solve(self, applied: Portfolio, sc: Scenarios, a: Assumptions) -> tuple[np.ndarray, PlanningProblem]:
         solve_on = sc if a.objective == "mean" else _head(sc, self.risk_scenarios)
@@ -145,8 +172,15 @@ class LiveEngine:
             store.move_to_end(key)
             return store[key]
         value = store[key] = compute()
-        while len(store) > self._limits[cache]:
-            store.popitem(last=False)
+        if cache == "draws":
+            # Always keep the newest entries a full portfolio needs, even above the byte budget.
+            self._draw_bytes += value[0].nbytes + value[1].nbytes
+            while self._draw_bytes > self.cache_bytes and len(store) > len(self.blocks):
+                v, e = store.popitem(last=False)[1]
+                self._draw_bytes -= v.nbytes + e.nbytes
+        else:
+            while len(store) > self._limits[cache]:
+                store.popitem(last=False)
         return value
 
     # --- slower views, run after the fast path ---------------------------------------------------
@@ -178,6 +212,11 @@ class LiveEngine:
         on = Plan(plan.x, _head(outcome.scenarios, self.analysis_scenarios), plan.problem, plan.label,
                   plan.objective, plan.alpha, plan.lam)
         return analyze(on, tornado=tornado, sobol=sobol, voi=voi, seed=a.seed, progress=progress)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="workbench-draw")
 
 
 def _head(sc: Scenarios, rows: int) -> Scenarios:

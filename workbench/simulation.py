@@ -325,11 +325,12 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
 
 
 def summarize_scores(portfolio: Portfolio, scores_t: np.ndarray, seed: int, confidence_mode: str,
-                     tie_rng: np.random.Generator) -> SimulationResult:
+                     tie_rng: np.random.Generator, check_ties: bool = True) -> SimulationResult:
     """A plain Monte Carlo result from an initiatives x samples score matrix drawn elsewhere
-    (the dashboard's engine, which redraws only the initiatives an edit touched)."""
+    (the dashboard's engine, which redraws only the initiatives an edit touched).
+    check_ties=False when no two positive scores can be equal (see `PortfolioModel.may_tie`)."""
     n, rows = scores_t.shape
-    acc = _Accumulator(n, 1, keep_rows=None)
+    acc = _Accumulator(n, 1, keep_rows=None, check_ties=check_ties)
     acc.add(scores_t, 0, tie_rng, quantiles=False)
     acc.kept = scores_t
     return _result(acc, portfolio, seed, "mc", confidence_mode, None, None)
