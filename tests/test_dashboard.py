@@ -188,3 +188,47 @@ def test_initiative_names_are_shown_as_text():
     assert "<img" not in html_shown and "<script" not in html_shown
     assert "&lt;img src=x onerror=alert(1)&gt;" in d._ranking_table.value
     assert dict(d._pick.options)[evil] == "a"  # dropdown labels are plain text in ipywidgets
+
+
+def test_a_failing_view_does_not_stop_the_worker():
+    shown = []
+
+    def apply(result):
+        if result == "bad":
+            raise RuntimeError("cannot draw")
+        shown.append(result)
+
+    runner = LatestOnly(lambda payload, check: payload, apply)
+    runner.request("bad")
+    assert runner.wait(10)
+    runner.request("good")
+    assert runner.wait(10)
+    assert shown == ["good"] and isinstance(runner.errors[0], RuntimeError)
+
+
+def test_values_beyond_a_control_range_are_kept_not_clamped(dash):
+    from workbench import InputError
+
+    dash.update(alpha=0.01, samples=3_000, lam=7.5)
+    assert dash.wait(300)
+    assert dash._alpha.value == 0.01 and dash._lam.value == 7.5 and dash._samples.value == 3_000
+    dash._budget.value = 42.0  # a person moves another control: the others stay as set
+    assert dash.wait(300)
+    a = dash.outcome.assumptions
+    assert (a.alpha, a.lam, a.samples, a.budget) == (0.01, 7.5, 3_000, 42.0)
+    with pytest.raises(InputError, match="budget must be > 0"):
+        dash.update(budget=-5)
+    assert dash.assumptions.budget == 42.0
+    dash.update(alpha=0.1, samples=5_000, lam=1.0)
+    assert dash.wait(300)
+
+
+def test_no_plan_hides_the_charts_of_earlier_assumptions(dash):
+    dash.update(budget=2.0)  # below what the must-haves need
+    assert dash.wait(300)
+    assert "No plan:" in dash._plan_headline.value and "must-have" in dash._plan_headline.value
+    assert dash._value_chart.layout.display == "none" and dash._frontier_chart.layout.display == "none"
+    assert dash.frontier is None
+    dash.update(budget=40.0)
+    assert dash.wait(300)
+    assert dash._value_chart.layout.display is None and dash._frontier_chart.layout.display is None

@@ -33,7 +33,7 @@ def test_bad_assumptions_are_all_reported_with_what_was_expected():
     assert "capacity for unknown team 'Nope'; teams are Core" in messages
     assert any(m.startswith("objective 'max': expected one of mean, cvar, blend") for m in messages)
     assert any(m.startswith("alpha must be in (0, 1]") for m in messages)
-    assert "samples must be at least 100, got 10" in messages
+    assert "samples must be a whole number of at least 100, got 10" in messages
     assert "top k must be between 1 and 2, got 5" in messages
     assert any(m.startswith("a reach 'lots': 'lots' is not a number; expected a number") for m in messages)
     assert "edit of unknown initiative 'zz'" in messages
@@ -174,8 +174,9 @@ def test_scenarios_compare_and_export(tmp_path):
     book.save("base", base)
     book.save("lean", base.change(budget=25).with_edit("pricing-page", "effort", "3").with_override("tax-engine", "out"))
     diff = book.compare("base", "lean")
-    assert set(diff.assumptions["setting"]) == {"budget", "Pricing page redesign with calculator: effort",
-                                                 "In-house sales tax engine: MoSCoW"}
+    assert sorted(diff.assumptions.values.tolist()) == [["budget", "40", "25"], ["pricing-page effort", "1", "3"],
+                                                        ["tax-engine MoSCoW", "could", "won't"]]
+    assert diff.top_k == 5 and diff.errors == (None, None)
     assert diff.values.loc["expected value", "difference"] < 0
     dropped = diff.plans[diff.plans["change"] == "dropped"].index
     assert len(dropped) > 0 and "tax-engine" not in set(diff.plans[diff.plans["change"] == "added"].index)
@@ -185,6 +186,27 @@ def test_scenarios_compare_and_export(tmp_path):
     assert Assumptions.from_json(paths[-1].read_text()).budget == 25
     with pytest.raises(ValueError, match="1 to 60 characters"):
         book.save("   ", base)
+    with pytest.raises(ValueError, match="is a column of the comparison tables"):
+        book.save("Difference", base)
+    with pytest.raises(ValueError, match="two different scenarios"):
+        book.compare("base", "base")
+
+
+def test_exporting_to_csv_lists_the_correlations_file(tmp_path):
+    book = ScenarioBook(LiveEngine(demo_portfolio()))
+    book.save("base", Assumptions(budget=40, samples=1_000))
+    paths = book.export("base", tmp_path / "base.csv")
+    assert [p.name for p in paths] == ["base.csv", "base.correlations.csv", "base.assumptions.json"]
+    assert all(p.exists() for p in paths)
+    assert load_portfolio(paths[0]).correlations == demo_portfolio().correlations
+
+
+def test_a_bad_report_label_writes_nothing(tmp_path):
+    book = ScenarioBook(LiveEngine(demo_portfolio()))
+    book.save("base", Assumptions(budget=40, samples=1_000))
+    with pytest.raises(InputError, match="expected a label such as 2026Q4"):
+        book.report("base", tmp_path / "out", quarter="../escaped")
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob("*.yaml"))
 
 
 def test_the_draw_cache_stays_within_its_memory_budget():
@@ -206,3 +228,16 @@ def test_a_saved_scenario_becomes_a_quarterly_report(tmp_path):
     assert "2027Q1" in text and "within the budget of 30 person-months" in text
     exported = load_portfolio(tmp_path / "2027Q1-lean-budget-portfolio.yaml")
     assert str(exported["pricing-page"].effort) == "3"
+
+
+def test_the_frontier_is_never_dominated_by_the_recommended_plan():
+    engine = LiveEngine(demo_portfolio())
+    outcome = engine.run(Assumptions(budget=40, samples=5_000, seed=6))
+    front = engine.frontier(outcome, points=4)
+    chosen = outcome.plan
+    assert all(p.value.size == chosen.value.size for p in front.plans)  # all on every sample
+    assert not any(chosen.expected_value >= p.expected_value and chosen.cvar >= p.cvar
+                   and (chosen.expected_value > p.expected_value or chosen.cvar > p.cvar) for p in front.plans)
+    sweep = engine.budget_sweep(outcome)
+    at_budget = sweep[sweep["budget"] == 40.0].iloc[0]
+    assert at_budget["expected_value"] == pytest.approx(chosen.expected_value)  # same plan, same samples

@@ -284,3 +284,27 @@ def test_vectorized_feasibility_agrees_with_the_rule_by_rule_check(seed):
     expected = np.array([not problem.violations(row) for row in x])
     np.testing.assert_array_equal(problem.feasible(x), expected)
     assert len(problem.feasible_plans()) == expected.sum()
+
+
+def test_overlapping_solves_give_stdout_back():
+    """Solves on several threads (the dashboard) must not leave descriptor 1 on /dev/null."""
+    import os
+    import threading
+    import time
+
+    from workbench.optimization import _solver_output_silenced
+
+    before = os.fstat(1)
+
+    def solve(delay):
+        with _solver_output_silenced():
+            time.sleep(delay)
+
+    threads = [threading.Thread(target=solve, args=(d,)) for d in (0.05, 0.01, 0.08, 0.03)]
+    for t in threads:
+        t.start()
+        time.sleep(0.005)
+    for t in threads:
+        t.join()
+    after = os.fstat(1)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)

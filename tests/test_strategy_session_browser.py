@@ -94,6 +94,37 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     expect(notebook.locator(".wb-dash")).to_contain_text("the low end must be below the high end")
     lab.screenshot("strategy-session-invalid-edit")
 
+    # The slower views follow the plan: the frontier (current plan marked) and the budget sweep.
+    notebook.get_by_role("tab", name="Frontier & budget").first.click()
+    expect(notebook.locator(".wb-slow-status")).to_contain_text("frontier plans", timeout=120_000)
+    expect(notebook.locator(".wb-frontier-chart").locator("canvas, svg.marks").first).to_be_visible()
+    expect(notebook.locator(".wb-sweep-chart").locator("canvas, svg.marks").first).to_be_visible()
+    lab.screenshot("strategy-session-frontier")
+
+    # Scenarios: save the edited assumptions, go back to the file's, save again, compare.
+    notebook.locator(".wb-scenario-name input").fill("big reach")
+    notebook.locator("button.wb-save").click()
+    notebook.locator("button.wb-revert").click()
+    notebook.get_by_role("tab", name="Plan").first.click()
+    expect(plan_table).not_to_contain_text(edit_name, timeout=60_000)
+    notebook.locator(".wb-scenario-name input").fill("as filed")
+    notebook.locator("button.wb-save").click()
+    notebook.locator(".wb-compare-a select").select_option(label="big reach")
+    notebook.locator(".wb-compare-b select").select_option(label="as filed")
+    notebook.locator("button.wb-compare").click()
+    compare = notebook.locator(".wb-compare-view")
+    expect(compare).to_contain_text("big reach vs as filed", timeout=60_000)
+    expect(compare).to_contain_text("dropped")
+    lab.screenshot("strategy-session-compare", element=compare)
+
+    # Heavy analyses run on a button, with progress, while the controls stay live.
+    notebook.get_by_role("tab", name="Sensitivity").first.click()
+    notebook.locator("button.wb-heavy-run").click()
+    expect(notebook.locator(".wb-heavy-status")).to_contain_text("analyses of the plan", timeout=240_000)
+    expect(notebook.locator(".wb-tornado-chart").locator("canvas, svg.marks").first).to_be_visible()
+    expect(notebook.locator(".wb-dash")).to_contain_text("EVPI")
+    lab.screenshot("strategy-session-sensitivity")
+
     assert lab.external_requests == []
     assert lab.console_errors == []
 

@@ -40,12 +40,23 @@ class Assumptions:
     edits: tuple[tuple[str, str, str], ...] = ()
     overrides: tuple[tuple[str, str], ...] = field(default=())
 
+    def __post_init__(self):
+        # Dicts and lists are accepted and stored as sorted tuples, so equal assumptions compare
+        # (and hash) equal however they were written.
+        for name in ("capacities", "spread"):
+            value = getattr(self, name)
+            items = value.items() if isinstance(value, dict) else value
+            object.__setattr__(self, name, tuple(sorted(((k, v) for k, v in items), key=lambda kv: kv[0])))
+        for name in ("edits", "overrides"):
+            object.__setattr__(self, name, tuple(tuple(item) for item in getattr(self, name)))
+
     @classmethod
     def default_for(cls, portfolio: Portfolio, **changes) -> "Assumptions":
         """Half the portfolio's total median effort as the budget, no capacities, defaults elsewhere."""
         total = sum(ini.effort.median() for ini in portfolio)
         changes.setdefault("top_k", min(5, len(portfolio)))
-        return cls(budget=float(max(1, round(total / 2))), **changes)
+        changes.setdefault("budget", float(max(1, round(total / 2))))
+        return cls(**changes)
 
     @property
     def capacity(self) -> dict[str, float]:
@@ -57,9 +68,6 @@ class Assumptions:
 
     def change(self, **changes) -> "Assumptions":
         """A copy with some fields changed; dicts are accepted for capacities and spread."""
-        for name in ("capacities", "spread"):
-            if isinstance(changes.get(name), dict):
-                changes[name] = tuple(sorted(changes[name].items()))
         return replace(self, **changes)
 
     def with_edit(self, id_: str, factor: str, text: str | None) -> "Assumptions":
@@ -115,8 +123,10 @@ def check_assumptions(portfolio: Portfolio, a: Assumptions) -> list[Problem]:
         bad(f"alpha must be in (0, 1], e.g. 0.1 for the worst 10% of scenarios; got {a.alpha:g}")
     if not a.lam >= 0:
         bad(f"lambda must be >= 0, got {a.lam:g}")
-    if not a.samples >= 100:
-        bad(f"samples must be at least 100, got {a.samples}")
+    if not (isinstance(a.samples, int) and a.samples >= 100):
+        bad(f"samples must be a whole number of at least 100, got {a.samples!r}")
+    if not (isinstance(a.seed, int) and a.seed >= 0):
+        bad(f"seed must be a whole number >= 0, got {a.seed!r}")
     if not 1 <= a.top_k <= len(portfolio):
         bad(f"top k must be between 1 and {len(portfolio)}, got {a.top_k}")
     if not a.spread or any(not f >= 1 or not 0 <= c <= 1 for c, f in a.spread):

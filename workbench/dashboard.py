@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from . import charts
-from .assumptions import Assumptions, check_estimate
+from .assumptions import Assumptions, check_assumptions, check_estimate
+from .errors import InputError
 from .estimates import FACTORS
 from .live import LiveEngine, Outcome
 from .portfolio import Portfolio
@@ -55,6 +56,8 @@ class LatestOnly:
         self._pending: tuple[int, Any] | None = None
         self._due = 0.0
         self._busy = False
+        self._closed = False
+        self.errors: list[BaseException] = []  # failures of apply() itself, kept for inspection
         threading.Thread(target=self._loop, name=name, daemon=True).start()
 
     def request(self, payload: Any, delay: float | None = None) -> int:
@@ -72,6 +75,14 @@ class LatestOnly:
             self._pending = None
             self._cv.notify_all()
 
+    def close(self) -> None:
+        """Stop the worker thread (after the work in progress, whose result is dropped)."""
+        with self._cv:
+            self._closed = True
+            self.generation += 1
+            self._pending = None
+            self._cv.notify_all()
+
     def wait(self, timeout: float = 120.0) -> bool:
         """Block until nothing is pending or running; False on timeout."""
         with self._cv:
@@ -79,13 +90,16 @@ class LatestOnly:
 
     @property
     def busy(self) -> bool:
-        return self._busy or self._pending is not None
+        with self._cv:
+            return self._busy or self._pending is not None
 
     def _loop(self) -> None:
         while True:
             with self._cv:
-                while self._pending is None or time.monotonic() < self._due:
+                while not self._closed and (self._pending is None or time.monotonic() < self._due):
                     self._cv.wait(None if self._pending is None else max(self._due - time.monotonic(), 0.0))
+                if self._closed:
+                    return
                 generation, payload = self._pending
                 self._pending, self._busy = None, True
 
@@ -103,6 +117,8 @@ class LatestOnly:
                 try:
                     if result is not Superseded and generation == self.generation:
                         self.apply(result)
+                except Exception as exc:  # a failing view must not stop the worker
+                    self.errors.append(exc)
                 finally:
                     self._busy = False
                     self._cv.notify_all()
@@ -111,6 +127,26 @@ class LatestOnly:
 def _html(text: str, kind: str = "") -> str:
     colour = {"error": "#b00020", "ok": "#1b7f3b", "muted": "#666"}.get(kind, "inherit")
     return f'<div style="color:{colour}; white-space:normal">{text}</div>'
+
+
+def _prob(p: float, samples: int) -> str:
+    """A probability with its 95% Monte Carlo error; at 0 or 1 the rule of three bounds it."""
+    if p <= 0:
+        return f"0 (below {3 / samples:.1g})"
+    if p >= 1:
+        return f"1 (above {1 - 3 / samples:.4g})"
+    return f"{p:.3f} ± {1.96 * np.sqrt(p * (1 - p) / samples):.3f}"
+
+
+def _pm(value: float, half: float = float("nan"), digits: int | None = None) -> str:
+    """A number with its 95% half-width when there is one: 40,360 ± 192, 0.46 ± 0.01."""
+    if pd.isna(value):
+        return "–"
+    def fmt(x: float) -> str:
+        if digits is not None:
+            return f"{x:.{digits}f}"
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+    return fmt(value) if pd.isna(half) else f"{fmt(value)} ± {fmt(half)}"
 
 
 def _table(frame: pd.DataFrame, index: bool = False) -> str:
@@ -150,9 +186,9 @@ class Dashboard:
         self._syncing = False  # True while code (not a person) sets control values
         self._build_controls()
         self._build_views()
-        self._fast = LatestOnly(self._compute, self._show_outcome, debounce, "workbench-fast")
-        self._slow = LatestOnly(self._compute_slow, self._show_slow, 0.0, "workbench-slow")
-        self._heavy = LatestOnly(self._compute_heavy, self._show_heavy, 0.0, "workbench-heavy")
+        self._fast = LatestOnly(self._compute, self._guard(self._show_outcome), debounce, "workbench-fast")
+        self._slow = LatestOnly(self._compute_slow, self._guard(self._show_slow), 0.0, "workbench-slow")
+        self._heavy = LatestOnly(self._compute_heavy, self._guard(self._show_heavy), 0.0, "workbench-heavy")
         self._requested_at = time.perf_counter()
         self._show_outcome(self._compute(self.assumptions, lambda: None))  # the first view, at once
         # Side by side when there is room, the views below the controls when there is not.
@@ -172,8 +208,13 @@ class Dashboard:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def update(self, **changes) -> None:
-        """Change assumptions from code, as if the controls had been moved (controls follow)."""
-        self._set_assumptions(self.assumptions.change(**changes), sync_controls=True)
+        """Change assumptions from code, as if the controls had been moved (controls follow).
+        Invalid values raise InputError and change nothing."""
+        changed = self.assumptions.change(**changes)
+        problems = check_assumptions(self.portfolio, changed)
+        if problems:
+            raise InputError(problems)
+        self._set_assumptions(changed, sync_controls=True)
 
     def edit(self, id_: str, factor: str, text: str | None) -> None:
         """Replace one estimate (None: back to the file's); invalid text raises InputError."""
@@ -182,6 +223,22 @@ class Dashboard:
         changed = self.assumptions.with_edit(id_, factor, text)
         apply_assumptions(self.portfolio, changed)  # validate before anything runs
         self._set_assumptions(changed, sync_controls=True)
+
+    def close(self) -> None:
+        """Stop the dashboard's worker threads and close its widgets (e.g. before re-running the cell)."""
+        for worker in (self._fast, self._slow, self._heavy):
+            worker.close()
+        self.widget.close()
+
+    def _guard(self, show: Callable[[Any], None]) -> Callable[[Any], None]:
+        """`show`, with any exception of its own reported in the status line instead of lost."""
+        def guarded(views):
+            try:
+                show(views)
+            except Exception as exc:
+                self._status.value = _html(f"could not show the result: {_ESC(repr(exc))}", "error")
+                raise
+        return guarded
 
     def wait(self, timeout: float = 300.0) -> bool:
         """Block until every pending recomputation (not the heavy analyses) has been shown."""
@@ -216,7 +273,9 @@ class Dashboard:
         style, wide = {"description_width": "120px"}, w.Layout(width="330px")
 
         def slider(cls, description, value, lo, hi, step, **kw):
-            return cls(value=value, min=lo, max=hi, step=step, description=description, style=style,
+            # A range that holds the value: a slider silently clamps what it cannot show.
+            return cls(value=value, min=min(lo, value), max=max(hi, value), step=step, description=description,
+                       style=style,
                        layout=wide, continuous_update=True, **kw)
 
         self._budget = slider(w.FloatSlider, "Budget (PM)", a.budget, 1.0, max(np.ceil(total), a.budget), 0.5,
@@ -287,6 +346,8 @@ class Dashboard:
         # Stable hooks for browser tests and custom CSS.
         for name, widget in [("budget", self._budget), ("objective", self._objective), ("pick", self._pick),
                              ("apply", self._apply), ("override", self._override), ("save", self._save),
+                             ("revert", self._revert), ("scenario-name", self._scenario_name),
+                             ("compare-a", self._cmp_a), ("compare-b", self._cmp_b), ("compare", self._compare),
                              *[(f"field-{f}", x) for f, x in self._fields.items()],
                              *[(f"capacity-{t}", x) for t, x in self._capacity.items()]]:
             widget.add_class(f"wb-{name}")
@@ -320,16 +381,25 @@ class Dashboard:
 
     def _sync_controls(self) -> None:
         a = self.assumptions
+
+        def put(slider, value):  # widen the range first: a slider clamps what it cannot show
+            slider.min, slider.max = min(slider.min, value), max(slider.max, value)
+            slider.value = value
+
         self._syncing = True
         try:
-            self._budget.value = a.budget
+            put(self._budget, a.budget)
             for team, s in self._capacity.items():
-                s.value = a.capacity.get(team, s.max)
-            self._objective.value, self._alpha.value, self._lam.value = a.objective, a.alpha, a.lam
-            self._mode.value, self._samples.value, self._seed.value, self._top_k.value = (
-                a.confidence_mode, a.samples, a.seed, a.top_k)
+                put(s, a.capacity.get(team, s.max))
+            self._objective.value = a.objective
+            put(self._alpha, a.alpha)
+            put(self._lam, a.lam)
+            put(self._top_k, a.top_k)
+            if a.samples not in [v for _, v in self._samples.options]:
+                self._samples.options = [(f"{v:,}", v) for v in sorted({a.samples, *(v for _, v in self._samples.options)})]
+            self._mode.value, self._samples.value, self._seed.value = a.confidence_mode, a.samples, a.seed
             for c, s in self._spread.items():
-                s.value = a.spread_mapping.get(c, s.value)
+                put(s, a.spread_mapping.get(c, s.value))
             self._load_editor()
         finally:
             self._syncing = False
@@ -459,7 +529,9 @@ class Dashboard:
         for name, widget in [("status", self._status), ("plan-headline", self._plan_headline),
                              ("plan-table", self._plan_table), ("ranking-chart", self._ranking_chart),
                              ("value-chart", self._value_chart), ("frontier-chart", self._frontier_chart),
-                             ("sweep-chart", self._sweep_chart), ("slow-status", self._slow_status)]:
+                             ("sweep-chart", self._sweep_chart), ("slow-status", self._slow_status),
+                             ("heavy-run", self._heavy_button), ("heavy-status", self._heavy_status),
+                             ("tornado-chart", self._tornado_chart), ("compare-view", self._compare_view)]:
             widget.add_class(f"wb-{name}")
         self._views = w.VBox([self._status, tabs], layout=w.Layout(flex="1 1 560px", min_width="560px"))
         source = self.portfolio.source or "portfolio"
@@ -491,12 +563,17 @@ class Dashboard:
         self._ranking_chart.selections.observe(self._on_pick, names=["pick"])
         self._intervals_chart.chart = views["intervals"]
         self._ranking_table.value = views["ranking_table"]
+        plan_views = (self._value_chart, self._frontier_chart, self._sweep_chart)
         if outcome.plan is None:
             self._plan_headline.value = _html(f"<b>No plan:</b> {_ESC(outcome.error or '')}", "error")
             self._plan_table.value = ""
+            self.frontier = self.sweep = None
+            for view in plan_views:  # never leave charts of earlier assumptions on screen
+                view.layout.display = "none"
         else:
             self._plan_headline.value = self._headline(outcome)
             self._value_chart.chart = views["value"]
+            self._value_chart.layout.display = None
             self._plan_table.value = views["plan_table"]
         elapsed = time.perf_counter() - self._requested_at
         engine_ms = outcome.seconds["total"] * 1000
@@ -524,14 +601,21 @@ class Dashboard:
                  f"budget used {m['budget_used']:,.1f} of {a.budget:,.1f} person-months",
                  f"Expected value <b>{m['expected_value']:,.0f}</b> ± {half:,.0f} (95%); 80% interval "
                  f"{m['p10']:,.0f} – {m['p90']:,.0f}; CVaR {a.alpha:.0%} {m['cvar']:,.0f}"]
+        if plan.status != "optimal":
+            gap = "" if plan.gap is None else f", within {plan.gap:.2%} of the optimum"
+            lines.insert(0, _html(f"The solver stopped at its {self.engine.time_limit:g} s limit ({_ESC(plan.status)}"
+                                  f"{gap}): this plan may not be the best.", "error"))
         if m["p_overrun"] is not None:
-            p = m["p_overrun"]
-            lines.append(f"P(total effort exceeds the budget) = <b>{p:.3f}</b> ± {1.96 * np.sqrt(p * (1 - p) / s):.3f}")
+            lines.append(f"P(total effort exceeds the budget) = <b>{_prob(m['p_overrun'], s)}</b>")
         for team, p in m["team_overrun"].items():
-            lines.append(f"P({_ESC(team)} exceeds its capacity) = {p:.3f} ± {1.96 * np.sqrt(p * (1 - p) / s):.3f}")
+            lines.append(f"P({_ESC(team)} exceeds its capacity) = {_prob(p, s)}")
         for key, c in plan.comparisons.items():
+            other = plan.greedy if key == "greedy" else plan.current
+            if np.array_equal(other.x, plan.x):
+                lines.append(f"vs {_ESC(c.against)}: the same plan")
+                continue
             lines.append(f"vs {_ESC(c.against)}: {c.expected_gain:+,.0f} ± {1.96 * c.gain_se:,.0f} expected value; "
-                         f"P(better) {c.p_better:.3f} ± {1.96 * c.p_better_se:.3f}")
+                         f"P(worth more, ties count half) {_prob(c.p_better, s)}")
         return "<div class='wb-headline'>" + "<br>".join(lines) + "</div>"
 
     @staticmethod
@@ -562,6 +646,7 @@ class Dashboard:
         self.frontier, self.sweep = views["frontier"], views["sweep"]
         self._frontier_chart.chart = views["frontier_chart"]
         self._sweep_chart.chart = views["sweep_chart"]
+        self._frontier_chart.layout.display = self._sweep_chart.layout.display = None
         n = self.engine.analysis_scenarios
         self._slow_status.value = _html(f"{len(self.frontier.plans)} frontier plans (solved on {n:,} samples, "
                                         f"evaluated on all); the red diamond is the recommended plan", "muted")
@@ -599,8 +684,11 @@ class Dashboard:
         if report.switch_points is not None:
             parts.append("<p><b>Switch points</b>:</p>" + _table(report.switch_points.head(10)))
         self._heavy_tables.value = "".join(parts)
-        self._heavy_status.value = _html(f"analyses of the plan at budget {outcome.assumptions.budget:g}, on "
-                                         f"{self.engine.analysis_scenarios:,} samples", "ok")
+        stale = outcome.assumptions != self.assumptions
+        self._heavy_status.value = _html(
+            f"analyses of the plan at budget {outcome.assumptions.budget:g}, on {self.engine.analysis_scenarios:,} "
+            "samples" + (": the assumptions have changed since, run them again" if stale else ""),
+            "error" if stale else "ok")
 
     def _cancel_heavy(self) -> None:
         self._heavy.cancel()
@@ -620,15 +708,32 @@ class Dashboard:
         if not first or not second:
             self._scenario_status.value = _html("save two scenarios to compare", "error")
             return
-        c = self.book.compare(first, second)
-        values = c.values.map(lambda v: "–" if pd.isna(v) else f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}")
+        try:
+            c = self.book.compare(first, second)
+        except ValueError as exc:
+            self._scenario_status.value = _html(_ESC(str(exc)), "error")
+            return
+        digits = [3 if metric.startswith("P(") else None for metric in c.values.index]
+        values = pd.DataFrame({name: [_pm(v, h, dg) for v, h, dg in zip(c.values[name], c.values[f"± {name}"], digits)]
+                               for name in (first, second)}, index=c.values.index)
+        values["difference"] = [_pm(v, digits=dg) for v, dg in zip(c.values["difference"], digits)]
+        ranks = c.ranks[c.ranks["moves up by"].abs() >= 0.05].head(10)
+        k = c.top_k
+        ranks = pd.DataFrame({"initiative": ranks["name"], f"rank {first}": ranks[f"rank {first}"].round(1),
+                              f"rank {second}": ranks[f"rank {second}"].round(1),
+                              "moves up by": ranks["moves up by"].round(1),
+                              **{f"P(top {k}) {name}": [_pm(v, h, 2) for v, h in zip(ranks[f"P(top {k}) {name}"],
+                                                                                       ranks[f"± {name}"])]
+                                 for name in (first, second)}})
         self._compare_view.value = (
-            f"<h4>{_ESC(first)} vs {_ESC(second)}</h4><p><b>What differs</b></p>"
+            f"<h4>{_ESC(first)} vs {_ESC(second)}</h4>"
+            + "".join(_html(f"<b>{_ESC(n)} has no plan:</b> {_ESC(e)}", "error") for n, e in zip(c.names, c.errors) if e)
+            + "<p><b>What differs</b></p>"
             + (_table(c.assumptions) if len(c.assumptions) else _html("the same assumptions", "muted"))
-            + "<p><b>Plan value</b></p>" + _table(values, index=True)
+            + "<p><b>Plan value</b> (± 95% Monte Carlo error)</p>" + _table(values, index=True)
             + "<p><b>Funded initiatives</b></p>" + _table(c.plans[c.plans["change"] != "kept"].reset_index())
             + "<p><b>Largest rank changes</b> (expected rank)</p>"
-            + _table(c.ranks.head(10).round(2).reset_index(drop=True)))
+            + (_table(ranks) if len(ranks) else _html("no initiative moves by 0.05 places or more", "muted")))
         self._tabs.selected_index = 4
 
     def _on_export(self) -> None:

@@ -13,8 +13,8 @@ override or risk change reuses every draw and re-solves the plan only.
 
 from __future__ import annotations
 
-import functools
 import os
+import threading
 import time
 import zlib
 from collections import OrderedDict
@@ -29,8 +29,8 @@ from .assumptions import Assumptions, apply_assumptions
 from .constraints import PlanningProblem
 from .errors import InputError
 from .estimates import FACTORS
-from .optimization import Frontier, SolverError, frontier_of, optimize, prepare
-from .plans import Plan
+from .optimization import Frontier, SolverError, frontier_of, non_dominated, optimize, prepare
+from .plans import Plan, greedy_selection
 from .portfolio import Portfolio
 from .results import SimulationResult
 from .scenarios import Scenarios
@@ -77,12 +77,14 @@ class LiveEngine:
         self.cache_bytes = cache_bytes
         self._limits = {"draws": None, "results": 2, "plans": cache_plans}
         self._draw_bytes = 0
+        self._lock = threading.RLock()
 
     def clear_cache(self) -> None:
         """Forget every cached draw, ranking and plan (e.g. to measure a cold recomputation)."""
-        for store in (self._draws, self._results, self._plans):
-            store.clear()
-        self._draw_bytes = 0
+        with self._lock:
+            for store in (self._draws, self._results, self._plans):
+                store.clear()
+            self._draw_bytes = 0
 
     # --- the fast path: one control change -------------------------------------------------------
 
@@ -110,11 +112,13 @@ class LiveEngine:
         """(plan, problem, error, seconds): the recommended plan, or why there is none."""
         t0 = time.perf_counter()
         plan, problem, error = None, None, None
-        plan_key = (keys, a.budget, a.capacities, a.objective, a.alpha, a.lam if a.objective == "blend" else None,
-                    a.overrides, self.risk_scenarios)
+        risk = a.objective != "mean"  # alpha and lambda change the mean-optimal plan not at all
+        plan_key = (keys, a.budget, a.capacities, a.objective, a.alpha if risk else None,
+                    a.lam if a.objective == "blend" else None, a.overrides, self.risk_scenarios)
         try:
-            x, problem = self._cached("plans", plan_key, lambda: self._solve(applied, sc, a))
-            plan = self._evaluate(x, sc, problem, a)
+            solution = self._cached("plans", plan_key, lambda: self._solve(applied, sc, a))
+            plan = self._evaluate(solution, sc, a)
+            problem = plan.problem
         except (InputError, SolverError) as exc:  # Infeasible is an InputError naming its cause
             error = str(exc)
         return plan, problem, error, time.perf_counter() - t0
@@ -147,17 +151,18 @@ class LiveEngine:
         may_tie = PortfolioModel(applied, a.confidence_mode, a.spread_mapping).may_tie
         return summarize_scores(applied, value_t / effort_t, a.seed, a.confidence_mode, tie_rng, may_tie)
 
-    def _solve(self, applied: Portfolio, sc: Scenarios, a: Assumptions) -> tuple[np.ndarray, PlanningProblem]:
+    def _solve(self, applied: Portfolio, sc: Scenarios, a: Assumptions) -> tuple:
+        """(selection, problem, solver status, gap): what the plan cache keeps."""
         solve_on = sc if a.objective == "mean" else _head(sc, self.risk_scenarios)
         best = optimize(applied, a.budget, a.objective, alpha=a.alpha, lam=a.lam, scenarios=solve_on,
                         capacities=a.capacity, time_limit=self.time_limit, plan=[])
-        return best.x, best.problem
+        return best.x, best.problem, best.status, best.gap
 
-    def _evaluate(self, x: np.ndarray, sc: Scenarios, problem: PlanningProblem, a: Assumptions) -> Plan:
+    def _evaluate(self, solution: tuple, sc: Scenarios, a: Assumptions) -> Plan:
         """The plan on every sample, compared with greedy-by-RICE and the current plan (if any)."""
-        from .plans import greedy_selection
-
-        plan = Plan(x, sc, problem, "optimal", a.objective, a.alpha, a.lam if a.objective == "blend" else None)
+        x, problem, status, gap = solution
+        plan = Plan(x, sc, problem, "optimal", a.objective, a.alpha, a.lam if a.objective == "blend" else None,
+                    status, gap)
         plan.greedy = Plan(greedy_selection(problem), sc, problem, "greedy by RICE", alpha=a.alpha)
         plan.comparisons["greedy"] = plan.compare(plan.greedy)
         current = np.array([ini.planned for ini in problem.portfolio])
@@ -167,20 +172,27 @@ class LiveEngine:
         return plan
 
     def _cached(self, cache: str, key, compute):
+        """The cached value for key, else compute() (outside the lock) and keep it. The lock makes
+        the caches safe for the dashboard's threads and a notebook calling the engine at once."""
         store = getattr(self, f"_{cache}")
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-        value = store[key] = compute()
-        if cache == "draws":
-            # Always keep the newest entries a full portfolio needs, even above the byte budget.
-            self._draw_bytes += value[0].nbytes + value[1].nbytes
-            while self._draw_bytes > self.cache_bytes and len(store) > len(self.blocks):
-                v, e = store.popitem(last=False)[1]
-                self._draw_bytes -= v.nbytes + e.nbytes
-        else:
-            while len(store) > self._limits[cache]:
-                store.popitem(last=False)
+        with self._lock:
+            if key in store:
+                store.move_to_end(key)
+                return store[key]
+        value = compute()
+        with self._lock:
+            if key in store:  # another thread computed it meanwhile: keep one copy
+                return store[key]
+            store[key] = value
+            if cache == "draws":
+                # Always keep the newest entries a full portfolio needs, even above the byte budget.
+                self._draw_bytes += value[0].nbytes + value[1].nbytes
+                while self._draw_bytes > self.cache_bytes and len(store) > len(self.blocks):
+                    v, e = store.popitem(last=False)[1]
+                    self._draw_bytes -= v.nbytes + e.nbytes
+            else:
+                while len(store) > self._limits[cache]:
+                    store.popitem(last=False)
         return value
 
     # --- slower views, run after the fast path ---------------------------------------------------
@@ -191,8 +203,12 @@ class LiveEngine:
         a, sc = outcome.assumptions, outcome.scenarios
         _, problem = prepare(outcome.portfolio, a.budget, scenarios=_head(sc, self.analysis_scenarios),
                              capacities=a.capacity)
-        return frontier_of(problem, _head(sc, self.analysis_scenarios), points=points, alpha=a.alpha,
-                           time_limit=self.time_limit, progress=progress, evaluate_on=sc)
+        front = frontier_of(problem, _head(sc, self.analysis_scenarios), points=points, alpha=a.alpha,
+                            time_limit=self.time_limit, progress=progress, evaluate_on=sc)
+        # Solved on fewer samples, a frontier plan can be beaten by the recommended plan on all of
+        # them: the recommended plan is a candidate too, so the frontier shown is never dominated.
+        candidates = front.plans if outcome.plan is None else [*front.plans, outcome.plan]
+        return Frontier(non_dominated(candidates))
 
     def budget_sweep(self, outcome: Outcome, budgets=None, *, progress: Progress | None = None) -> pd.DataFrame:
         """The optimal plan's value from half to one and a half times the budget (11 budgets)."""
@@ -201,7 +217,7 @@ class LiveEngine:
             budgets = np.linspace(0.5 * a.budget, 1.5 * a.budget, 11)
         sc = outcome.scenarios if a.objective == "mean" else _head(outcome.scenarios, self.analysis_scenarios)
         return budget_sweep(outcome.problem, sc, budgets, objective=a.objective, alpha=a.alpha, lam=a.lam,
-                            time_limit=self.time_limit, progress=progress)
+                            time_limit=self.time_limit, progress=progress, evaluate_on=outcome.scenarios)
 
     def analyze(self, outcome: Outcome, *, tornado: bool = True, sobol: bool = True, voi: bool = True,
                 progress: Progress | None = None) -> SensitivityReport:
@@ -214,9 +230,17 @@ class LiveEngine:
         return analyze(on, tornado=tornado, sobol=sobol, voi=voi, seed=a.seed, progress=progress)
 
 
-@functools.cache
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+
+
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="workbench-draw")
+    """One small thread pool per process, for draws and the plan beside the ranking."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 1)),
+                                            thread_name_prefix="workbench-engine"))
+        return _POOL[0]
 
 
 def _head(sc: Scenarios, rows: int) -> Scenarios:

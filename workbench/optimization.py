@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -38,6 +39,10 @@ class SolverError(RuntimeError):
 MIP_REL_GAP = 1e-6
 
 
+_SILENCE_LOCK = threading.Lock()
+_silence = {"depth": 0, "saved": None, "devnull": None}
+
+
 @contextlib.contextmanager
 def _solver_output_silenced():
     """Route file descriptor 1 to /dev/null around a solve.
@@ -45,25 +50,34 @@ def _solver_output_silenced():
     HiGHS (inside scipy 1.17) can print diagnostics to the process's stdout even with
     disp=False; they would corrupt JSON or CSV written to standard output and clutter notebooks.
     C's stdio buffer is flushed before the descriptor is restored so nothing leaks out later.
+    Descriptor 1 belongs to the whole process and solves may overlap on several threads (the
+    dashboard), so it is redirected by the first solve in and restored by the last one out.
     """
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no file descriptor 1 (embedded interpreters): nothing to protect
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
+    with _SILENCE_LOCK:
+        if _silence["depth"] == 0:
+            sys.stdout.flush()
+            try:
+                _silence["saved"] = os.dup(1)
+            except OSError:  # no file descriptor 1 (embedded interpreters): nothing to protect
+                _silence["saved"] = None
+            if _silence["saved"] is not None:
+                _silence["devnull"] = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(_silence["devnull"], 1)
+        _silence["depth"] += 1
     try:
         yield
     finally:
-        try:
-            ctypes.CDLL(None).fflush(None)
-        except (OSError, AttributeError):
-            pass
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+        with _SILENCE_LOCK:
+            _silence["depth"] -= 1
+            if _silence["depth"] == 0 and _silence["saved"] is not None:
+                try:
+                    ctypes.CDLL(None).fflush(None)
+                except (OSError, AttributeError):
+                    pass
+                os.dup2(_silence["saved"], 1)
+                os.close(_silence["saved"])
+                os.close(_silence["devnull"])
+                _silence["saved"] = _silence["devnull"] = None
 
 
 @dataclass
@@ -310,7 +324,7 @@ def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, al
             found.setdefault(tuple(plan.x), plan)
     closed: set[tuple] = set()
     while solves < max_solves:
-        plans = _non_dominated(list(found.values()))
+        plans = non_dominated(list(found.values()))
         gaps = [(a, b) for a, b in zip(plans, plans[1:]) if (tuple(a.x), tuple(b.x)) not in closed]
         if not gaps or len(plans) >= points and not any(b.expected_value - a.expected_value > (e_hi - e_lo) / points
                                                          for a, b in gaps):
@@ -326,10 +340,10 @@ def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, al
     if evaluate_on is not None:
         found = {k: Plan(p.x, evaluate_on, problem, p.label, p.objective, alpha, status=p.status, gap=p.gap)
                  for k, p in found.items()}
-    return Frontier(_non_dominated(list(found.values())))
+    return Frontier(non_dominated(list(found.values())))
 
 
-def _non_dominated(plans: list[Plan]) -> list[Plan]:
+def non_dominated(plans: list[Plan]) -> list[Plan]:
     """Plans that no other plan beats on both expected value and CVaR, by increasing value."""
     kept = [p for p in plans
             if not any(q.expected_value >= p.expected_value and q.cvar >= p.cvar

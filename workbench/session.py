@@ -19,9 +19,11 @@ import pandas as pd
 from .assumptions import Assumptions
 from .live import LiveEngine, Outcome
 from .output import write_atomic
-from .portfolio import save_portfolio
+from .portfolio import correlations_path, save_portfolio
 
 _NAME = re.compile(r"\S(.{0,58}\S)?")
+# Column labels of the comparison tables: a scenario named like one would overwrite it.
+_RESERVED = {"id", "name", "initiative", "change", "metric", "difference", "setting", "moves up by"}
 
 
 @dataclass
@@ -29,10 +31,12 @@ class ScenarioComparison:
     """Two saved scenarios side by side; columns are the scenario names."""
 
     names: tuple[str, str]
+    top_k: int  # of the second scenario; the ranks table's P(top k) uses it for both
+    errors: tuple[str | None, str | None]  # why a scenario has no plan (infeasible, solver limit)
     assumptions: pd.DataFrame  # setting, first, second: only what differs
-    values: pd.DataFrame  # metric x (first, second, difference)
+    values: pd.DataFrame  # metric x (first, ± first, second, ± second, difference); ± = 95% MC half-width
     plans: pd.DataFrame  # initiatives funded in either, with what changed
-    ranks: pd.DataFrame  # every initiative's expected rank and P(top k) in both, by movement
+    ranks: pd.DataFrame  # expected rank and P(top k) ± 95% in both, largest movers first
 
 
 class ScenarioBook:
@@ -47,6 +51,8 @@ class ScenarioBook:
         name = name.strip()
         if not _NAME.fullmatch(name):
             raise ValueError("a scenario name needs 1 to 60 characters, not only spaces")
+        if name.lower() in _RESERVED:
+            raise ValueError(f"{name!r} is a column of the comparison tables; choose another scenario name")
         self.saved[name] = assumptions
 
     def outcome(self, name: str) -> Outcome:
@@ -55,8 +61,11 @@ class ScenarioBook:
         return self.engine.run(self.saved[name])
 
     def compare(self, first: str, second: str) -> ScenarioComparison:
+        if first == second:
+            raise ValueError("pick two different scenarios to compare")
         a, b = self.outcome(first), self.outcome(second)
-        return ScenarioComparison((first, second), _assumption_changes(a, b, first, second),
+        return ScenarioComparison((first, second), b.assumptions.top_k, (a.error, b.error),
+                                  _assumption_changes(a, b, first, second),
                                   _values(a, b, first, second), _plans(a, b, first, second),
                                   _ranks(a, b, first, second))
 
@@ -64,26 +73,35 @@ class ScenarioBook:
         """The scenario's portfolio (edits and overrides applied) as a portfolio file, and its
         other assumptions (budget, capacities, risk, sampling) in `<stem>.assumptions.json`."""
         outcome = self.outcome(name)
-        path = Path(path)
-        written = save_portfolio(outcome.portfolio, path)
-        written = list(written) if isinstance(written, (list, tuple)) else [Path(written)]
+        path = Path(save_portfolio(outcome.portfolio, path))
+        written = [path]
+        if outcome.portfolio.correlations and path.suffix.lower() in (".csv", ".xlsx"):
+            written.append(correlations_path(path))  # CSV and Excel keep correlations beside them
         settings = path.with_name(f"{path.stem}.assumptions.json")
         write_atomic(settings, self.saved[name].to_json() + "\n")
         return [*written, settings]
 
     def report(self, name: str, output_dir: str | Path = "reports", *, quarter: str = "session") -> tuple[Path, Path]:
-        """Run the quarterly report template on the scenario; returns the notebook and HTML paths."""
-        from .reports import run_report
+        """Run the quarterly report template on the scenario; returns the notebook and HTML paths.
+
+        The report re-runs the analysis from the exported portfolio with its own sampling (the
+        template's), so its figures agree with the dashboard's within their Monte Carlo errors,
+        not digit for digit. The `spread` mode's mapping is not a report parameter: the report
+        uses the default mapping.
+        """
+        from .reports import run_report, validate_parameters
 
         a = self.saved[name]
+        params = {"portfolio": "", "quarter": quarter, "budget": a.budget, "capacities": a.capacity,
+                  "confidence_mode": a.confidence_mode, "samples": a.samples, "seed": a.seed, "top_k": a.top_k,
+                  "objective": a.objective, "alpha": a.alpha, "lam": a.lam}
+        validate_parameters(params)  # a bad quarter label must not write anything
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "scenario"
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "scenario"
         portfolio_file = out / f"{quarter}-{slug}-portfolio.yaml"  # YAML keeps correlations in one file
         save_portfolio(self.outcome(name).portfolio, portfolio_file)
-        params = {"portfolio": str(portfolio_file.resolve()), "quarter": quarter, "budget": a.budget,
-                  "capacities": a.capacity, "confidence_mode": a.confidence_mode, "samples": a.samples,
-                  "seed": a.seed, "top_k": a.top_k, "objective": a.objective, "alpha": a.alpha, "lam": a.lam}
+        params["portfolio"] = str(portfolio_file.resolve())
         return run_report("quarterly", params, out, name=f"{quarter}-{slug}")
 
 
@@ -92,41 +110,46 @@ class ScenarioBook:
 
 def _assumption_changes(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
     x, y = a.assumptions, b.assumptions
+    text = lambda v: f"{v:,g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)  # noqa: E731
     rows = []
     for setting in ("budget", "confidence_mode", "objective", "alpha", "lam", "samples", "seed", "top_k"):
         if getattr(x, setting) != getattr(y, setting):
-            rows.append((setting, getattr(x, setting), getattr(y, setting)))
+            rows.append((setting.replace("_", " "), text(getattr(x, setting)), text(getattr(y, setting))))
     for team in sorted(set(x.capacity) | set(y.capacity)):
         if x.capacity.get(team) != y.capacity.get(team):
-            rows.append((f"capacity {team}", x.capacity.get(team, "none"), y.capacity.get(team, "none")))
+            rows.append((f"capacity {team}", text(x.capacity.get(team, "no limit")),
+                         text(y.capacity.get(team, "no limit"))))
     if x.spread != y.spread and "spread" in (x.confidence_mode, y.confidence_mode):
-        rows.append(("spread mapping", dict(x.spread), dict(y.spread)))
+        fmt = lambda m: ", ".join(f"{c:.0%}: ×/÷{f:g}" for c, f in m)  # noqa: E731
+        rows.append(("spread mapping", fmt(x.spread), fmt(y.spread)))
     for ini_a, ini_b in zip(a.portfolio, b.portfolio):
         for field in ("reach", "impact", "confidence", "effort"):
             if ini_a.estimate(field) != ini_b.estimate(field):
-                rows.append((f"{ini_a.name}: {field}", str(ini_a.estimate(field)), str(ini_b.estimate(field))))
+                rows.append((f"{ini_a.id} {field}", str(ini_a.estimate(field)), str(ini_b.estimate(field))))
         if ini_a.moscow != ini_b.moscow:
-            rows.append((f"{ini_a.name}: MoSCoW", ini_a.moscow or "none", ini_b.moscow or "none"))
-    return pd.DataFrame(rows, columns=["setting", first, second]).astype(str)
+            rows.append((f"{ini_a.id} MoSCoW", ini_a.moscow or "not set", ini_b.moscow or "not set"))
+    return pd.DataFrame(rows, columns=["setting", first, second])
 
 
-def _metrics(o: Outcome) -> dict:
+def _metrics(o: Outcome) -> dict[str, tuple[float, float]]:
+    """metric -> (value, 95% Monte Carlo half-width or NaN where none is computed)."""
     if o.plan is None:
         return {}
-    m = o.plan.metrics()
-    return {"expected value": m["expected_value"], "p10": m["p10"], "p90": m["p90"],
-            f"CVaR {m['alpha']:.0%}": m["cvar"], "P(overrun)": m["p_overrun"], "budget used": m["budget_used"],
-            "initiatives funded": float(len(m["selected"]))}
+    m, s = o.plan.metrics(), o.plan.value.size
+    p = m["p_overrun"]
+    return {"expected value": (m["expected_value"], 1.96 * m["expected_value_se"]),
+            "p10": (m["p10"], np.nan), "p90": (m["p90"], np.nan), f"CVaR {m['alpha']:.0%}": (m["cvar"], np.nan),
+            "P(overrun)": (np.nan, np.nan) if p is None else (p, 1.96 * np.sqrt(p * (1 - p) / s)),
+            "budget used": (m["budget_used"], np.nan), "initiatives funded": (float(len(m["selected"])), np.nan)}
 
 
 def _values(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
     ma, mb = _metrics(a), _metrics(b)
-    rows = []
-    for metric in dict.fromkeys([*ma, *mb]):
-        va, vb = ma.get(metric, np.nan), mb.get(metric, np.nan)
-        va, vb = (np.nan if v is None else v for v in (va, vb))
-        rows.append((metric, va, vb, vb - va))
-    return pd.DataFrame(rows, columns=["metric", first, second, "difference"]).set_index("metric")
+    missing = (np.nan, np.nan)
+    rows = [(metric, *ma.get(metric, missing), *mb.get(metric, missing),
+             mb.get(metric, missing)[0] - ma.get(metric, missing)[0]) for metric in dict.fromkeys([*ma, *mb])]
+    return pd.DataFrame(rows, columns=["metric", first, f"± {first}", second, f"± {second}", "difference"]
+                        ).set_index("metric")
 
 
 def _plans(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
@@ -139,11 +162,14 @@ def _plans(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
 
 
 def _ranks(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
+    """Expected rank in both (and how many places each initiative moves up), P(top k) with its
+    95% half-width in both; largest movers first."""
     k = b.assumptions.top_k
-    pa, pb = a.result.p_top_k(min(k, len(a.portfolio)))[0], b.result.p_top_k(k)[0]
+    ka = min(k, len(a.portfolio))
     ra, rb = a.result.expected_rank, b.result.expected_rank
     frame = pd.DataFrame({"id": b.portfolio.ids, "name": b.portfolio.names,
-                          f"rank {first}": ra, f"rank {second}": rb, "rank change": ra - rb,
-                          f"P(top {k}) {first}": pa, f"P(top {k}) {second}": pb})
-    order = np.argsort(-np.abs(frame["rank change"].to_numpy()), kind="stable")
+                          f"rank {first}": ra, f"rank {second}": rb, "moves up by": ra - rb,
+                          f"P(top {k}) {first}": a.result.p_top_k(ka)[0], f"± {first}": a.result.half_width(ka),
+                          f"P(top {k}) {second}": b.result.p_top_k(k)[0], f"± {second}": b.result.half_width(k)})
+    order = np.argsort(-np.abs(frame["moves up by"].to_numpy()), kind="stable")
     return frame.iloc[order].set_index("id")

@@ -52,9 +52,11 @@ def _record(plan: Plan | None, **extra) -> dict:
 
 def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, objective: str = "mean",
                  alpha: float = 0.1, lam: float = 1.0, time_limit: float = 60.0,
-                 progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                 progress: Callable[[int, int], None] | None = None,
+                 evaluate_on: Scenarios | None = None) -> pd.DataFrame:
     """The optimal plan at each budget: expected value with its p10-p90 band, the marginal value
     of one more unit of budget, and the plan. Budgets the must-haves do not fit are `infeasible`.
+    evaluate_on: scenarios on which to evaluate each budget's plan (default: those solved on).
 
     `entry_budgets(sweep)` then gives, for every initiative, the smallest budget funding it.
     """
@@ -68,7 +70,8 @@ def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, obj
             p = PlanningProblem(problem.portfolio, replace(problem.c, budget=float(b)), problem.effort_q)
             sol = _solve(p, scenarios, objective, alpha, lam, time_limit)
             if sol.x is not None:
-                plan = Plan(sol.x, scenarios, p, "sweep", objective, alpha, status=sol.status, gap=sol.gap)
+                plan = Plan(sol.x, scenarios if evaluate_on is None else evaluate_on, p, "sweep", objective, alpha,
+                            status=sol.status, gap=sol.gap)
         except Infeasible:
             pass
         rows.append(_record(plan, budget=float(b)))
