@@ -44,3 +44,20 @@ def test_notebooks_are_committed_without_outputs():
         nb = json.loads(path.read_text(encoding="utf-8"))
         for cell in nb["cells"]:
             assert not cell.get("outputs") and not cell.get("execution_count"), path.name
+
+
+def test_make_lab_opens_the_strategy_session_with_the_widget_extensions():
+    import subprocess
+    import sys
+
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^lab: \$\(STAMP\)\n\t(.*)$", makefile, re.M)
+    assert recipe and "jupyter lab notebooks/strategy_session.ipynb" in recipe.group(1)
+    assert "make lab" in (ROOT / "README.md").read_text(encoding="utf-8")
+    # The environment's JupyterLab renders ipywidgets and anywidget (altair's JupyterChart) out of the box.
+    listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"], capture_output=True,
+                            text=True, timeout=120)
+    text = listed.stdout + listed.stderr
+    for extension in ("@jupyter-widgets/jupyterlab-manager", "anywidget"):
+        line = next((ln for ln in text.splitlines() if extension in ln), "")
+        assert "enabled" in line and "OK" in line, text
