@@ -232,3 +232,10 @@ def test_no_plan_hides_the_charts_of_earlier_assumptions(dash):
     dash.update(budget=40.0)
     assert dash.wait(300)
     assert dash._value_chart.layout.display is None and dash._frontier_chart.layout.display is None
+
+
+def test_clicking_a_bar_in_the_ranking_chart_opens_that_initiative(dash):
+    # What the browser sends when a bar is clicked: the Vega point selection on `id`.
+    dash._ranking_chart._vl_selections = {"pick": {"value": {"vlPoint": {"or": [{"id": "scim"}]}}, "store": []}}
+    assert dash._pick.value == "scim"
+    assert dash._fields["reach"].value == str(dash.portfolio["scim"].reach)

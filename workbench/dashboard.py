@@ -184,6 +184,7 @@ class Dashboard:
         self.sweep: pd.DataFrame | None = None
         self.analysis = None
         self._syncing = False  # True while code (not a person) sets control values
+        self._heavy_result_for: Assumptions | None = None  # the assumptions the analyses shown are for
         self._build_controls()
         self._build_views()
         self._fast = LatestOnly(self._compute, self._guard(self._show_outcome), debounce, "workbench-fast")
@@ -589,8 +590,6 @@ class Dashboard:
             self._slow.request(outcome)
         else:
             self._slow_status.value = _html("no plan, so no frontier", "muted")
-
-    _heavy_result_for: Assumptions | None = None
 
     def _headline(self, o: Outcome) -> str:
         plan, a = o.plan, o.assumptions

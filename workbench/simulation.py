@@ -214,8 +214,7 @@ class _Accumulator:
             self.kept = grown
         return self.kept[:, self.count:self.count + rows]
 
-    def add(self, scores_t: np.ndarray, replicate: int, tie_rng: np.random.Generator,
-            quantiles: bool = True) -> None:
+    def add(self, scores_t: np.ndarray, replicate: int, tie_rng: np.random.Generator) -> None:
         """Merge one chunk of scores, given as initiatives x rows."""
         rows = scores_t.shape[1]
         mean_b = scores_t.mean(axis=1)
@@ -229,7 +228,7 @@ class _Accumulator:
         order = rank_order(scores_t.T, tie_rng, self.check_ties)
         self.counts[replicate] += rank_counts(order)
         self.rep_count[replicate] += rows
-        if self.kept is None and quantiles:
+        if self.kept is None:
             self.quantile_sum += rows * _quantiles(scores_t)
             self.quantile_weight += rows
 
@@ -331,8 +330,8 @@ def summarize_scores(portfolio: Portfolio, scores_t: np.ndarray, seed: int, conf
     check_ties=False when no two positive scores can be equal (see `PortfolioModel.may_tie`)."""
     n, rows = scores_t.shape
     acc = _Accumulator(n, 1, keep_rows=None, check_ties=check_ties)
-    acc.add(scores_t, 0, tie_rng, quantiles=False)
-    acc.kept = scores_t
+    acc.kept = scores_t  # kept whole: exact quantiles at the end, no per-chunk ones
+    acc.add(scores_t, 0, tie_rng)
     return _result(acc, portfolio, seed, "mc", confidence_mode, None, None)
 
 
