@@ -109,6 +109,7 @@ def test_user_text_is_escaped_in_the_html(tmp_path, capsys):
     (["--budget", "0"], "parameter 'budget': the budget must be > 0, got 0"),
     (["--param", "previous_portfolio=nowhere.csv"], "nowhere.csv: parameter 'previous_portfolio': file not found"),
     (["--quarter", "Q4 / 2026"], "parameter 'quarter': expected a label such as 2026Q4"),
+    (["--param", "lam=-1"], "parameter 'lam': the weight of CVaR must be >= 0, got -1"),
 ])
 def test_bad_parameters_exit_2_before_any_kernel_starts(extra, message, tmp_path):
     out = tmp_path / "reports"
