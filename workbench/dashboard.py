@@ -211,18 +211,16 @@ class Dashboard:
     def update(self, **changes) -> None:
         """Change assumptions from code, as if the controls had been moved (controls follow).
         Invalid values raise InputError and change nothing."""
-        changed = self.assumptions.change(**changes)
-        problems = check_assumptions(self.portfolio, changed)
-        if problems:
-            raise InputError(problems)
-        self._set_assumptions(changed, sync_controls=True)
+        self._set_checked(self.assumptions.change(**changes))
 
     def edit(self, id_: str, factor: str, text: str | None) -> None:
         """Replace one estimate (None: back to the file's); invalid text raises InputError."""
-        from .assumptions import apply_assumptions
+        self._set_checked(self.assumptions.with_edit(id_, factor, text))
 
-        changed = self.assumptions.with_edit(id_, factor, text)
-        apply_assumptions(self.portfolio, changed)  # validate before anything runs
+    def _set_checked(self, changed: Assumptions) -> None:
+        problems = check_assumptions(self.portfolio, changed)  # before any state changes
+        if problems:
+            raise InputError(problems)
         self._set_assumptions(changed, sync_controls=True)
 
     def close(self) -> None:

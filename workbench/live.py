@@ -29,8 +29,8 @@ from .assumptions import Assumptions, apply_assumptions
 from .constraints import PlanningProblem
 from .errors import InputError
 from .estimates import FACTORS
-from .optimization import Frontier, SolverError, frontier_of, non_dominated, optimize, prepare
-from .plans import Plan, greedy_selection
+from .optimization import Frontier, SolverError, frontier_of, non_dominated, optimize
+from .plans import Plan, add_baselines
 from .portfolio import Portfolio
 from .results import SimulationResult
 from .scenarios import Scenarios
@@ -163,13 +163,7 @@ class LiveEngine:
         x, problem, status, gap = solution
         plan = Plan(x, sc, problem, "optimal", a.objective, a.alpha, a.lam if a.objective == "blend" else None,
                     status, gap)
-        plan.greedy = Plan(greedy_selection(problem), sc, problem, "greedy by RICE", alpha=a.alpha)
-        plan.comparisons["greedy"] = plan.compare(plan.greedy)
-        current = np.array([ini.planned for ini in problem.portfolio])
-        if current.any():
-            plan.current = Plan(current, sc, problem, "current plan", alpha=a.alpha)
-            plan.comparisons["current"] = plan.compare(plan.current)
-        return plan
+        return add_baselines(plan, np.array([ini.planned for ini in problem.portfolio]))
 
     def _cached(self, cache: str, key, compute):
         """The cached value for key, else compute() (outside the lock) and keep it. The lock makes
@@ -201,9 +195,7 @@ class LiveEngine:
         """Expected value vs CVaR of the non-dominated plans, solved on `analysis_scenarios`
         samples and evaluated on all of them, like the recommended plan."""
         a, sc = outcome.assumptions, outcome.scenarios
-        _, problem = prepare(outcome.portfolio, a.budget, scenarios=_head(sc, self.analysis_scenarios),
-                             capacities=a.capacity)
-        front = frontier_of(problem, _head(sc, self.analysis_scenarios), points=points, alpha=a.alpha,
+        front = frontier_of(outcome.problem, _head(sc, self.analysis_scenarios), points=points, alpha=a.alpha,
                             time_limit=self.time_limit, progress=progress, evaluate_on=sc)
         # Solved on fewer samples, a frontier plan can be beaten by the recommended plan on all of
         # them: the recommended plan is a candidate too, so the frontier shown is never dominated.

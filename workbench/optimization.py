@@ -27,7 +27,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .constraints import Constraints, Infeasible, PlanningProblem
 from .errors import InputError, Problem
-from .plans import Plan, greedy_selection
+from .plans import Plan, add_baselines
 from .portfolio import Portfolio
 from .scenarios import Scenarios, sample_scenarios
 
@@ -237,17 +237,11 @@ def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, al
         sc = evaluate_on
     best = Plan(sol.x, sc, problem, "optimal", objective, alpha, lam if objective == "blend" else None,
                 sol.status, sol.gap)
-    best.greedy = Plan(greedy_selection(problem), sc, problem, "greedy by RICE", alpha=alpha)
-    best.comparisons["greedy"] = best.compare(best.greedy)
     current_ids = plan if plan is not None else [i.id for i in portfolio if i.planned]
-    if current_ids:
-        unknown = [i for i in current_ids if i not in problem.ids]
-        if unknown:
-            raise InputError(Problem(f"the plan names unknown initiative ids: {', '.join(unknown)}"))
-        x = np.isin(problem.ids, current_ids)
-        best.current = Plan(x, sc, problem, "current plan", alpha=alpha)
-        best.comparisons["current"] = best.compare(best.current)
-    return best
+    unknown = [i for i in current_ids if i not in problem.ids]
+    if unknown:
+        raise InputError(Problem(f"the plan names unknown initiative ids: {', '.join(unknown)}"))
+    return add_baselines(best, np.isin(problem.ids, current_ids))
 
 
 @dataclass

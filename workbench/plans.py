@@ -140,6 +140,18 @@ class Plan:
                 "team_overrun": self.team_overrun()}
 
 
+def add_baselines(plan: Plan, current: np.ndarray | None = None) -> Plan:
+    """Attach greedy-by-RICE and, if `current` selects anything, the user's current plan, both
+    evaluated on the plan's scenarios, with paired comparisons against each."""
+    problem, sc = plan.problem, plan.scenarios
+    plan.greedy = Plan(greedy_selection(problem), sc, problem, "greedy by RICE", alpha=plan.alpha)
+    plan.comparisons["greedy"] = plan.compare(plan.greedy)
+    if current is not None and np.any(current):
+        plan.current = Plan(current, sc, problem, "current plan", alpha=plan.alpha)
+        plan.comparisons["current"] = plan.compare(plan.current)
+    return plan
+
+
 def greedy_selection(problem: PlanningProblem) -> np.ndarray:
     """Fill the budget in classic RICE order, as a spreadsheet user would, under the same rules.
 
