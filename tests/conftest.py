@@ -60,6 +60,22 @@ def lab(browser, tmp_path, request):
     from browser import ARTIFACTS
     from lab_harness import lab_page, lab_server
 
-    log = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}-jupyterlab.log"
-    with lab_server(tmp_path, log_path=log) as server, lab_page(browser, server) as page:
+    stem = re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)
+    with lab_server(tmp_path, log_path=ARTIFACTS / f"{stem}-jupyterlab.log") as server, \
+            lab_page(browser, server) as page:
         yield page
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            # What the page showed when the test failed: a screenshot, and the text of every
+            # dashboard status line, added to the failure's report so it reaches the CI log.
+            page.screenshot(f"{stem}-failure")
+            statuses = page.page.locator("[class*='wb-'][class*='status']").all_inner_texts()
+            report.sections.append(("dashboard status lines at the failure", "\n".join(statuses) or "(none)"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (``item.report_call``) for fixtures' teardown."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

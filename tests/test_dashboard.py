@@ -120,9 +120,16 @@ def test_an_edit_and_an_override_reach_the_plan(dash):
     candidate = next(i for i in dash.portfolio.ids if i not in dash.outcome.plan.selected
                      and dash.portfolio[i].moscow != "won't")
     dash._pick.value = candidate
+    assert f"editing <b>{dash.portfolio[candidate].name}</b>" in dash._edit_status.value
+    assert dash._apply.disabled  # nothing to apply yet
     dash._fields["reach"].value = "5M"
+    assert not dash._apply.disabled
+    dash._fields["confidence"].value = "2"  # invalid: a probability
+    assert dash._apply.disabled
     dash._fields["confidence"].value = "100%"
+    assert not dash._apply.disabled
     dash._apply_edit()
+    assert dash._apply.disabled  # applied: the fields hold the current estimates
     assert dash.wait(300)
     assert (candidate, "reach", "5M") in dash.outcome.assumptions.edits
     assert candidate in dash.outcome.plan.selected
@@ -152,8 +159,16 @@ def test_scenarios_save_compare_and_export(dash, tmp_path):
     dash.save_scenario("base")
     dash.update(budget=30.0)
     assert dash.wait(300)
+    assert dash._save.disabled  # no name typed
+    dash._scenario_name.value = "  "
+    assert dash._save.disabled
+    dash._scenario_name.value = "base"
+    assert not dash._save.disabled and dash._save.description == "Replace"
     dash._scenario_name.value = "lean"
+    assert dash._save.description == "Save"
     dash._on_save()
+    assert dash._scenario_name.value == "" and dash._save.disabled
+    assert "saved scenario <b>lean</b>" in dash._scenario_status.value
     assert list(dash._cmp_a.options) == ["base", "lean"]
     dash._cmp_a.value, dash._cmp_b.value = "base", "lean"
     dash._on_compare()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from lab_harness import LabPage
@@ -69,24 +71,30 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     assert _expected_value(after_budget["headline"]) > _expected_value(before["headline"])
     assert after_budget["table"] != before["table"]
     expect(value_chart.locator("canvas, svg.marks").first).to_be_visible()
-    assert value_chart.screenshot() != before["chart"]  # the value distribution was redrawn
+    assert _redrawn(value_chart.screenshot, before["chart"])  # the value distribution was redrawn
     lab.screenshot("strategy-session-budget-moved")
     assert edit_name not in after_budget["table"]
 
     # Edit one initiative: huge reach, certain delivery; the plan now funds it.
     ranking_before = _ranking_chart_png(notebook)
+    # Each step waits for the kernel's answer: widget state reaches the kernel asynchronously, and
+    # a click sent before the kernel has the typed text would act on the old text.
     notebook.locator(".wb-pick select").select_option(label=edit_name)
+    edit_status, apply = notebook.locator(".wb-edit-status"), notebook.locator("button.wb-apply")
+    expect(edit_status).to_contain_text(f"editing {edit_name}")
+    expect(apply).to_be_disabled()  # nothing changed yet
     reach = notebook.locator(".wb-field-reach input")
-    expect(reach).not_to_have_value("")
     reach.fill("5M")
     notebook.locator(".wb-field-confidence input").fill("100%")
     notebook.locator(".wb-field-confidence input").press("Tab")
-    notebook.locator("button.wb-apply").click()
+    apply.click()  # waits until the kernel has enabled it
+    expect(edit_status).to_contain_text(f"applied to {edit_name}")
+    expect(apply).to_be_disabled()  # applied: nothing left to apply
     notebook.get_by_role("tab", name="Plan").first.click()
     expect(plan_table).to_contain_text(edit_name, timeout=60_000)
     expect(headline).not_to_have_text(after_budget["headline"])
     lab.screenshot("strategy-session-edited")
-    assert _ranking_chart_png(notebook) != ranking_before  # P(top k) moved for the edited initiative
+    assert _redrawn(lambda: _ranking_chart_png(notebook), ranking_before)  # P(top k) moved for the edit
     lab.screenshot("strategy-session-ranking")
 
     # An invalid edit is answered inline, in red, and changes nothing.
@@ -102,13 +110,19 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     lab.screenshot("strategy-session-frontier")
 
     # Scenarios: save the edited assumptions, go back to the file's, save again, compare.
-    notebook.locator(".wb-scenario-name input").fill("big reach")
-    notebook.locator("button.wb-save").click()
+    scenario_status, save = notebook.locator(".wb-scenario-status"), notebook.locator("button.wb-save")
+    name = notebook.locator(".wb-scenario-name input")
+    expect(save).to_be_disabled()  # no name yet
+    name.fill("big reach")
+    save.click()  # enabled by the kernel once it holds the name
+    expect(scenario_status).to_contain_text("saved scenario big reach")
+    expect(name).to_have_value("")
     notebook.locator("button.wb-revert").click()
     notebook.get_by_role("tab", name="Plan").first.click()
     expect(plan_table).not_to_contain_text(edit_name, timeout=60_000)
-    notebook.locator(".wb-scenario-name input").fill("as filed")
-    notebook.locator("button.wb-save").click()
+    name.fill("as filed")
+    save.click()
+    expect(scenario_status).to_contain_text("saved scenario as filed")
     notebook.locator(".wb-compare-a select").select_option(label="big reach")
     notebook.locator(".wb-compare-b select").select_option(label="as filed")
     notebook.locator("button.wb-compare").click()
@@ -133,6 +147,17 @@ def _expected_value(headline: str) -> float:
     match = re.search(r"Expected value ([\d,]+)", headline)
     assert match, headline
     return float(match.group(1).replace(",", ""))
+
+
+def _redrawn(take: Callable[[], bytes], before: bytes, timeout_s: float = 20.0) -> bool:
+    """Whether a screenshot taken by `take` comes to differ from `before`: vega renders a new
+    spec asynchronously, so the text beside a chart can change a moment before the chart does."""
+    deadline = time.monotonic() + timeout_s
+    while take() == before:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
 
 
 def _ranking_chart_png(notebook) -> bytes:

@@ -229,6 +229,18 @@ class Dashboard:
             worker.close()
         self.widget.close()
 
+    @staticmethod
+    def _reporting(status: w.HTML, action: Callable[[], None]) -> Callable[[Any], None]:
+        """A button handler that shows an unexpected failure of `action` in `status`: a button
+        that silently does nothing is worse than an error message."""
+        def on_click(_):
+            try:
+                action()
+            except Exception as exc:
+                status.value = _html(f"failed: {_ESC(repr(exc))}", "error")
+                raise
+        return on_click
+
     def _guard(self, show: Callable[[Any], None]) -> Callable[[Any], None]:
         """`show`, with any exception of its own reported in the status line instead of lost."""
         def guarded(views):
@@ -309,12 +321,14 @@ class Dashboard:
         self._override = w.Dropdown(options=[("as in the file (MoSCoW)", "none"), ("force into every plan", "in"),
                                              ("force out of every plan", "out")],
                                     value="none", description="In the plan", style=style, layout=wide)
-        self._apply = w.Button(description="Apply edit", button_style="primary", icon="check")
+        self._apply = w.Button(description="Apply edit", button_style="primary", icon="check", disabled=True,
+                               tooltip="enabled once a field differs from the current estimate and all are valid")
         self._revert = w.Button(description="Back to file", icon="undo")
         self._edit_status = w.HTML()
 
         self._scenario_name = w.Text(placeholder="scenario name", layout=w.Layout(width="200px"))
-        self._save = w.Button(description="Save", icon="save", layout=w.Layout(width="110px"))
+        self._save = w.Button(description="Save", icon="save", layout=w.Layout(width="110px"), disabled=True,
+                              tooltip="keep the current assumptions under this name")
         self._cmp_a = w.Dropdown(options=[], description="Compare", style={"description_width": "60px"},
                                  layout=w.Layout(width="200px"))
         self._cmp_b = w.Dropdown(options=[], description="with", style={"description_width": "40px"},
@@ -332,12 +346,13 @@ class Dashboard:
             control.observe(self._on_control, names="value")
         self._pick.observe(lambda _: self._load_editor(), names="value")
         for f, field in self._fields.items():
-            field.observe(lambda change, f=f: self._validate_field(f), names="value")
+            field.observe(lambda change, f=f: self._on_field(f), names="value")
+        self._scenario_name.observe(lambda _: self._on_scenario_name(), names="value")
         self._override.observe(self._on_override, names="value")
-        self._apply.on_click(lambda _: self._apply_edit())
-        self._revert.on_click(lambda _: self._revert_edit())
-        self._save.on_click(lambda _: self._on_save())
-        self._compare.on_click(lambda _: self._on_compare())
+        self._apply.on_click(self._reporting(self._edit_status, self._apply_edit))
+        self._revert.on_click(self._reporting(self._edit_status, self._revert_edit))
+        self._save.on_click(self._reporting(self._scenario_status, self._on_save))
+        self._compare.on_click(self._reporting(self._scenario_status, self._on_compare))
         self._export.on_click(lambda _: self._on_export())
         self._report.on_click(lambda _: self._on_report())
         self._load_editor()
@@ -346,6 +361,7 @@ class Dashboard:
         for name, widget in [("budget", self._budget), ("objective", self._objective), ("pick", self._pick),
                              ("apply", self._apply), ("override", self._override), ("save", self._save),
                              ("revert", self._revert), ("scenario-name", self._scenario_name),
+                             ("edit-status", self._edit_status), ("scenario-status", self._scenario_status),
                              ("compare-a", self._cmp_a), ("compare-b", self._cmp_b), ("compare", self._compare),
                              *[(f"field-{f}", x) for f, x in self._fields.items()],
                              *[(f"capacity-{t}", x) for t, x in self._capacity.items()]]:
@@ -447,7 +463,21 @@ class Dashboard:
         finally:
             self._syncing = was
         moscow = self.portfolio[id_].moscow or "not set"
-        self._edit_status.value = _html(f"MoSCoW in the file: {_ESC(moscow)}", "muted")
+        self._edit_status.value = _html(f"editing <b>{_ESC(self.portfolio[id_].name)}</b> · MoSCoW in the file: "
+                                        f"{_ESC(moscow)}", "muted")
+        self._refresh_apply()
+
+    def _on_field(self, factor: str) -> None:
+        self._validate_field(factor)
+        self._refresh_apply()
+
+    def _refresh_apply(self) -> None:
+        """Apply is live only for a valid change: what the kernel enables is what it has received,
+        so a click can never apply text the kernel has not seen yet."""
+        id_ = self._pick.value
+        valid = all(check_estimate(self._fields[f].value, f) is None for f in FACTORS)
+        changed = any(self._fields[f].value.strip() != self._current_text(id_, f) for f in FACTORS)
+        self._apply.disabled = not (valid and changed)
 
     def _validate_field(self, factor: str) -> str | None:
         message = check_estimate(self._fields[factor].value, factor)
@@ -464,8 +494,9 @@ class Dashboard:
             text = self._fields[f].value.strip()
             original = str(self.portfolio[id_].estimate(f))
             a = a.with_edit(id_, f, None if text == original else text)
-        self._edit_status.value = _html(f"applied to {_ESC(self.portfolio[id_].name)}", "ok")
         self._set_assumptions(a)
+        self._refresh_apply()
+        self._edit_status.value = _html(f"applied to {_ESC(self.portfolio[id_].name)}", "ok")
 
     def _revert_edit(self) -> None:
         id_ = self._pick.value
@@ -694,11 +725,19 @@ class Dashboard:
 
     # --- scenarios ----------------------------------------------------------------------------
 
+    def _on_scenario_name(self) -> None:
+        # Save is enabled by the kernel once it holds the typed name, so a click saves that name.
+        name = self._scenario_name.value.strip()
+        self._save.disabled = not name
+        self._save.description = "Replace" if name in self.book.saved else "Save"
+
     def _on_save(self) -> None:
         try:
             self.save_scenario(self._scenario_name.value)
         except ValueError as exc:
             self._scenario_status.value = _html(_ESC(str(exc)), "error")
+            return
+        self._scenario_name.value = ""
 
     def _on_compare(self) -> None:
         first, second = self._cmp_a.value, self._cmp_b.value
