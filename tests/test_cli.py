@@ -20,8 +20,6 @@ N_DEMO = len(demo_portfolio())
 JSON_KEYS = {"id", "name", "rice", "mean", "sd", "p10", "p50", "p90", "p_top_k", "p_top_k_se", "expected_rank"}
 
 
-
-
 def test_score_demo_json_has_the_documented_shape():
     out = run_cli("score", "--demo", "--seed", "5", "--samples", "4000", "--format", "json")
     assert out.returncode == 0, out.stderr
@@ -119,3 +117,12 @@ def test_precision_run_reports_what_it_reached(capsys):
     assert main(["score", "--demo", "--seed", "2", "--precision", "0.03"]) == 0
     out = capsys.readouterr().out
     assert "Precision target ±0.03: reached; widest half-width ±0.0" in out
+
+
+def test_reports_of_one_run_never_share_an_output_name():
+    from workbench.cli import report_names
+
+    assert report_names([("a.csv", "Q1"), ("b.csv", "Q2")], "quarterly") == ["Q1-quarterly", "Q2-quarterly"]
+    assert report_names([("x/a.csv", "Q1"), ("", "Q1")], "sensitivity") == ["Q1-a-sensitivity", "Q1-demo-sensitivity"]
+    same_stem = report_names([("x/q.csv", "Q1"), ("y/q.csv", "Q1"), ("z/r.csv", "Q1")], "quarterly")
+    assert same_stem == ["Q1-q-quarterly-1", "Q1-q-quarterly-2", "Q1-r-quarterly"]

@@ -28,8 +28,6 @@ def small(tmp_path):
     return path
 
 
-
-
 def test_json_has_the_documented_keys_and_a_feasible_plan(small, capsys):
     code = main(["optimize", str(small), "--budget", "2", "--seed", "1", "--scenarios", "200",
                  "--confidence-mode", "multiplier", "--format", "json", "--frontier"])

@@ -26,8 +26,6 @@ def small(tmp_path):
     return path
 
 
-
-
 def test_json_has_every_analysis_asked_for(small, capsys):
     assert main(["sensitivity", str(small), "--budget", "3", "--seed", "1", "--scenarios", "400", "--format", "json",
                  "--budget-range", "1:5:1", "--split", "Growth", "--tornado", "--sobol", "--voi"]) == 0

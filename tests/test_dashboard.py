@@ -19,50 +19,61 @@ from workbench.dashboard import Dashboard, LatestOnly
 
 
 def test_a_stale_result_never_overwrites_a_newer_one():
-    applied, started = [], threading.Event()
+    applied, started, release = [], threading.Event(), threading.Event()
 
     def work(payload, check):
         if payload == "slow":
             started.set()
-            time.sleep(0.5)  # still computing when the newer request arrives
+            assert release.wait(5)  # still computing when the newer request arrives
         return payload
 
     runner = LatestOnly(work, applied.append)
     runner.request("slow")
     assert started.wait(5)
     runner.request("fast")
-    assert runner.wait(10)
-    time.sleep(0.6)  # the slow one has finished by now
+    release.set()
+    assert runner.wait(10)  # one worker: "fast" runs, so wait() returns, only after "slow" has finished
     assert applied == ["fast"]
 
 
 def test_requests_within_the_debounce_window_collapse_into_the_last():
-    calls = []
+    calls, spans = [], []
     runner = LatestOnly(lambda payload, check: calls.append(payload) or payload, lambda r: None, debounce=0.2)
     for k in range(10):  # a slider drag
+        spans.append(time.monotonic())
         runner.request(k)
+        spans.append(time.monotonic())
         time.sleep(0.01)
     assert runner.wait(10)
-    assert calls == [9]
+    assert calls[-1] == 9 and calls == sorted(set(calls))
+    # An earlier request can run only if the next one came a whole debounce window after it
+    # (a stalled test thread); without such a stall, calls == [9].
+    for k in calls[:-1]:
+        assert spans[2 * k + 3] - spans[2 * k] >= 0.2 - 1e-6, (calls, spans)
 
 
 def test_long_work_stops_when_superseded():
     progress, applied = [], []
+    running, superseded = threading.Event(), threading.Event()
 
     def work(payload, check):
         for step in range(100):
             check()  # raises Superseded once a newer request exists
             progress.append((payload, step))
-            time.sleep(0.01)
+            if payload == "old" and step == 5:
+                running.set()
+                assert superseded.wait(5)
         return payload
 
     runner = LatestOnly(work, applied.append)
     runner.request("old")
-    time.sleep(0.1)
+    assert running.wait(5)
     runner.request("new")
+    superseded.set()
     assert runner.wait(10)
     assert applied == ["new"]
-    assert max(step for payload, step in progress if payload == "old") < 50
+    # "old" stops at its first check after the newer request; "new" runs to the end
+    assert progress == [("old", step) for step in range(6)] + [("new", step) for step in range(100)]
 
 
 def test_a_failing_computation_is_shown_not_lost():
@@ -254,3 +265,24 @@ def test_clicking_a_bar_in_the_ranking_chart_opens_that_initiative(dash):
     dash._ranking_chart._vl_selections = {"pick": {"value": {"vlPoint": {"or": [{"id": "scim"}]}}, "store": []}}
     assert dash._pick.value == "scim"
     assert dash._fields["reach"].value == str(dash.portfolio["scim"].reach)
+
+
+def test_a_control_changes_only_what_it_shows():
+    # A capacity at the team's total and a spread mapping with points no slider shows, set from
+    # code, survive the movement of other controls.
+    d = Dashboard(demo_portfolio(), budget=40, capacities={"Data": 30}, samples=2_000, debounce=0.01)
+    try:
+        data = d._capacity["Data"]
+        assert data.value == 30 and data.max > 30  # a limit, not the "no limit" top
+        d._seed.value = 7
+        assert d.wait(300)
+        assert d.outcome.assumptions.capacity == {"Data": 30.0} and d.outcome.assumptions.seed == 7
+        d.update(spread={1.0: 1.0, 0.5: 2.0})
+        d._top_k.value = 3
+        assert d.wait(300)
+        assert d.outcome.assumptions.spread_mapping == {1.0: 1.0, 0.5: 2.0} and d.outcome.assumptions.top_k == 3
+        data.value = data.max  # the top: no limit for Data
+        assert d.wait(300)
+        assert d.outcome.assumptions.capacity == {}
+    finally:
+        d.close()

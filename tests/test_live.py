@@ -241,3 +241,12 @@ def test_the_frontier_is_never_dominated_by_the_recommended_plan():
     sweep = engine.budget_sweep(outcome)
     at_budget = sweep[sweep["budget"] == 40.0].iloc[0]
     assert at_budget["expected_value"] == pytest.approx(chosen.expected_value)  # same plan, same samples
+
+
+def test_the_same_edits_and_overrides_in_any_order_are_the_same_assumptions():
+    a = Assumptions(budget=10.0)
+    one = a.with_override("x", "in").with_override("y", "out").with_edit("x", "reach", "5").with_edit("y", "impact", "2")
+    two = a.with_edit("y", "impact", "2").with_edit("x", "reach", "5").with_override("y", "out").with_override("x", "in")
+    assert one == two and hash(one) == hash(two)
+    assert one.with_edit("x", "reach", "7").edits == (("x", "reach", "7"), ("y", "impact", "2"))
+    assert Assumptions.from_json(one.to_json()) == one

@@ -480,7 +480,6 @@ d,Delta,1k,medium,50%,2,,"1,200",
         f"{path}:4: column 2 (name): a name is required",
         f"{path}:5: column 8 (cost): '1,200': cost must be a single number >= 0 (e.g. 120000 or 120k)",
     ]
-    assert len(got) == 12
 
 
 def test_problem_fields(tmp_path):

@@ -336,3 +336,17 @@ def test_values_a_file_cannot_give_back_are_refused(tmp_path):
     assert "initiative 'c': depends_on ('c',) refers to itself" in message
     assert "initiative 'd': effort 'point(2.0,)' is not the text of its estimate" in message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_writes_get_the_mode_a_plain_open_would_give(tmp_path):
+    from workbench.output import write_atomic
+
+    plain, fresh = tmp_path / "plain.txt", tmp_path / "fresh.txt"
+    plain.write_text("x")  # created under this process's umask
+    write_atomic(fresh, "new")
+    assert fresh.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 != 0o600  # not mkstemp's private mode
+    kept = tmp_path / "kept.txt"
+    kept.write_text("old")
+    kept.chmod(0o664)
+    write_atomic(kept, b"new")
+    assert kept.stat().st_mode & 0o777 == 0o664 and kept.read_text() == "new"

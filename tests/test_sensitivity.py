@@ -72,6 +72,26 @@ def test_sweep_marks_budgets_the_must_haves_do_not_fit():
     assert sweep["selected"].iloc[2] == ["m", "x"]
 
 
+def test_a_solver_stopped_by_its_time_limit_is_never_reported_as_infeasible(monkeypatch):
+    from scipy.optimize import OptimizeResult
+
+    from workbench import optimization
+    from workbench.optimization import SolverError, frontier_of
+
+    p = portfolio(initiative("a", reach="300..1200", excludes=("b",), team="T"), initiative("b", reach="450"))
+    plan = optimize(p, budget=5, scenarios=50, seed=2, confidence_mode="multiplier")
+    # From here on, every solve stops at its time limit before finding a plan (HiGHS status 1).
+    monkeypatch.setattr(optimization, "milp", lambda *a, **k: OptimizeResult(x=None, status=1, mip_gap=np.inf))
+    sweep = budget_sweep(plan.problem, plan.scenarios, [2, 4])
+    assert list(sweep["status"]) == ["time limit", "time limit"]
+    assert list(split_sweep(plan.problem, plan.scenarios, "team:T", shares=[0.5])["status"]) == ["time limit"]
+    for run in (lambda: optimize(p, budget=5, scenarios=50, seed=2),
+                lambda: frontier_of(plan.problem, plan.scenarios, time_limit=7),
+                lambda: switch_points(plan, inputs=["a.reach"], time_limit=7)):
+        with pytest.raises(SolverError, match=r"status: time limit.*allow more time than \d+ s"):
+            run()
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_split_sweep_matches_brute_force(seed):
     p = point_portfolio(10 + seed)

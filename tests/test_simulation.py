@@ -128,6 +128,19 @@ def test_ties_are_broken_at_random_and_every_sample_has_exactly_k_in_top_k():
     assert s.p_top_k(2)[0].sum() == pytest.approx(2, abs=1e-12)
 
 
+def test_ties_between_delivered_scores_do_not_depend_on_row_order():
+    # Delivered, a and b both score exactly 100, although a's confidence is a range: in success
+    # mode confidence decides delivery, not the score, so only the tie-break separates them.
+    a, b = initiative("a", confidence="60%..90%"), initiative("b", confidence="50%")
+    pa, pb = a.confidence.mean(), 0.5
+    # a first: a delivers and b fails, or both deliver (a wins half), or both fail (half).
+    exact = pa * (1 - pb) + (pa * pb + (1 - pa) * (1 - pb)) / 2
+    for order in ((a, b), (b, a)):
+        r = simulate(portfolio(*order), samples=40_000, seed=3, confidence_mode="success")
+        p_a = r.summary(1).loc["a", "p_top_k"]
+        assert abs(p_a - exact) < 4 * np.sqrt(exact * (1 - exact) / r.samples), (order[0].id, p_a, exact)
+
+
 def test_pairwise_matches_closed_form_for_lognormals():
     p = portfolio(initiative("a", reach="100..800"), initiative("b", reach="200..600"))
     r = simulate(p, samples=100_000, seed=2)

@@ -295,3 +295,53 @@ def test_correlated_initiatives_form_one_group_with_the_closed_form_share():
     for col in ("S1", "ST"):
         assert abs(out.loc["a+b", col] - exact) <= out.loc["a+b", f"{col}_conf"]
         assert abs(out.loc["c", col] - (1 - exact)) <= out.loc["c", f"{col}_conf"]
+
+
+def test_the_copula_drives_each_variable_by_its_own_correlated_set_only():
+    # Sobol groups assume that the normals named after a set's variables drive that set alone.
+    from workbench.correlation import copula_factor
+
+    m = np.eye(5)
+    m[0, 1] = m[1, 0] = 0.3
+    m[3, 4] = m[4, 3] = 0.8  # eigenvalues 0.2, 0.7, 1, 1.3, 1.8 interleave the two sets
+    m[2, 2] = 1.0
+    lf = copula_factor(m)
+    np.testing.assert_allclose(lf @ lf.T, m, atol=1e-12)
+    outside = np.ones_like(m, dtype=bool)
+    for block in ([0, 1], [2], [3, 4]):
+        outside[np.ix_(block, block)] = False
+    np.testing.assert_allclose(lf[outside], 0, atol=1e-12)
+    singular = np.ones((2, 2))  # perfectly correlated: still a factor, still within the set
+    np.testing.assert_allclose(copula_factor(singular) @ copula_factor(singular).T, singular, atol=1e-12)
+
+
+@pytest.mark.parametrize("rho_ab, rho_de", [(0.6, 0.6), (0.3, 0.8)])
+def test_a_plan_with_unselected_correlated_partners_gets_the_closed_form_shares(rho_ab, rho_de):
+    # Two correlated pairs (with equal correlations their eigenvalues coincide; with unequal ones
+    # the pairs' eigenvalues interleave) and a plan that funds a, c and d only: its value is
+    # R_a + R_c + R_d. The set {a, b} explains Var R_a, and {d, e} explains Var R_d.
+    p = portfolio(initiative("a", reach="200..800"), initiative("b", reach="100..300"),
+                  initiative("c", reach="150..600"), initiative("d", reach="300..900"),
+                  initiative("e", reach="50..500"),
+                  correlations=[Correlation(("a", "reach"), ("b", "reach"), rho_ab),
+                                Correlation(("d", "reach"), ("e", "reach"), rho_de)])
+    out = portfolio_sobol(p, selected=["a", "c", "d"], n=8192, seed=5, confidence_mode="multiplier",
+                          confidence=LEVEL)
+    var = {k: lognormal_var(lo, hi) for k, (lo, hi) in {"a+b": (200, 800), "c": (150, 600),
+                                                         "d+e": (300, 900)}.items()}
+    total = sum(var.values())
+    exact = [var[g] / total for g in out.index]
+    assert sorted(out.index) == ["a+b", "c", "d+e"]
+    within_intervals(out, exact, exact, widest=0.1)
+
+
+def test_spread_mode_uses_the_mapping_it_is_given():
+    # Point estimates at 50% confidence: spread mode widens reach and impact of both by the
+    # mapping's factor for 0.5; a mapping of 1 (no widening) for a leaves only b uncertain.
+    p = portfolio(initiative("a", reach="100", impact="2", confidence="50%"),
+                  initiative("b", reach="300", impact="1", confidence="80%"))
+    both = portfolio_sobol(p, n=1024, seed=1, confidence_mode="spread")
+    assert set(both.index) == {"a", "b"}
+    only_b = portfolio_sobol(p, n=1024, seed=1, confidence_mode="spread", spread={1.0: 1.0, 0.8: 2.0, 0.5: 1.0})
+    assert list(only_b.index) == ["b"]
+    assert abs(only_b.loc["b", "S1"] - 1) <= only_b.loc["b", "S1_conf"]  # the one input left explains it all

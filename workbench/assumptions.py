@@ -47,8 +47,10 @@ class Assumptions:
             value = getattr(self, name)
             items = value.items() if isinstance(value, dict) else value
             object.__setattr__(self, name, tuple(sorted(((k, v) for k, v in items), key=lambda kv: kv[0])))
-        for name in ("edits", "overrides"):
-            object.__setattr__(self, name, tuple(tuple(item) for item in getattr(self, name)))
+        # One edit per (initiative, factor) and one override per initiative, the last one written.
+        edits = {(i, f): (i, f, text) for i, f, text in self.edits}
+        object.__setattr__(self, "edits", tuple(sorted(edits.values())))
+        object.__setattr__(self, "overrides", tuple(sorted(dict(map(tuple, self.overrides)).items())))
 
     @classmethod
     def default_for(cls, portfolio: Portfolio, **changes) -> "Assumptions":
@@ -85,10 +87,7 @@ class Assumptions:
 
     @classmethod
     def from_json(cls, text: str) -> "Assumptions":
-        data = json.loads(text)
-        for name in ("capacities", "spread", "edits", "overrides"):
-            data[name] = tuple(tuple(item) for item in data.get(name, ()))
-        return cls(**data)
+        return cls(**json.loads(text))
 
 
 def check_estimate(text: str, factor: str) -> str | None:

@@ -294,6 +294,15 @@ def _sensitivity(args) -> str:
     return report.to_text(plan_table(plan))
 
 
+def report_names(pairs: list[tuple[str, str]], kind: str) -> list[str]:
+    """One output name per (portfolio, quarter) job: the quarter; with the portfolio's file name
+    when quarters repeat; numbered when even that repeats (a/q.csv and b/q.csv). No two reports
+    of one run may share a name, or one would overwrite the other."""
+    by_quarter = len({q for _, q in pairs}) == len(pairs)
+    names = [f"{q}-{kind}" if by_quarter else f"{q}-{Path(p).stem if p else 'demo'}-{kind}" for p, q in pairs]
+    return [f"{n}-{names[:k].count(n) + 1}" if names.count(n) > 1 else n for k, n in enumerate(names)]
+
+
 def _report(args) -> str:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -318,18 +327,13 @@ def _report(args) -> str:
             raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
         extra[key.strip()] = value
     jobs, problems = [], []
-    for portfolio, quarter in pairs:
+    for (portfolio, quarter), name in zip(pairs, report_names(pairs, args.kind)):
         params = {**extra, "portfolio": portfolio, "quarter": quarter, "budget": args.budget,
                   "capacities": dict(args.capacity)}
         try:  # every job is validated before any kernel starts
-            params = validate_parameters(params)
+            jobs.append((name, validate_parameters(params)))
         except InputError as e:
             problems += e.problems
-            continue
-        unique = len(pairs) > 1 and len({q for _, q in pairs}) < len(pairs)
-        stem = Path(portfolio).stem if portfolio else "demo"
-        name = f"{quarter}-{stem}-{args.kind}" if unique else f"{quarter}-{args.kind}"
-        jobs.append((name, params))
     if problems:
         raise InputError(list(dict.fromkeys(problems)))
     written, failures = [], []

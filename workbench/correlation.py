@@ -37,6 +37,11 @@ def correlation_matrix(portfolio) -> tuple[list[tuple[int, str]], np.ndarray]:
 
 
 def copula_factor(m: np.ndarray) -> np.ndarray:
-    """A matrix L with L @ L.T == m, also for singular (positive semi-definite) m."""
+    """The symmetric square root L of m (L @ L.T == m), also for singular (semi-definite) m.
+
+    Symmetric, so L is block-diagonal wherever m is: each variable is driven only by the normals
+    of its own correlated set. (An eigenvector factor would mix sets that share an eigenvalue
+    and put the normal of one variable under another's name, which Sobol groups rely on.)
+    """
     w, v = np.linalg.eigh(m)
-    return v * np.sqrt(np.clip(w, 0, None))
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T

@@ -162,6 +162,11 @@ _CSS = """<style>
 </style>"""
 
 
+def _capacity_top(team_total: float, capacity: float | None) -> float:
+    """A capacity slider's top, which means "no limit": above any limit actually set."""
+    return team_total if capacity is None else max(team_total, capacity + 0.5)
+
+
 class Dashboard:
     """Interactive strategy-session dashboard for one portfolio.
 
@@ -187,9 +192,11 @@ class Dashboard:
         self._heavy_result_for: Assumptions | None = None  # the assumptions the analyses shown are for
         self._build_controls()
         self._build_views()
-        self._fast = LatestOnly(self._compute, self._guard(self._show_outcome), debounce, "workbench-fast")
-        self._slow = LatestOnly(self._compute_slow, self._guard(self._show_slow), 0.0, "workbench-slow")
-        self._heavy = LatestOnly(self._compute_heavy, self._guard(self._show_heavy), 0.0, "workbench-heavy")
+        def shown(show):
+            return self._reporting(self._status, show, "could not show the result")
+        self._fast = LatestOnly(self._compute, shown(self._show_outcome), debounce, "workbench-fast")
+        self._slow = LatestOnly(self._compute_slow, shown(self._show_slow), 0.0, "workbench-slow")
+        self._heavy = LatestOnly(self._compute_heavy, shown(self._show_heavy), 0.0, "workbench-heavy")
         self._requested_at = time.perf_counter()
         self._show_outcome(self._compute(self.assumptions, lambda: None))  # the first view, at once
         # Side by side when there is room, the views below the controls when there is not.
@@ -230,26 +237,16 @@ class Dashboard:
         self.widget.close()
 
     @staticmethod
-    def _reporting(status: w.HTML, action: Callable[[], None]) -> Callable[[Any], None]:
-        """A button handler that shows an unexpected failure of `action` in `status`: a button
-        that silently does nothing is worse than an error message."""
-        def on_click(_):
+    def _reporting(status: w.HTML, action: Callable[..., None], failed: str = "failed") -> Callable[..., None]:
+        """`action`, with any exception of its own shown in `status` (and re-raised to the log): a
+        view or a button that silently does nothing is worse than an error message."""
+        def reported(*args):
             try:
-                action()
+                action(*args)
             except Exception as exc:
-                status.value = _html(f"failed: {_ESC(repr(exc))}", "error")
+                status.value = _html(f"{failed}: {_ESC(repr(exc))}", "error")
                 raise
-        return on_click
-
-    def _guard(self, show: Callable[[Any], None]) -> Callable[[Any], None]:
-        """`show`, with any exception of its own reported in the status line instead of lost."""
-        def guarded(views):
-            try:
-                show(views)
-            except Exception as exc:
-                self._status.value = _html(f"could not show the result: {_ESC(repr(exc))}", "error")
-                raise
-        return guarded
+        return reported
 
     def wait(self, timeout: float = 300.0) -> bool:
         """Block until every pending recomputation (not the heavy analyses) has been shown."""
@@ -275,6 +272,7 @@ class Dashboard:
         for dd in (self._cmp_a, self._cmp_b, self._export_pick):
             dd.options = names
         self._scenario_status.value = _html(f"saved scenario <b>{_ESC(name.strip())}</b>", "ok")
+        self._on_scenario_name()  # the name typed may now be one to replace
 
     # --- controls -----------------------------------------------------------------------------
 
@@ -295,8 +293,8 @@ class Dashboard:
         for team in sorted({ini.team for ini in p if ini.team}):
             team_total = float(np.ceil(sum(ini.effort.median() for ini in p if ini.team == team)))
             value = a.capacity.get(team, team_total)
-            self._capacity[team] = slider(w.FloatSlider, team, value, 0.0, max(team_total, value), 0.5,
-                                          readout_format=".1f")
+            self._capacity[team] = slider(w.FloatSlider, team, value, 0.0, _capacity_top(team_total, a.capacity.get(team)),
+                                          0.5, readout_format=".1f")
         self._objective = w.ToggleButtons(options=[("mean", "mean"), ("CVaR", "cvar"), ("blend", "blend")],
                                           tooltips=["maximize the expected value", "maximize the CVaR: the mean of "
                                                     "the worst α of scenarios", "maximize mean + λ × CVaR"],
@@ -349,10 +347,10 @@ class Dashboard:
             field.observe(lambda change, f=f: self._on_field(f), names="value")
         self._scenario_name.observe(lambda _: self._on_scenario_name(), names="value")
         self._override.observe(self._on_override, names="value")
-        self._apply.on_click(self._reporting(self._edit_status, self._apply_edit))
-        self._revert.on_click(self._reporting(self._edit_status, self._revert_edit))
-        self._save.on_click(self._reporting(self._scenario_status, self._on_save))
-        self._compare.on_click(self._reporting(self._scenario_status, self._on_compare))
+        self._apply.on_click(self._reporting(self._edit_status, lambda _: self._apply_edit()))
+        self._revert.on_click(self._reporting(self._edit_status, lambda _: self._revert_edit()))
+        self._save.on_click(self._reporting(self._scenario_status, lambda _: self._on_save()))
+        self._compare.on_click(self._reporting(self._scenario_status, lambda _: self._on_compare()))
         self._export.on_click(lambda _: self._on_export())
         self._report.on_click(lambda _: self._on_report())
         self._load_editor()
@@ -383,16 +381,23 @@ class Dashboard:
                     self._quarter, self._scenario_status),
         ], layout=w.Layout(width="350px", min_width="350px", flex="0 0 350px", margin="0 12px 0 0"))
 
-    def _read_controls(self) -> Assumptions:
-        caps = {}
+    def _moved(self, control: w.Widget, value) -> Assumptions:
+        """The assumptions with only what `control` sets changed: the rest (e.g. a capacity or a
+        spread point set from code that no slider shows) stays as it is."""
+        a = self.assumptions
         for team, s in self._capacity.items():
-            if s.value < s.max:  # the slider's top means "no limit"
-                caps[team] = float(s.value)
-        return self.assumptions.change(
-            budget=float(self._budget.value), capacities=caps, objective=self._objective.value,
-            alpha=float(self._alpha.value), lam=float(self._lam.value), confidence_mode=self._mode.value,
-            spread={c: float(s.value) for c, s in self._spread.items()}, samples=int(self._samples.value),
-            seed=int(self._seed.value), top_k=int(self._top_k.value))
+            if control is s:
+                caps = {t: v for t, v in a.capacity.items() if t != team}
+                if value < s.max:  # the slider's top means "no limit"
+                    caps[team] = float(value)
+                return a.change(capacities=caps)
+        for c, s in self._spread.items():
+            if control is s:
+                return a.change(spread={**a.spread_mapping, c: float(value)})
+        field = {self._budget: "budget", self._objective: "objective", self._alpha: "alpha", self._lam: "lam",
+                 self._mode: "confidence_mode", self._samples: "samples", self._seed: "seed",
+                 self._top_k: "top_k"}[control]
+        return a.change(**{field: value})
 
     def _sync_controls(self) -> None:
         a = self.assumptions
@@ -405,6 +410,8 @@ class Dashboard:
         try:
             put(self._budget, a.budget)
             for team, s in self._capacity.items():
+                if team in a.capacity:  # a limit must never sit on the "no limit" position
+                    s.max = _capacity_top(s.max, a.capacity[team])
                 put(s, a.capacity.get(team, s.max))
             self._objective.value = a.objective
             put(self._alpha, a.alpha)
@@ -430,7 +437,7 @@ class Dashboard:
         if self._syncing:
             return
         self._enable_dependent()
-        self._set_assumptions(self._read_controls())
+        self._set_assumptions(self._moved(change["owner"], change["new"]))
 
     def _set_assumptions(self, a: Assumptions, sync_controls: bool = False) -> None:
         if a == self.assumptions and self.outcome is not None and self.outcome.assumptions == a:
@@ -593,13 +600,11 @@ class Dashboard:
         self._ranking_chart.selections.observe(self._on_pick, names=["pick"])
         self._intervals_chart.chart = views["intervals"]
         self._ranking_table.value = views["ranking_table"]
-        plan_views = (self._value_chart, self._frontier_chart, self._sweep_chart)
         if outcome.plan is None:
             self._plan_headline.value = _html(f"<b>No plan:</b> {_ESC(outcome.error or '')}", "error")
             self._plan_table.value = ""
-            self.frontier = self.sweep = None
-            for view in plan_views:  # never leave charts of earlier assumptions on screen
-                view.layout.display = "none"
+            self._value_chart.layout.display = "none"  # never leave charts of earlier assumptions on screen
+            self._hide_slow_views()
         else:
             self._plan_headline.value = self._headline(outcome)
             self._value_chart.chart = views["value"]
@@ -666,10 +671,17 @@ class Dashboard:
                 "frontier_chart": charts.efficient_frontier(front, outcome.plan),
                 "sweep_chart": charts.budget_sweep(sweep, outcome.assumptions.budget)}
 
+    def _hide_slow_views(self) -> None:
+        """No frontier or sweep of earlier assumptions stays on screen (while a new one is being
+        solved, the old one stays, under a status line saying so)."""
+        self.frontier = self.sweep = None
+        self._frontier_chart.layout.display = self._sweep_chart.layout.display = "none"
+
     def _show_slow(self, views) -> None:
         self._slow_progress.layout.visibility = "hidden"
         if isinstance(views, Exception):
             self._slow_status.value = _html(f"frontier not available: {_ESC(str(views))}", "error")
+            self._hide_slow_views()
             return
         self.frontier, self.sweep = views["frontier"], views["sweep"]
         self._frontier_chart.chart = views["frontier_chart"]

@@ -166,6 +166,17 @@ def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha
     return _Solution(x, status, None if gap is None or not np.isfinite(gap) else float(gap))
 
 
+def _no_plan(sol: _Solution, time_limit: float) -> bool:
+    """Whether the constraints admit no plan at all. A solver that merely stopped before finding
+    one raises SolverError instead: a time limit must never read as "infeasible"."""
+    if sol.x is not None:
+        return False
+    if sol.status == "infeasible":
+        return True
+    raise SolverError(f"the solver stopped without finding any plan (status: {sol.status}); "
+                      f"allow more time than {time_limit:g} s (--time-limit) or use fewer scenarios")
+
+
 def _explain_infeasible(problem: PlanningProblem, scenarios: Scenarios, time_limit: float) -> Infeasible:
     if problem.c.theme_shares:
         relaxed = _solve(problem, scenarios, "mean", 0.1, 0.0, time_limit, theme_shares=False)
@@ -226,11 +237,8 @@ def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, al
                           max_count=max_count, effort_quantile=effort_quantile, budget_column=budget_column,
                           spread=spread)
     sol = _solve(problem, sc, objective, alpha, lam, time_limit)
-    if sol.x is None:
-        if sol.status == "infeasible":
-            raise _explain_infeasible(problem, sc, time_limit)
-        raise SolverError(f"the solver stopped without finding any plan (status: {sol.status}); "
-                          f"allow more time than {time_limit:g} s (--time-limit) or use fewer scenarios")
+    if _no_plan(sol, time_limit):
+        raise _explain_infeasible(problem, sc, time_limit)
     if evaluate_on is not None:
         if evaluate_on.value.shape[1] != len(portfolio):
             raise ValueError("evaluate_on holds scenarios of a different portfolio")
@@ -291,7 +299,7 @@ def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, al
     """
     max_solves = 3 * points if max_solves is None else max_solves
     top = _solve(problem, sc, "mean", alpha, 0.0, time_limit)
-    if top.x is None:
+    if _no_plan(top, time_limit):
         raise _explain_infeasible(problem, sc, time_limit)
     scale = max(float(np.abs(sc.value).mean(axis=0).max()), 1e-12)
 
@@ -300,7 +308,9 @@ def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, al
         sol = _solve(problem, sc, "cvar", alpha, 0.0, time_limit, min_mean=t, tiebreak_mean=1e-4)
         if progress is not None:
             progress(min(len(found) + 1, max_solves), max_solves)
-        return None if sol.x is None else Plan(sol.x, sc, problem, "frontier", "cvar", alpha, status=sol.status, gap=sol.gap)
+        if _no_plan(sol, time_limit):  # no plan reaches the mean t
+            return None
+        return Plan(sol.x, sc, problem, "frontier", "cvar", alpha, status=sol.status, gap=sol.gap)
 
     found = {tuple(top.x): Plan(top.x, sc, problem, "frontier", "mean", alpha)}
     safe = best_cvar_above(None)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UMASK = os.umask(0o022)  # reading the umask means setting it: put it straight back
+os.umask(_UMASK)
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
@@ -24,6 +26,9 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would, or the
+        # mode of the file it replaces.
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         try:

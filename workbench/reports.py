@@ -284,7 +284,8 @@ def changes_since(previous: Portfolio, current: Portfolio, result_previous, resu
     rank_prev = {i: k + 1 for k, i in enumerate(result_previous.summary(top_k).index)}
     rank_now = {i: k + 1 for k, i in enumerate(result_now.summary(top_k).index)}
     ranks = pd.DataFrame([{"id": i, "name": current[i].name, "rank_before": rank_prev[i], "rank_now": rank_now[i],
-                           "movement": rank_prev[i] - rank_now[i]} for i in current.ids if i in rank_prev])
+                           "movement": rank_prev[i] - rank_now[i]} for i in current.ids if i in rank_prev],
+                         columns=["id", "name", "rank_before", "rank_now", "movement"])
     return Changes([i for i in current.ids if i not in before], [i for i in previous.ids if i not in now],
                    pd.DataFrame(rows, columns=["id", "factor", "before", "after"]), ranks)
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .assumptions import Assumptions
+from .assumptions import Assumptions, apply_assumptions
 from .live import LiveEngine, Outcome
 from .output import write_atomic
-from .portfolio import correlations_path, save_portfolio
+from .portfolio import Portfolio, correlations_path, save_portfolio
 
 _NAME = re.compile(r"\S(.{0,58}\S)?")
 # Column labels of the comparison tables: a scenario named like one would overwrite it.
@@ -55,10 +55,17 @@ class ScenarioBook:
             raise ValueError(f"{name!r} is a column of the comparison tables; choose another scenario name")
         self.saved[name] = assumptions
 
-    def outcome(self, name: str) -> Outcome:
+    def assumptions(self, name: str) -> Assumptions:
         if name not in self.saved:
             raise KeyError(f"no saved scenario {name!r}; saved: {', '.join(self.saved) or 'none'}")
-        return self.engine.run(self.saved[name])
+        return self.saved[name]
+
+    def outcome(self, name: str) -> Outcome:
+        return self.engine.run(self.assumptions(name))
+
+    def portfolio(self, name: str) -> Portfolio:
+        """The scenario's portfolio: the engine's with the scenario's edits and overrides applied."""
+        return apply_assumptions(self.engine.portfolio, self.assumptions(name))
 
     def compare(self, first: str, second: str) -> ScenarioComparison:
         if first == second:
@@ -72,13 +79,13 @@ class ScenarioBook:
     def export(self, name: str, path: str | Path) -> list[Path]:
         """The scenario's portfolio (edits and overrides applied) as a portfolio file, and its
         other assumptions (budget, capacities, risk, sampling) in `<stem>.assumptions.json`."""
-        outcome = self.outcome(name)
-        path = Path(save_portfolio(outcome.portfolio, path))
+        portfolio = self.portfolio(name)
+        path = Path(save_portfolio(portfolio, path))
         written = [path]
-        if outcome.portfolio.correlations and path.suffix.lower() in (".csv", ".xlsx"):
+        if portfolio.correlations and path.suffix.lower() in (".csv", ".xlsx"):
             written.append(correlations_path(path))  # CSV and Excel keep correlations beside them
         settings = path.with_name(f"{path.stem}.assumptions.json")
-        write_atomic(settings, self.saved[name].to_json() + "\n")
+        write_atomic(settings, self.assumptions(name).to_json() + "\n")
         return [*written, settings]
 
     def report(self, name: str, output_dir: str | Path = "reports", *, quarter: str = "session") -> tuple[Path, Path]:
@@ -91,7 +98,7 @@ class ScenarioBook:
         """
         from .reports import run_report, validate_parameters
 
-        a = self.saved[name]
+        a = self.assumptions(name)
         params = {"portfolio": "", "quarter": quarter, "budget": a.budget, "capacities": a.capacity,
                   "confidence_mode": a.confidence_mode, "samples": a.samples, "seed": a.seed, "top_k": a.top_k,
                   "objective": a.objective, "alpha": a.alpha, "lam": a.lam}
@@ -100,7 +107,7 @@ class ScenarioBook:
         out.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "scenario"
         portfolio_file = out / f"{quarter}-{slug}-portfolio.yaml"  # YAML keeps correlations in one file
-        save_portfolio(self.outcome(name).portfolio, portfolio_file)
+        save_portfolio(self.portfolio(name), portfolio_file)
         params["portfolio"] = str(portfolio_file.resolve())
         return run_report("quarterly", params, out, name=f"{quarter}-{slug}")
 

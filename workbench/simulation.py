@@ -103,10 +103,12 @@ class PortfolioModel:
         self.estimates = est
         self.point_row = {f: np.array([e.median() if e.is_point else 0.0 for e in est[f]]) for f in FACTORS}
         self.point_cols = {f: np.array([j for j, e in enumerate(est[f]) if e.is_point], dtype=int) for f in FACTORS}
-        # Exact ties between positive scores need two initiatives whose score is a fixed number.
-        fixed = [tuple(est[f][j].median() for f in FACTORS) for j in range(self.n)
-                 if all(est[f][j].is_point for f in FACTORS)]
-        values = [r * i * (c if confidence_mode == "multiplier" else 1) / e for r, i, c, e in fixed]
+        # Exact ties between positive scores need two initiatives whose score is a fixed number when
+        # positive. Confidence enters that number only as a multiplier: in `success` mode it decides
+        # whether the initiative delivers, not what a delivered one scores.
+        in_score = FACTORS if confidence_mode == "multiplier" else ("reach", "impact", "effort")
+        values = [np.prod([est[f][j].median() for f in in_score if f != "effort"]) / est["effort"][j].median()
+                  for j in range(self.n) if all(est[f][j].is_point for f in in_score)]
         self.may_tie = len(values) != len(set(values))
         # Correlated (initiative, factor) pairs on uncertain estimates only: a constant has no rank.
         self.corr_vars, self.corr_factor = [], None

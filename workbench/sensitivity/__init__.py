@@ -154,7 +154,7 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
     if sobol:
         report.sobol = sobol_indices.portfolio_sobol(sc.portfolio, selected=plan.selected, n=sobol_samples, seed=seed,
                                                      confidence_mode=sc.confidence_mode, group_by="initiative",
-                                                     output="plan")
+                                                     output="plan", spread=sc.spread)
         advance()
     if voi:
         result = value_of_information.evpi_of(problem, sc)

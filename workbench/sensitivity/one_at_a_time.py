@@ -16,7 +16,7 @@ import pandas as pd
 from ..constraints import PlanningProblem
 from ..errors import InputError, Problem
 from ..estimates import Estimate
-from ..optimization import _solve
+from ..optimization import _no_plan, _solve
 from ..plans import Plan
 from ..simulation import effective_estimates
 
@@ -72,7 +72,7 @@ def _best_with(problem: PlanningProblem, mu: np.ndarray, sc, i: int, funded: boo
         forced.wont[i] = True
     one = replace(sc, value=mu[None, :], effort=sc.effort[:1])
     sol = _solve(forced, one, "mean", 0.1, 0.0, time_limit)
-    return -np.inf if sol.x is None else float(mu[sol.x].sum())
+    return -np.inf if _no_plan(sol, time_limit) else float(mu[sol.x].sum())
 
 
 def switch_points(plan: Plan, inputs: list[str] | None = None, top: int = 5,

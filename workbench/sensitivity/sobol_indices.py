@@ -283,7 +283,7 @@ def _correlation_groups(portfolio: Portfolio, variables: list[tuple[str, str]]) 
 def portfolio_sobol(portfolio: Portfolio, selected: list[str] | None = None, n: int = 2048,
                     seed: int | None = None, confidence_mode: str = "success",
                     group_by: str | None = "initiative", output: str = "plan",
-                    confidence: float = 0.95) -> pd.DataFrame:
+                    confidence: float = 0.95, spread: dict[float, float] | None = None) -> pd.DataFrame:
     """Sobol' indices of a portfolio's RICE inputs: which estimates drive the plan's value or the scores.
 
     Inputs are the uncertain estimates, named "<id>.<factor>", and in success mode the Bernoulli
@@ -301,6 +301,7 @@ def portfolio_sobol(portfolio: Portfolio, selected: list[str] | None = None, n: 
         an initiative whose score still does not vary (reach 0) gets NaN.
     group_by: "initiative" (an initiative's inputs together), "factor" (reach, impact, confidence,
         effort; success draws count with confidence), or None (each input alone).
+    spread: the confidence-to-width mapping of `spread` mode, as for `simulate`.
     n, seed, confidence: as for `sobol`. The portfolio model runs n * (batches + 2) times: groups
         whose inputs belong to different initiatives share one run (`attrs["evaluations"]`).
 
@@ -327,7 +328,7 @@ def portfolio_sobol(portfolio: Portfolio, selected: list[str] | None = None, n: 
         if not selected:
             raise ValueError("selected is empty: a plan needs at least one initiative")
         chosen = sorted({ids.index(s) for s in selected})
-    model = PortfolioModel(portfolio, confidence_mode, None)
+    model = PortfolioModel(portfolio, confidence_mode, spread)
     component = {id_: id_ for id_ in ids}  # initiatives linked by correlations share one group
     if model.corr_factor is not None:
         if group_by != "initiative":
@@ -340,8 +341,13 @@ def portfolio_sobol(portfolio: Portfolio, selected: list[str] | None = None, n: 
         component = _correlation_groups(portfolio, [(ids[j], f) for j, f in model.corr_vars])
 
     names, owner, factor, cols = _portfolio_inputs(model, ids)
+    # The plan's value moves with its initiatives' value inputs, and with every copula input of
+    # their correlated sets (an unselected partner's normal is part of a selected one's draw).
+    copula = set(model.corr_dims.tolist()) if model.corr_factor is not None else set()
+    chosen_groups = {component[ids[j]] for j in chosen}
     keep = [k for k in range(len(names))
-            if output == "scores" or (owner[k] in chosen and factor[k] != "effort")]
+            if output == "scores" or (owner[k] in chosen and factor[k] != "effort")
+            or (cols[k] in copula and component[ids[owner[k]]] in chosen_groups)]
     if not keep:
         what = "the selected initiatives' value" if output == "plan" else "any score"
         raise ValueError(f"no uncertain input can move {what}: every estimate that matters is a single number"
@@ -376,7 +382,8 @@ def portfolio_sobol(portfolio: Portfolio, selected: list[str] | None = None, n: 
         v, e = run(_mixed(a, b, np.concatenate([group_cols[g] for g in batch])))
         for g in batch:
             own = group_owners[g]
-            if output == "plan":  # the plan on A, with the group's initiatives as in this run
+            if output == "plan":  # the plan on A, with the group's selected initiatives as in this run
+                own = [j for j in own if j in chosen]
                 f_ab_of[g] = v_a[chosen].sum(0) + (v[own].sum(0) - v_a[own].sum(0))
             else:
                 f_ab_of[g] = v[own] / e[own]

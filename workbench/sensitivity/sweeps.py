@@ -41,9 +41,10 @@ def budget_range(text: str) -> np.ndarray:
     return budgets
 
 
-def _record(plan: Plan | None, **extra) -> dict:
+def _record(plan: Plan | None, status: str = "infeasible", **extra) -> dict:
+    """One sweep row; without a plan, `status` says why (infeasible, or the solver's time limit)."""
     if plan is None:
-        return {**extra, "status": "infeasible", "expected_value": np.nan, "p10": np.nan, "p90": np.nan,
+        return {**extra, "status": status, "expected_value": np.nan, "p10": np.nan, "p90": np.nan,
                 "cvar": np.nan, "selected": []}
     p10, _, p90 = plan.quantiles()
     return {**extra, "status": plan.status, "expected_value": plan.expected_value, "p10": p10, "p90": p90,
@@ -65,16 +66,17 @@ def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, obj
         raise InputError(Problem("the budget range is empty"))
     rows = []
     for k, b in enumerate(budgets):
-        plan = None
+        plan, status = None, "infeasible"
         try:
             p = PlanningProblem(problem.portfolio, replace(problem.c, budget=float(b)), problem.effort_q)
             sol = _solve(p, scenarios, objective, alpha, lam, time_limit)
+            status = sol.status
             if sol.x is not None:
                 plan = Plan(sol.x, scenarios if evaluate_on is None else evaluate_on, p, "sweep", objective, alpha,
                             status=sol.status, gap=sol.gap)
         except Infeasible:
             pass
-        rows.append(_record(plan, budget=float(b)))
+        rows.append(_record(plan, status, budget=float(b)))
         if progress is not None:
             progress(k + 1, budgets.size)
     frame = pd.DataFrame(rows)
@@ -135,7 +137,7 @@ def split_sweep(problem: PlanningProblem, scenarios: Scenarios, group: str, shar
                      extra_rows=((inside, -np.inf, s * budget), (outside, -np.inf, (1 - s) * budget)))
         plan = None if sol.x is None else Plan(sol.x, scenarios, problem, "split", objective, alpha,
                                                status=sol.status, gap=sol.gap)
-        rec = _record(plan, share=float(s))
+        rec = _record(plan, sol.status, share=float(s))
         rec["group"] = label
         rec["group_value"] = float((scenarios.value[:, sol.x & members]).sum(axis=1).mean()) if plan else np.nan
         rows.append(rec)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..constraints import PlanningProblem
 from ..errors import InputError, Problem
-from ..optimization import SolverError, _explain_infeasible, _solve, prepare
+from ..optimization import _explain_infeasible, _no_plan, _solve, prepare
 from ..portfolio import Portfolio
 from ..scenarios import Scenarios
 from .one_at_a_time import VALUE_FACTORS
@@ -80,11 +80,8 @@ class _Optimizer:
             one = dataclasses.replace(self.scenarios, value=c[r:r + 1], effort=self.scenarios.effort[:1])
             sol = _solve(forced, one, "mean", 0.1, 0.0, self.time_limit)
             self.solves += 1
-            if sol.x is None:
-                if sol.status == "infeasible":
-                    continue
-                raise SolverError(f"the solver stopped without finding any plan (status: {sol.status}); "
-                                  f"allow more time than {self.time_limit:g} s")
+            if _no_plan(sol, self.time_limit):
+                continue
             self.exact &= sol.status == "optimal"
             values[r], plans[r] = c[r] @ sol.x, sol.x
         return values, plans
