@@ -1,11 +1,11 @@
-# One entry point: `make demo` runs the main job, `make test` the whole suite.
+# One entry point: `make demo` runs the main job, `make test` lint (ruff) and the whole suite.
 # Both create or refresh .venv (re-installed whenever pyproject.toml changes).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lab bench clean
+.PHONY: demo lint test lab bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "workbench needs Python >= 3.11; run: make PYTHON=python3.11 ...")'
@@ -18,7 +18,10 @@ demo: $(STAMP)
 	$(BIN)/workbench report quarterly --demo --quarter 2026Q4 --budget 40 \
 		--capacity Payments=12 --capacity Growth=8 -o reports
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check workbench tests benchmarks
+
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 # JupyterLab on the strategy-session notebook (ipywidgets and anywidget come with the .venv).
@@ -32,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_interactive.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

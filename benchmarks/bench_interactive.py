@@ -33,9 +33,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_rice import synthetic_portfolio  # noqa: E402
-from workbench import Assumptions, LiveEngine, optimize, simulate  # noqa: E402
-from workbench.dashboard import Dashboard  # noqa: E402
+from bench_rice import synthetic_portfolio
+
+from workbench import Assumptions, LiveEngine, optimize, simulate
+from workbench.dashboard import Dashboard
 
 GOAL_MS = 150.0
 SAMPLES = 20_000

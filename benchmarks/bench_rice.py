@@ -34,10 +34,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from workbench import Initiative, Portfolio, demo_portfolio, parse_estimate, simulate  # noqa: E402
-from workbench.distributions import FAMILIES  # noqa: E402
-from workbench.estimates import FACTORS  # noqa: E402
-from workbench.simulation import CHUNK_ELEMENTS  # noqa: E402
+from workbench import Initiative, Portfolio, demo_portfolio, parse_estimate, simulate
+from workbench.distributions import FAMILIES
+from workbench.estimates import FACTORS
+from workbench.random import stream
+from workbench.simulation import CHUNK_ELEMENTS
 
 SPEED_RATIO_GOAL = 2.0
 MEMORY_GOAL_KIB = 2 * 1024 * 1024  # 2 GiB
@@ -153,9 +154,8 @@ def numpy_draws(portfolio: Portfolio, samples: int, seed: int) -> int:
     Drawn in the engine's chunk size, so the arrays are the same shape as the engine's.
     """
     groups, bernoulli = _draw_plan(portfolio)
-    # Seeded as simulate() seeds its mc sample stream, so the numbers are the engine's own draws.
-    sample_seed, _ties = np.random.SeedSequence(seed).spawn(1)[0].spawn(2)
-    rng = np.random.Generator(np.random.PCG64(sample_seed))
+    # simulate()'s own mc stream (replicate 0), so the numbers are the engine's own draws.
+    rng = stream(seed, "simulate", 0)
     chunk = max(1, CHUNK_ELEMENTS // len(portfolio))
     drawn, left = 0, samples
     while left > 0:

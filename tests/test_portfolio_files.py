@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 
 from workbench.errors import InputError, Problem
-from workbench.estimates import IMPACT_WORDS, CONFIDENCE_WORDS
-from workbench.portfolio import demo_portfolio, load_portfolio
+from workbench.estimates import CONFIDENCE_WORDS, IMPACT_WORDS
+from workbench.io.read import demo_portfolio, load_portfolio
 
 HEADER = "id,name,reach,impact,confidence,effort"
 EXPECTED = (
@@ -673,3 +673,75 @@ def test_demo_correlations(demo):
         assert c.a[0] in ids and c.b[0] in ids
         assert c.a != c.b
         assert -1 <= c.rho <= 1
+
+
+# --- optional columns filled in for some rows only (the normal case) -------------------------
+
+SPARSE_CSV = """\
+id,name,reach,impact,confidence,effort,team,theme,moscow,cost,depends_on,excludes,planned
+a,Alpha,800..1200,high,80%,2,Core,Growth,must,12k,,,yes
+b,Beta,500..700,medium,100%,1,,,,,a,,
+c,Gamma,400..900,low,50%,1,Payments,,should,,,d,
+d,Delta,300,high,80%,1..2,,Core,,5000,,,no
+"""
+
+SPARSE_YAML = """\
+- {id: a, name: Alpha, reach: 800..1200, impact: high, confidence: 80%, effort: 2, team: Core, theme: Growth,
+   moscow: must, cost: 12k, planned: yes}
+- {id: b, name: Beta, reach: 500..700, impact: medium, confidence: 100%, effort: 1, depends_on: [a]}
+- {id: c, name: Gamma, reach: 400..900, impact: low, confidence: 50%, effort: 1, team: Payments, moscow: should,
+   excludes: d, theme: ~}
+- {id: d, name: Delta, reach: 300, impact: high, confidence: 80%, effort: 1..2, team: "", theme: Core, moscow: ~,
+   cost: 5000, planned: no}
+"""
+
+#          team        theme     moscow    cost     depends_on excludes planned
+SPARSE = {"a": ("Core", "Growth", "must", 12000.0, (), (), True),
+          "b": (None, None, None, None, ("a",), (), False),
+          "c": ("Payments", None, "should", None, (), ("d",), False),
+          "d": (None, "Core", None, 5000.0, (), (), False)}
+SPARSE_COLUMNS = ("team", "theme", "moscow", "cost", "depends_on", "excludes", "planned")
+
+
+def write_sparse(tmp_path: Path, fmt: str) -> Path:
+    if fmt == "csv":
+        return write(tmp_path / "sparse.csv", SPARSE_CSV)
+    if fmt == "yaml":
+        return write(tmp_path / "sparse.yaml", SPARSE_YAML)
+    wb = openpyxl.Workbook()
+    for line in SPARSE_CSV.splitlines():
+        # Excel leaves an untouched cell empty (None); a cell whose text was deleted reads as "".
+        wb.active.append([None if v == "" and j % 2 else v for j, v in enumerate(line.split(","))])
+    wb.save(tmp_path / "sparse.xlsx")
+    return tmp_path / "sparse.xlsx"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "yaml"])
+def test_optional_columns_filled_in_for_some_rows_read_as_their_defaults(tmp_path, fmt):
+    p = load_portfolio(write_sparse(tmp_path, fmt))
+    for id_, expected in SPARSE.items():
+        got = tuple(getattr(p[id_], col) for col in SPARSE_COLUMNS)
+        assert got == expected, id_
+        assert [type(v) for v in got] == [type(v) for v in expected], id_  # None itself, never NaN or ""
+    frame = p.to_frame()
+    for col in ("team", "theme", "moscow"):
+        assert frame[col].tolist() == [SPARSE[i][SPARSE_COLUMNS.index(col)] for i in p.ids], col
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "yaml"])
+def test_optimize_and_sensitivity_run_when_moscow_is_set_for_some_rows(tmp_path, fmt, capsys):
+    # Regression: both commands died with "internal error: TypeError: object of type 'float' has no
+    # len()": the plan's table turned an unset moscow (None) into NaN under pandas >= 3.
+    import workbench
+    from workbench.cli import main
+
+    path = write_sparse(tmp_path, fmt)
+    plan = workbench.optimize(load_portfolio(path), budget=4, scenarios=200, seed=1)
+    frame = plan.to_frame()
+    assert "a" in frame.index and frame["moscow"].isna().any()  # the must-have and an unset one are funded
+    for col in ("team", "theme", "moscow"):
+        assert all(v is None or isinstance(v, str) for v in frame[col]), (col, frame[col].tolist())
+    for command in ("optimize", "sensitivity"):
+        assert main([command, str(path), "--budget", "4", "--seed", "1", "--scenarios", "200"]) == 0, command
+        captured = capsys.readouterr()
+        assert "internal error" not in captured.err and "nan" not in captured.out.lower(), captured.out

@@ -16,10 +16,12 @@ import openpyxl
 import pytest
 import yaml
 
-from conftest import initiative, portfolio
 from workbench.estimates import FACTORS, Estimate
-from workbench.portfolio import (OPTIONAL, Correlation, Portfolio, correlations_path, demo_portfolio,
-                                 load_portfolio, save_portfolio)
+from workbench.io.read import correlations_path, demo_portfolio, load_portfolio
+from workbench.io.write import save_portfolio
+from workbench.portfolio import OPTIONAL, Correlation, Portfolio
+
+from conftest import initiative, portfolio
 
 FORMATS = ["csv", "xlsx", "yaml"]
 
@@ -339,7 +341,7 @@ def test_values_a_file_cannot_give_back_are_refused(tmp_path):
 
 
 def test_atomic_writes_get_the_mode_a_plain_open_would_give(tmp_path):
-    from workbench.output import write_atomic
+    from workbench.io.files import write_atomic
 
     plain, fresh = tmp_path / "plain.txt", tmp_path / "fresh.txt"
     plain.write_text("x")  # created under this process's umask

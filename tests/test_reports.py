@@ -13,10 +13,10 @@ import pytest
 from conftest import initiative, portfolio, run_cli
 from workbench import reports, simulate
 from workbench.cli import main
-from workbench.reports import TEMPLATE_DIR
+from workbench.reports import template_path
 
 ROOT = Path(__file__).resolve().parents[1]
-FAST = ["--param", "samples=2000", "--param", "scenarios=150"]
+FAST = ["--samples", "2000", "--scenarios", "150"]
 
 SMALL = """\
 id,name,reach,impact,confidence,effort,team,theme,moscow
@@ -50,9 +50,13 @@ def test_templates_run_through_workbench_on_demo_and_a_small_portfolio(kind, sma
     out = tmp_path / "reports"
     assert main(["report", kind, "--demo", "--quarter", "2026Q4", "--budget", "40", "-o", str(out), *FAST]) == 0
     printed = capsys.readouterr().out.split()
-    html, ipynb = out / f"2026Q4-{kind}.html", out / f"2026Q4-{kind}.ipynb"
-    assert printed == [str(html), str(ipynb)]
+    html, ipynb, data = (out / f"2026Q4-{kind}{ext}" for ext in (".html", ".ipynb", ".json"))
+    assert printed == [str(html), str(ipynb), str(data)]
     _executed_without_errors(ipynb)
+    record = json.loads(data.read_text(encoding="utf-8"))
+    assert record["settings"]["budget"] == 40 and record["settings"]["samples"] == 2000
+    assert set(record["plan"]) >= {"selected", "expected_value", "expected_value_se", "cvar", "p_overrun"}
+    assert len(record["ranking"]) == 31 and len(record["input_sha256"]) == 64
     text = html.read_text(encoding="utf-8")
     assert text.count("<svg") == {"quarterly": 6, "sensitivity": 2}[kind] and "<img" not in text
     assert "cdnjs" not in text and "<script src=" not in text
@@ -93,7 +97,7 @@ def test_templates_run_with_the_plain_papermill_cli(small, tmp_path):
             ("quarterly_report.ipynb", [])]  # no portfolio: the bundled demo
     for k, (template, source) in enumerate(runs):
         out = tmp_path / f"out-{k}-{template}"
-        done = subprocess.run([sys.executable, "-m", "papermill", str(TEMPLATE_DIR / template), str(out), *source,
+        done = subprocess.run([sys.executable, "-m", "papermill", str(template_path("quarterly" if template.startswith("quarterly") else "sensitivity")), str(out), *source,
                                "-p", "quarter", "2026Q4", "-p", "budget", "60",
                                "-p", "samples", "2000", "-p", "scenarios", "150"],
                               capture_output=True, text=True, timeout=900, cwd=tmp_path)
@@ -120,16 +124,19 @@ def test_user_text_is_escaped_in_the_html(tmp_path, capsys):
 
 @pytest.mark.parametrize("extra, message", [
     (["--param", "colour=blue"], "unknown parameter 'colour'"),
-    (["--param", "samples=many"], "parameter 'samples': expected a whole number, got 'many'"),
-    (["--param", "objective=greedy"], "parameter 'objective': expected one of mean, cvar, blend, got 'greedy'"),
-    (["--budget", "0"], "parameter 'budget': the budget must be > 0, got 0"),
-    (["--param", "previous_portfolio=nowhere.csv"], "nowhere.csv: parameter 'previous_portfolio': file not found"),
-    (["--quarter", "Q4 / 2026"], "parameter 'quarter': expected a label such as 2026Q4"),
-    (["--param", "lam=-1"], "parameter 'lam': the weight of CVaR must be >= 0, got -1"),
+    (["--param", "samples=many"], "samples: expected a whole number, got 'many'"),
+    (["--param", "objective=greedy"], "objective: expected one of mean, cvar, blend, got 'greedy'"),
+    (["--budget", "0"], "budget: must be > 0, got 0"),
+    (["--budget", "40%"], "budget: expected an amount such as 40 or 1.5k, not a percentage ('40%')"),
+    (["--seed", "-1"], "seed: must be at least 0, got -1"),
+    (["--capacity", "Nobody=3"], "capacities: no initiative belongs to team 'Nobody'"),
+    (["--param", "previous_portfolio=nowhere.csv"], "nowhere.csv: previous_portfolio: file not found"),
+    (["--quarter", "Q4 / 2026"], "quarter: expected a label such as 2026Q4"),
+    (["--param", "lam=-1"], "lam: the weight of CVaR must be >= 0, got -1"),
 ])
 def test_bad_parameters_exit_2_before_any_kernel_starts(extra, message, tmp_path):
     out = tmp_path / "reports"
-    args = ["report", "quarterly", "--demo", "-o", str(out)]
+    args = ["report", "quarterly", "--demo", "-o", str(tmp_path / "reports")]
     if "--budget" not in extra:
         args += ["--budget", "40"]
     if "--quarter" not in extra:
@@ -148,38 +155,56 @@ def test_a_bad_portfolio_cell_is_reported_before_any_kernel_starts(tmp_path):
     assert done.stderr.startswith(f"{path}:2: column 3 (reach): 'lots': ")
 
 
-def test_a_failing_cell_exits_1_keeps_the_failed_notebook_and_the_last_good_report(tmp_path, capsys):
+@pytest.fixture
+def failing_template(tmp_path, monkeypatch):
+    """A template whose second cell raises, standing in for any failure inside a kernel."""
+    real = reports.run.template_path(quarterly := "quarterly")
+    nb = nbformat.read(str(real), as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell("if quarter != '2026Q4': raise RuntimeError('boom in the kernel')"))
+    path = tmp_path / "failing.ipynb"
+    nbformat.write(nb, str(path))
+    monkeypatch.setattr(reports.run, "template_path", lambda kind: path if kind == quarterly else real)
+    return path
+
+
+def test_infeasible_settings_exit_2_before_any_kernel_starts(tmp_path, capsys):
+    out = tmp_path / "reports"
+    # The demo's must-haves need about 10.5 person-months: a budget of 5 is found infeasible up front.
+    assert main(["report", "quarterly", "--demo", "--quarter", "2026Q4", "--budget", "5", "-o", str(out), *FAST]) == 2
+    assert "must-haves need 10.51 person-months" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_failing_cell_exits_1_keeps_the_failed_notebook_and_the_last_good_report(tmp_path, capsys, failing_template):
     out = tmp_path / "reports"
     assert main(["report", "quarterly", "--demo", "--quarter", "2026Q4", "--budget", "40", "-o", str(out), *FAST]) == 0
     good = (out / "2026Q4-quarterly.html").read_bytes()
-    # The demo's must-haves need about 10.5 person-months: a budget of 5 fails inside the template.
-    assert main(["report", "quarterly", "--demo", "--quarter", "2026Q4", "--budget", "5", "-o", str(out), *FAST]) == 1
+    (out / "2026Q1-quarterly.html").write_bytes(good)  # a last good report under the name that now fails
+    assert main(["report", "quarterly", "--demo", "--quarter", "2026Q1", "--budget", "40", "-o", str(out), *FAST]) == 1
     err = capsys.readouterr().err
-    # cell 3: papermill's injected-parameters cell comes before the setup cell
-    assert "quarterly report failed in cell 3 (Infeasible: must-haves need 10.51 person-months" in err
-    assert "2026Q4-quarterly.failed.ipynb" in err
-    assert (out / "2026Q4-quarterly.html").read_bytes() == good
-    failed = nbformat.read(str(out / "2026Q4-quarterly.failed.ipynb"), as_version=4)
-    assert any(o.get("ename") == "Infeasible" for c in failed.cells for o in c.get("outputs", []))
+    assert "quarterly report failed in cell" in err and "RuntimeError: boom in the kernel" in err
+    assert "2026Q1-quarterly.failed.ipynb" in err
+    assert (out / "2026Q1-quarterly.html").read_bytes() == good
+    failed = nbformat.read(str(out / "2026Q1-quarterly.failed.ipynb"), as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in failed.cells for o in c.get("outputs", []))
     assert not list(out.glob(".*"))  # no scratch files left
 
 
-def test_batch_runs_in_parallel_and_one_failure_does_not_stop_the_others(small, tmp_path):
-    musts = tmp_path / "musts.csv"
-    # every initiative a must-have: more than the budget, which fails inside the template
-    musts.write_text(SMALL.replace("Growth,\n", "Growth,must\n").replace("Core,\n", "Core,must\n"), encoding="utf-8")
+def test_batch_runs_in_parallel_and_one_failure_does_not_stop_the_others(small, tmp_path, capsys, failing_template):
     out = tmp_path / "reports"
-    done = run_cli("report", "quarterly", "--portfolio", str(small), "--portfolio", str(musts), "--quarter", "2026Q4",
-               "--budget", "4", "-o", str(out), *FAST)
-    assert done.returncode == 1
-    assert str(out / "2026Q4-small-quarterly.html") in done.stdout
-    assert "1 of 2 reports written" in done.stderr and "2026Q4-musts-quarterly" in done.stderr
-    assert (out / "2026Q4-small-quarterly.html").is_file() and not (out / "2026Q4-musts-quarterly.html").exists()
+    # the failing template raises for every quarter but 2026Q4 (forked workers inherit the patch)
+    code = main(["report", "quarterly", "--portfolio", str(small), "--quarter", "2026Q4", "--quarter", "2027Q1",
+                 "--budget", "4", "-o", str(out), *FAST])
+    done = capsys.readouterr()
+    assert code == 1
+    assert str(out / "2026Q4-quarterly.html") in done.out
+    assert "1 of 2 reports written" in done.err and "2027Q1-quarterly" in done.err
+    assert (out / "2026Q4-quarterly.html").is_file() and not (out / "2027Q1-quarterly.html").exists()
 
 
 def test_templates_are_committed_without_outputs_and_tagged():
     for template in ("quarterly_report.ipynb", "budget_sensitivity.ipynb"):
-        nb = json.loads((ROOT / "templates" / template).read_text(encoding="utf-8"))
+        nb = json.loads((ROOT / "workbench" / "templates" / template).read_text(encoding="utf-8"))
         tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1
         assert all(not c.get("outputs") for c in nb["cells"])

@@ -174,7 +174,8 @@ def test_unknown_split_group_is_named():
 def test_analyze_reports_progress_over_every_stage_and_bundles_the_results():
     from workbench.sensitivity import analyze
 
-    p = portfolio(initiative("a", reach="100..400", theme="G"), initiative("b", reach="200..300", confidence="50%", theme="K"),
+    p = portfolio(initiative("a", reach="100..400", theme="G"),
+                  initiative("b", reach="200..300", confidence="50%", theme="K"),
                   initiative("c", reach="50..90", effort="2", theme="K"))
     plan = optimize(p, budget=2, scenarios=300, seed=1)
     calls = []
@@ -182,5 +183,27 @@ def test_analyze_reports_progress_over_every_stage_and_bundles_the_results():
                      progress=lambda done, total: calls.append((done, total)))
     assert calls == [(k, 19) for k in range(1, 20)]  # 3 budgets + 11 shares + 2 + 1 + 2
     data = report.to_dict()
-    assert {"budget_sweep", "entry_budgets", "split_sweep", "tornado", "switch_points", "sobol", "evpi", "evppi"} <= data.keys()
+    assert {"budget_sweep", "entry_budgets", "split_sweep", "tornado", "switch_points", "sobol", "evpi",
+            "evppi"} <= data.keys()
     assert "Budget sweep" in report.to_text() and "EVPI" in report.to_text()
+
+
+def test_sweeps_solve_on_their_scenarios_and_evaluate_on_others():
+    from workbench.scenarios import sample_scenarios
+    from workbench.sensitivity import analyze
+
+    p = portfolio(initiative("a", reach="100..400", theme="G"), initiative("b", reach="200..300", theme="K"),
+                  initiative("c", reach="50..90", theme="K"))
+    plan = optimize(p, budget=2, scenarios=200, seed=1)
+    other = sample_scenarios(p, 700, seed=5)
+    split = split_sweep(plan.problem, plan.scenarios, "G", shares=[0.5], evaluate_on=other)
+    alone = split_sweep(plan.problem, plan.scenarios, "G", shares=[0.5])
+    assert split["selected"].iloc[0] == alone["selected"].iloc[0]  # the same plan, solved on the same draws
+    funded = np.isin(p.ids, split["selected"].iloc[0])
+    assert split["expected_value"].iloc[0] == pytest.approx((other.value @ funded).mean())
+    assert split["group_value"].iloc[0] == pytest.approx(other.value[:, funded & (np.arange(3) == 0)].sum(1).mean())
+    report = analyze(plan, budgets=[1, 2], split="G", evaluate_on=other)
+    sweep = budget_sweep(plan.problem, plan.scenarios, [1, 2], evaluate_on=other)
+    cols = ["expected_value", "p10", "p90"]
+    np.testing.assert_allclose(report.budget_sweep[cols].to_numpy(), sweep[cols].to_numpy())
+    np.testing.assert_allclose(report.split_sweep["expected_value"].iloc[5], split["expected_value"].iloc[0])

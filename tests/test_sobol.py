@@ -132,7 +132,7 @@ def test_the_model_cannot_edit_its_inputs_in_place():
     (dict(n=1000), "power of two.*512 or 1024"),
     (dict(n=64.0), "integer power of two"),
     (dict(confidence=95), "strictly between 0 and 1"),
-    (dict(seed=-1), "non-negative integer"),
+    (dict(seed=-1), "a seed must be a whole number >= 0"),
     (dict(groups={"x9": "g"}), "unknown inputs: 'x9'"),
     (dict(groups={"x1": "g"}), "missing 'x2', 'x3'"),
 ])

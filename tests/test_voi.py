@@ -6,16 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from test_optimize import brute_force, random_instance
 
 from workbench import Correlation, InputError, demo_portfolio, optimize
 from workbench.constraints import Infeasible
-from workbench.optimization import prepare
+from workbench.optimization import scenarios_and_problem
 from workbench.scenarios import sample_scenarios
-from workbench.sensitivity.value_of_information import (_bins, evpi, evpi_of, evppi, evppi_of,
-                                                        value_partners)
+from workbench.sensitivity.value_of_information import _bins, evpi, evpi_of, evppi, evppi_of, value_partners
 
 from conftest import initiative, portfolio
-from test_optimize import brute_force, random_instance
 
 M1, S1, M2, S2 = 100.0, 20.0, 95.0, 15.0
 
@@ -37,7 +36,7 @@ def two_options(rho: float = 0.0, extra=()):
 
 
 def test_evpi_of_two_exclusive_options_matches_the_closed_form():
-    sc, problem = prepare(two_options(), 2.0, scenarios=20000, seed=3)
+    sc, problem = scenarios_and_problem(two_options(), 2.0, scenarios=20000, seed=3)
     res = evpi_of(problem, sc, max_scenarios=20000)
     truth = normal_gain(M1 - M2, np.hypot(S1, S2))
     assert res.method == "enumeration" and res.scenarios == 20000 and res.solves == 0
@@ -48,7 +47,7 @@ def test_evpi_of_two_exclusive_options_matches_the_closed_form():
 
 @pytest.mark.parametrize("rho", [0.0, 0.5])
 def test_evppi_of_each_option_matches_its_closed_form(rho):
-    sc, problem = prepare(two_options(rho), 2.0, scenarios=20000, seed=4)
+    sc, problem = scenarios_and_problem(two_options(rho), 2.0, scenarios=20000, seed=4)
     table = evppi_of(problem, sc).set_index("id")
     r = 2 * np.sin(np.pi * rho / 6)  # the Gaussian copula's Pearson correlation: values are bivariate normal
     # Learning v_a: choose a iff v_a > E[v_b | v_a], a normal with mean δ and sd |σa − r σb|.
@@ -65,7 +64,7 @@ def test_evppi_of_each_option_matches_its_closed_form(rho):
 def test_evppi_of_a_point_estimate_or_a_forced_initiative_is_zero():
     extra = (initiative("fixed", reach="50"), initiative("must", reach="20..80", moscow="must"),
              initiative("wont", reach="20..80", moscow="won't"))
-    sc, problem = prepare(two_options(extra=extra), 4.0, scenarios=500, seed=5)
+    sc, problem = scenarios_and_problem(two_options(extra=extra), 4.0, scenarios=500, seed=5)
     table = evppi_of(problem, sc).set_index("id")
     for id_ in ("fixed", "must", "wont"):
         assert table.loc[id_, "value"] == 0 and table.loc[id_, "se"] == pytest.approx(0, abs=1e-9)
@@ -97,9 +96,9 @@ def test_evpi_and_evppi_equal_brute_force_on_small_random_portfolios(seed):
     _, ok, _ = brute_force(p, np.zeros(len(p)), sc.effort_quantile(0.5), **kw)
     if not ok.any():
         with pytest.raises(Infeasible):
-            evpi_of(*prepare(p, scenarios=sc, **kw)[::-1])
+            evpi_of(*scenarios_and_problem(p, scenarios=sc, **kw)[::-1])
         return
-    _, problem = prepare(p, scenarios=sc, **kw)
+    _, problem = scenarios_and_problem(p, scenarios=sc, **kw)
     want_evpi, want_evppi = brute_evpi_evppi(p, kw, sc)
     scale = np.abs(sc.value).mean(axis=0).max()
     for enumerate_up_to in (16, 0):  # enumeration, then one MILP per scenario
@@ -118,7 +117,7 @@ def test_binned_evppi_of_correlated_initiatives_equals_brute_force_per_bin():
     p = portfolio(*p, correlations=[Correlation((ids[0], "reach"), (ids[1], "reach"), 0.7),
                                    Correlation((ids[1], "impact"), (ids[2], "effort"), 0.4)])  # effort: no value link
     assert value_partners(p)[:3] == [{1}, {0}, set()]
-    sc, problem = prepare(p, scenarios=200, seed=8, **kw)
+    sc, problem = scenarios_and_problem(p, scenarios=200, seed=8, **kw)
     _, ok, x = brute_force(p, np.zeros(len(p)), sc.effort_quantile(0.5), **kw)
     plans = x[ok].astype(float)
     v, mu = sc.value, sc.value.mean(axis=0)
@@ -136,7 +135,7 @@ def test_binned_evppi_of_correlated_initiatives_equals_brute_force_per_bin():
 
 
 def test_demo_portfolio_with_correlations_gives_finite_ranked_values():
-    sc, problem = prepare(demo_portfolio(), 40, scenarios=300, seed=11)
+    sc, problem = scenarios_and_problem(demo_portfolio(), 40, scenarios=300, seed=11)
     table = evppi_of(problem, sc)
     assert isinstance(table, pd.DataFrame) and list(table.columns[:3]) == ["id", "value", "se"]
     assert sorted(table["id"]) == sorted(problem.ids)
@@ -163,7 +162,7 @@ def test_entry_points_and_a_plan_give_the_same_answer():
 
 
 def test_bad_settings_are_reported():
-    sc, problem = prepare(two_options(), 2.0, scenarios=100, seed=1)
+    sc, problem = scenarios_and_problem(two_options(), 2.0, scenarios=100, seed=1)
     with pytest.raises(InputError, match="max_scenarios"):
         evpi_of(problem, sc, max_scenarios=1)
     with pytest.raises(InputError, match="bins"):
@@ -172,7 +171,7 @@ def test_bad_settings_are_reported():
         evpi_of(problem, sc, time_limit=0)
     with pytest.raises(InputError, match="enumerate_up_to"):
         evppi_of(problem, sc, enumerate_up_to=40)
-    other, _ = prepare(two_options(extra=(initiative("c"),)), 2.0, scenarios=100, seed=1)
+    other, _ = scenarios_and_problem(two_options(extra=(initiative("c"),)), 2.0, scenarios=100, seed=1)
     with pytest.raises(InputError, match="different portfolios"):
         evpi_of(problem, other)
     with pytest.raises(TypeError, match="PlanningProblem"):

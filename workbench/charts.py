@@ -106,12 +106,13 @@ def plan_value_distribution(plan: Plan, bins: int = 40) -> alt.LayerChart:
 
 
 def _frontier_frame(plans) -> pd.DataFrame:
-    return pd.DataFrame([{"step": k, "expected_value": p.expected_value, "cvar": p.cvar, "count": int(p.x.sum()),
+    return pd.DataFrame([{"step": k, "expected_value": p.expected_value, "cvar": p.cvar, "count": int(p.funded.sum()),
                           "budget_used": p.cost, "ids": _ids_text(p.selected)} for k, p in enumerate(plans)],
                         columns=["step", "expected_value", "cvar", "count", "budget_used", "ids"])
 
 
-def efficient_frontier(frontier: Frontier, chosen: Plan | None = None, chosen_label: str = "recommended") -> alt.LayerChart:
+def efficient_frontier(frontier: Frontier, chosen: Plan | None = None,
+                       chosen_label: str = "recommended") -> alt.LayerChart:
     """Expected value against CVaR of the frontier plans, connected from most risk-averse to most
     value-seeking; `chosen` (e.g. the recommended plan) is drawn as a red diamond, on the frontier or not."""
     data = _frontier_frame(frontier.plans)
@@ -126,7 +127,7 @@ def efficient_frontier(frontier: Frontier, chosen: Plan | None = None, chosen_la
     chart = (base.mark_line(color=_BLUE).encode(order="step:Q")
              + base.mark_point(filled=True, color=_BLUE, size=50))
     if chosen is not None:
-        on = any(np.array_equal(p.x, chosen.x) for p in frontier.plans)
+        on = any(np.array_equal(p.funded, chosen.funded) for p in frontier.plans)
         mark = _frontier_frame([chosen]).drop(columns="step").assign(label=chosen_label, on_frontier=on)
         pick = alt.Chart(mark).encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="plan"), *tooltip,
                                                          alt.Tooltip("on_frontier:N", title="on the frontier")])
@@ -143,13 +144,15 @@ def budget_sweep(sweep: pd.DataFrame, current_budget: float | None = None) -> al
                          "p90": ok["p90"], "cvar": ok["cvar"], "marginal_value": ok["marginal_value"],
                          "funded": [len(s) for s in ok["selected"]], "status": ok["status"]}).reset_index(drop=True)
     x = alt.X("budget:Q", title="budget")
-    tooltip = [alt.Tooltip("budget:Q", format=",.4g"), alt.Tooltip("expected_value:Q", format=",.0f", title="expected value"),
+    tooltip = [alt.Tooltip("budget:Q", format=",.4g"),
+               alt.Tooltip("expected_value:Q", format=",.0f", title="expected value"),
                alt.Tooltip("p10:Q", format=",.0f"), alt.Tooltip("p90:Q", format=",.0f"),
                alt.Tooltip("marginal_value:Q", format=",.1f", title="marginal value per unit"),
                alt.Tooltip("funded:Q", title="initiatives funded"), alt.Tooltip("status:N")]
     base = alt.Chart(data).encode(x=x, tooltip=tooltip)
     chart = (base.mark_area(color=_BLUE, opacity=0.25).encode(y="p10:Q", y2="p90:Q")
-             + base.mark_line(color=_DARK).encode(y=alt.Y("expected_value:Q", title="plan value (line: mean, band: p10–p90)"))
+             + base.mark_line(color=_DARK).encode(
+                 y=alt.Y("expected_value:Q", title="plan value (line: mean, band: p10–p90)"))
              + base.mark_point(filled=True, color=_DARK, size=30).encode(y="expected_value:Q"))
     if current_budget is not None:
         now = pd.DataFrame({"budget": [float(current_budget)], "label": ["current budget"]})

@@ -8,6 +8,8 @@ user's own plan and the optimizer's answer are all held to the same standard.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,11 +42,14 @@ def _fmt(x: float) -> str:
 
 
 class PlanningProblem:
-    """A portfolio's constraints as arrays over initiatives (portfolio order)."""
+    """A portfolio's constraints as arrays over initiatives (portfolio order).
+
+    Construction validates the settings and raises `Infeasible` naming the cause when no plan
+    can exist; `len(problem)` is the number of initiatives.
+    """
 
     def __init__(self, portfolio: Portfolio, constraints: Constraints, effort_at_quantile: np.ndarray):
-        self.portfolio, self.c = portfolio, constraints
-        self.n = len(portfolio)
+        self.portfolio, self.constraints = portfolio, constraints
         self.ids = portfolio.ids
         self._validate_settings()
         self.effort_q = np.asarray(effort_at_quantile, float)
@@ -59,10 +64,35 @@ class PlanningProblem:
         self.theme = np.array([ini.theme or "" for ini in portfolio], dtype=object)
         self._check_feasible()
 
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def forced(self, funded: Iterable[int] = (), unfunded: Iterable[int] = ()) -> PlanningProblem:
+        """The same problem with the initiatives at indices `funded` forced in and `unfunded` out.
+
+        A shallow copy sharing every array but the MoSCoW masks: cheap enough to make once per
+        initiative (EVPPI, switch points). It is not validated again: the settings and the
+        dependency graph are the parent's, and whether any plan funds (or skips) an initiative
+        is the question being asked, not an input error. A forced variant that admits no plan,
+        or that forces one initiative both ways, is reported by the solver as infeasible.
+        """
+        funded, unfunded = (self._indices(k) for k in (funded, unfunded))
+        out = copy.copy(self)
+        out.must, out.wont = self.must.copy(), self.wont.copy()
+        out.must[funded] = True
+        out.wont[unfunded] = True
+        return out
+
+    def _indices(self, indices: Iterable[int]) -> np.ndarray:
+        idx = np.asarray(list(indices), dtype=int)
+        if idx.size and not ((idx >= 0) & (idx < len(self))).all():
+            raise IndexError(f"initiative indices must be in 0..{len(self) - 1}, got {idx.tolist()}")
+        return idx
+
     # --- validation ------------------------------------------------------------------------
 
     def _validate_settings(self) -> None:
-        c, problems = self.c, []
+        c, problems = self.constraints, []
         teams = sorted({ini.team for ini in self.portfolio if ini.team})
         themes = sorted({ini.theme for ini in self.portfolio if ini.theme})
         if not c.budget > 0:
@@ -124,7 +154,7 @@ class PlanningProblem:
             path.pop()
             return None
 
-        for v in range(self.n):
+        for v in range(len(self)):
             if v not in state and (found := visit(v)):
                 return found
         return None
@@ -149,20 +179,20 @@ class PlanningProblem:
             raise Infeasible([Problem(p) for p in problems])
         needed_idx = np.array(sorted(needed), dtype=int)
         total = self.cost[needed_idx].sum()
-        if total > self.c.budget * (1 + 1e-9):
+        if total > self.constraints.budget * (1 + 1e-9):
             raise Infeasible(Problem(
                 f"must-haves need {_fmt(total)} {self.unit} (with their prerequisites) "
-                f"but the budget is {_fmt(self.c.budget)}"))
-        for team, cap in self.c.capacities.items():
+                f"but the budget is {_fmt(self.constraints.budget)}"))
+        for team, cap in self.constraints.capacities.items():
             in_team = needed_idx[self.team[needed_idx] == team]
             need = self.effort_q[in_team].sum()
             if need > cap * (1 + 1e-9):
                 raise Infeasible(Problem(
                     f"must-haves of team {team!r} need {_fmt(need)} person-months but its capacity is {_fmt(cap)}"))
-        if self.c.max_count is not None and len(needed_idx) > self.c.max_count:
+        if self.constraints.max_count is not None and len(needed_idx) > self.constraints.max_count:
             raise Infeasible(Problem(
                 f"there are {len(needed_idx)} must-haves (with their prerequisites) "
-                f"but at most {self.c.max_count} initiatives may be funded"))
+                f"but at most {self.constraints.max_count} initiatives may be funded"))
 
     # --- checking selections ------------------------------------------------------------------
 
@@ -172,7 +202,7 @@ class PlanningProblem:
         The vectorized counterpart of `violations`, with theme shares in the solver's linear form.
         """
         x = np.atleast_2d(np.asarray(x, bool))
-        xf, c = x.astype(float), self.c
+        xf, c = x.astype(float), self.constraints
         ok = xf @ self.cost <= c.budget * (1 + tol)
         for team, cap in c.capacities.items():
             ok &= xf @ (self.effort_q * (self.team == team)) <= cap * (1 + tol)
@@ -194,7 +224,7 @@ class PlanningProblem:
         2^(initiatives not fixed by MoSCoW) candidates, so only for small portfolios."""
         free = np.flatnonzero(~self.must & ~self.wont)
         codes = np.arange(2 ** free.size, dtype=np.int64)
-        x = np.zeros((codes.size, self.n), bool)
+        x = np.zeros((codes.size, len(self)), bool)
         x[:, self.must] = True
         x[:, free] = (codes[:, None] >> np.arange(free.size)) & 1 == 1
         return x[self.feasible(x)]
@@ -207,7 +237,7 @@ class PlanningProblem:
         below their minimum are not yet violations.
         """
         x = np.asarray(x, bool)
-        ids, c, out = self.ids, self.c, []
+        ids, c, out = self.ids, self.constraints, []
         spent = self.cost[x].sum()
         if spent > c.budget * (1 + tol):
             out.append(f"uses {_fmt(spent)} {self.unit}, over the budget of {_fmt(c.budget)}")
@@ -215,7 +245,8 @@ class PlanningProblem:
             used = self.effort_q[x & (self.team == team)].sum()
             if used > cap * (1 + tol):
                 out.append(f"team {team!r} needs {_fmt(used)} person-months, over its capacity of {_fmt(cap)}")
-        out += [f"{ids[a]!r} is funded without its prerequisite {ids[b]!r}" for a, b in self.requires if x[a] and not x[b]]
+        out += [f"{ids[a]!r} is funded without its prerequisite {ids[b]!r}"
+                for a, b in self.requires if x[a] and not x[b]]
         out += [f"{ids[a]!r} and {ids[b]!r} exclude each other" for a, b in self.excludes if x[a] and x[b]]
         if complete:
             out += [f"must-have {ids[i]!r} is not funded" for i in np.flatnonzero(self.must & ~x)]

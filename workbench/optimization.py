@@ -8,6 +8,11 @@ Rockafellar & Uryasev (2000) with one free variable eta and one z_s >= 0 per sce
 
 Objectives: "mean", "cvar", or "blend" (mean + lambda·CVaR). HiGHS (scipy.optimize.milp)
 solves it exactly, or to a reported gap when the time limit is hit.
+
+The planning core works on a prepared `PlanningProblem` (portfolio + `Constraints`) and a
+scenario set: `solve` (one MILP), `explain_infeasible`, `optimize_problem` (a `Plan` with its
+baselines) and `frontier_of`. `optimize` and `frontier` are the notebook front doors: they take
+keywords, draw the scenarios and build the problem.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ import ctypes
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -34,9 +39,11 @@ from .scenarios import Scenarios, sample_scenarios
 OBJECTIVES = ("mean", "cvar", "blend")
 
 
+MIP_REL_GAP = 1e-6
+
+
 class SolverError(RuntimeError):
     """The solver stopped (time limit, numerical trouble) before finding any feasible plan."""
-MIP_REL_GAP = 1e-6
 
 
 _SILENCE_LOCK = threading.Lock()
@@ -80,18 +87,47 @@ def _solver_output_silenced():
                 _silence["saved"] = _silence["devnull"] = None
 
 
-@dataclass
-class _Solution:
-    x: np.ndarray | None
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """What one MILP solve returned.
+
+    funded: the best plan found (boolean mask over initiatives), None when there is none.
+    status: "optimal", "time limit" (a plan, if any, with its relative `gap`), "infeasible",
+        "unbounded" or "error". time_limit: the seconds the solver was allowed.
+    """
+
+    funded: np.ndarray | None
     status: str
     gap: float | None
+    time_limit: float
+
+    def has_plan(self) -> bool:
+        """True with a plan, False when the constraints admit none; raises SolverError when the
+        solver stopped without one, since a time limit must never read as "infeasible"."""
+        if self.funded is not None:
+            return True
+        if self.status == "infeasible":
+            return False
+        raise SolverError(f"the solver stopped without finding any plan (status: {self.status}); "
+                          f"allow more time than {self.time_limit:g} s (--time-limit) or use fewer scenarios")
 
 
-def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha: float, lam: float,
-           time_limit: float, min_mean: float | None = None, tiebreak_mean: float = 0.0,
-           theme_shares: bool = True, extra_rows: tuple = ()) -> _Solution:
-    """Solve the MILP; `extra_rows` holds further (coefficients over initiatives, lower, upper) rows."""
-    n, v = problem.n, scenarios.value
+def solve(problem: PlanningProblem, scenarios: Scenarios, objective: str = "mean", *, alpha: float = 0.1,
+          lam: float = 1.0, time_limit: float = 60.0, min_mean: float | None = None, tiebreak_mean: float = 0.0,
+          theme_shares: bool = True, extra_rows: tuple = ()) -> Solution:
+    """The plan that maximizes `objective` on `scenarios` under every constraint of `problem`.
+
+    min_mean: a lower bound on the plan's expected value (the frontier's epsilon-constraint).
+    tiebreak_mean: weight of the mean in the "cvar" objective, to prefer the better of equals.
+    theme_shares: False drops the theme-share rows (to explain an infeasibility).
+    extra_rows: further rows (coefficients over initiatives, lower, upper), e.g. a budget split.
+    """
+    _check_objective(objective, alpha, lam)
+    n, v = len(problem), scenarios.value
+    if v.shape[1] != n:
+        raise ValueError(f"the scenarios hold {v.shape[1]} initiatives, the problem {n}")
+    if (problem.must & problem.wont).any():  # forced both in and out: HiGHS would reject the bounds
+        return Solution(None, "infeasible", None, time_limit)
     s = v.shape[0]
     scale = max(float(np.abs(v).mean(axis=0).max()), 1e-12)  # keep coefficients near 1 for HiGHS
     vs = v / scale
@@ -101,30 +137,30 @@ def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha
     use_cvar = w_cvar != 0
     n_vars = n + (1 + s if use_cvar else 0)
 
-    c = np.zeros(n_vars)
-    c[:n] = -w_mean * mean_v
+    cost = np.zeros(n_vars)  # milp minimizes: the negated objective
+    cost[:n] = -w_mean * mean_v
     if use_cvar:
-        c[n] = -w_cvar
-        c[n + 1:] = w_cvar / (alpha * s)
+        cost[n] = -w_cvar
+        cost[n + 1:] = w_cvar / (alpha * s)
 
     rows, lo, hi = [], [], []
 
-    def add(coeffs_x: np.ndarray, lower: float, upper: float) -> None:
-        row = np.zeros(n)
-        row[:] = coeffs_x
-        rows.append(row)
+    def add(coeffs: np.ndarray, lower: float, upper: float) -> None:
+        rows.append(np.broadcast_to(np.asarray(coeffs, float), (n,)))
         lo.append(lower)
         hi.append(upper)
 
-    cons = problem.c
+    cons = problem.constraints
     add(problem.cost, -np.inf, cons.budget)
     for team, cap in cons.capacities.items():
         add(problem.effort_q * (problem.team == team), -np.inf, cap)
     for a, b in problem.requires:
-        row = np.zeros(n); row[a], row[b] = 1, -1
+        row = np.zeros(n)
+        row[a], row[b] = 1, -1
         add(row, -np.inf, 0)
     for a, b in problem.excludes:
-        row = np.zeros(n); row[a] = row[b] = 1
+        row = np.zeros(n)
+        row[a] = row[b] = 1
         add(row, -np.inf, 1)
     if theme_shares:
         for theme, (t_lo, t_hi) in cons.theme_shares.items():
@@ -136,7 +172,7 @@ def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha
     if min_mean is not None:
         add(mean_v, min_mean / scale, np.inf)
     for coeffs, lower, upper in extra_rows:
-        add(np.asarray(coeffs, float), lower, upper)
+        add(coeffs, lower, upper)
 
     blocks = [sparse.hstack([sparse.csr_matrix(np.array(rows)), sparse.csr_matrix((len(rows), n_vars - n))])]
     b_lo, b_hi = list(lo), list(hi)
@@ -157,51 +193,59 @@ def _solve(problem: PlanningProblem, scenarios: Scenarios, objective: str, alpha
     integrality[:n] = 1
 
     with _solver_output_silenced():
-        res = milp(c, integrality=integrality, bounds=Bounds(lb, ub),
+        res = milp(cost, integrality=integrality, bounds=Bounds(lb, ub),
                    constraints=LinearConstraint(a_matrix, b_lo, b_hi),
                    options={"time_limit": time_limit, "mip_rel_gap": MIP_REL_GAP, "disp": False})
-    x = None if res.x is None else res.x[:n] > 0.5
+    funded = None if res.x is None else res.x[:n] > 0.5
     status = {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
     gap = getattr(res, "mip_gap", None)
-    return _Solution(x, status, None if gap is None or not np.isfinite(gap) else float(gap))
+    return Solution(funded, status, None if gap is None or not np.isfinite(gap) else float(gap), time_limit)
 
 
-def _no_plan(sol: _Solution, time_limit: float) -> bool:
-    """Whether the constraints admit no plan at all. A solver that merely stopped before finding
-    one raises SolverError instead: a time limit must never read as "infeasible"."""
-    if sol.x is not None:
-        return False
-    if sol.status == "infeasible":
-        return True
-    raise SolverError(f"the solver stopped without finding any plan (status: {sol.status}); "
-                      f"allow more time than {time_limit:g} s (--time-limit) or use fewer scenarios")
+def explain_infeasible(problem: PlanningProblem, scenarios: Scenarios, time_limit: float) -> Infeasible:
+    """Why no plan satisfies every constraint, for a problem the solver found infeasible.
 
-
-def _explain_infeasible(problem: PlanningProblem, scenarios: Scenarios, time_limit: float) -> Infeasible:
-    if problem.c.theme_shares:
-        relaxed = _solve(problem, scenarios, "mean", 0.1, 0.0, time_limit, theme_shares=False)
-        if relaxed.x is not None:
-            shares = ", ".join(f"{t} {lo:.0%}–{hi:.0%}" for t, (lo, hi) in problem.c.theme_shares.items())
-            return Infeasible(Problem(f"no plan meets the theme shares ({shares}) together with the budget, "
+    The checks made when the problem is built name most causes (a cycle, must-haves over the
+    budget, ...); what is left is a combination, except theme shares, tested by dropping them.
+    """
+    shares = problem.constraints.theme_shares
+    if shares:
+        relaxed = solve(problem, scenarios, "mean", time_limit=time_limit, theme_shares=False)
+        if relaxed.funded is not None:
+            text = ", ".join(f"{t} {lo:.0%}–{hi:.0%}" for t, (lo, hi) in shares.items())
+            return Infeasible(Problem(f"no plan meets the theme shares ({text}) together with the budget, "
                                       "capacities, dependencies and must-haves; widen the shares"))
     return Infeasible(Problem("no plan satisfies every constraint at once (budget, capacities, dependencies, "
                               "exclusions, must-haves, maximum count)"))
 
 
-def prepare(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 2000, seed: int | None = None,
-            method: str = "mc", confidence_mode: str = "success", capacities: dict | None = None,
-            theme_shares: dict | None = None, max_count: int | None = None, effort_quantile: float = 0.5,
-            budget_column: str = "effort", spread: dict | None = None) -> tuple[Scenarios, PlanningProblem]:
-    """Scenario matrices and the constraint arrays shared by optimize, frontier and evaluations."""
+def prepare(portfolio: Portfolio, constraints: Constraints, scenarios: Scenarios) -> PlanningProblem:
+    """The planning problem of `portfolio` under `constraints`, efforts at the planning quantile
+    of `scenarios`; raises InputError for bad settings and Infeasible naming a clear cause."""
+    if not isinstance(constraints, Constraints):
+        raise TypeError(f"constraints must be a Constraints, got {type(constraints).__name__}")
+    if scenarios.value.shape[1] != len(portfolio):
+        raise ValueError("the scenarios belong to a different portfolio")
+    q = constraints.effort_quantile
+    # An out-of-range quantile is reported by PlanningProblem together with the other settings.
+    effort = scenarios.effort_quantile(q) if 0 < q < 1 else np.zeros(len(portfolio))
+    return PlanningProblem(portfolio, constraints, effort)
+
+
+def scenarios_and_problem(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 2000,
+                          seed: int | None = None, method: str = "mc", confidence_mode: str = "success",
+                          capacities: dict | None = None, theme_shares: dict | None = None,
+                          max_count: int | None = None, effort_quantile: float = 0.5,
+                          budget_column: str = "effort", spread: dict | None = None
+                          ) -> tuple[Scenarios, PlanningProblem]:
+    """Scenarios (drawn unless given) and the planning problem, from the notebook keywords."""
     constraints = Constraints(float(budget), dict(capacities or {}), dict(theme_shares or {}), max_count,
                               float(effort_quantile), budget_column)
     if isinstance(scenarios, Scenarios):
         sc = scenarios
     else:
         sc = sample_scenarios(portfolio, scenarios, seed, method, confidence_mode, spread)
-    if not 0 < constraints.effort_quantile < 1:  # checked again, with the others, by PlanningProblem
-        return sc, PlanningProblem(portfolio, constraints, np.zeros(len(portfolio)))
-    return sc, PlanningProblem(portfolio, constraints, sc.effort_quantile(constraints.effort_quantile))
+    return sc, prepare(portfolio, constraints, sc)
 
 
 def _check_objective(objective: str, alpha: float, lam: float) -> None:
@@ -214,6 +258,30 @@ def _check_objective(objective: str, alpha: float, lam: float) -> None:
         problems.append(f"lambda must be >= 0, got {lam:g}")
     if problems:
         raise InputError([Problem(p) for p in problems])
+
+
+def _check_evaluate_on(problem: PlanningProblem, evaluate_on: Scenarios | None) -> None:
+    if evaluate_on is not None and list(evaluate_on.portfolio.ids) != list(problem.ids):
+        raise ValueError("evaluate_on holds scenarios of a different portfolio")
+
+
+def optimize_problem(problem: PlanningProblem, scenarios: Scenarios, objective: str = "mean", alpha: float = 0.1,
+                     lam: float = 1.0, time_limit: float = 60.0, *, current: np.ndarray | None = None,
+                     evaluate_on: Scenarios | None = None) -> Plan:
+    """The best plan of a prepared problem, solved on `scenarios`, with its baselines.
+
+    current: boolean mask of the user's current plan (compared when it funds anything).
+    evaluate_on: scenarios on which the plans are evaluated (default: `scenarios`).
+    Raises Infeasible naming the cause, or SolverError when the solver stopped without a plan.
+    """
+    _check_objective(objective, alpha, lam)
+    _check_evaluate_on(problem, evaluate_on)
+    sol = solve(problem, scenarios, objective, alpha=alpha, lam=lam, time_limit=time_limit)
+    if not sol.has_plan():
+        raise explain_infeasible(problem, scenarios, time_limit)
+    best = Plan(sol.funded, scenarios if evaluate_on is None else evaluate_on, problem, "optimal", objective,
+                alpha, lam if objective == "blend" else None, sol.status, sol.gap)
+    return add_baselines(best, current)
 
 
 def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, alpha: float = 0.1,
@@ -232,24 +300,16 @@ def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, al
     whose `.comparisons` hold the expected gain and P(optimal plan is worth more) against each.
     """
     _check_objective(objective, alpha, lam)
-    sc, problem = prepare(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
-                          confidence_mode=confidence_mode, capacities=capacities, theme_shares=theme_shares,
-                          max_count=max_count, effort_quantile=effort_quantile, budget_column=budget_column,
-                          spread=spread)
-    sol = _solve(problem, sc, objective, alpha, lam, time_limit)
-    if _no_plan(sol, time_limit):
-        raise _explain_infeasible(problem, sc, time_limit)
-    if evaluate_on is not None:
-        if evaluate_on.value.shape[1] != len(portfolio):
-            raise ValueError("evaluate_on holds scenarios of a different portfolio")
-        sc = evaluate_on
-    best = Plan(sol.x, sc, problem, "optimal", objective, alpha, lam if objective == "blend" else None,
-                sol.status, sol.gap)
+    sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
+                                        confidence_mode=confidence_mode, capacities=capacities,
+                                        theme_shares=theme_shares, max_count=max_count,
+                                        effort_quantile=effort_quantile, budget_column=budget_column, spread=spread)
     current_ids = plan if plan is not None else [i.id for i in portfolio if i.planned]
     unknown = [i for i in current_ids if i not in problem.ids]
     if unknown:
         raise InputError(Problem(f"the plan names unknown initiative ids: {', '.join(unknown)}"))
-    return add_baselines(best, np.isin(problem.ids, current_ids))
+    return optimize_problem(problem, sc, objective, alpha, lam, time_limit,
+                            current=np.isin(problem.ids, current_ids), evaluate_on=evaluate_on)
 
 
 @dataclass
@@ -259,11 +319,13 @@ class Frontier:
     plans: list[Plan]
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per plan: expected value, CVaR, budget used, count and the funded ids."""
         return pd.DataFrame([{"expected_value": p.expected_value, "cvar": p.cvar,
-                              "budget_used": p.cost, "count": int(p.x.sum()),
+                              "budget_used": p.cost, "count": int(p.funded.sum()),
                               "selected": ";".join(p.selected)} for p in self.plans])
 
     def to_records(self) -> list[dict]:
+        """Expected value, CVaR and funded ids of each plan, for JSON."""
         return [{"expected_value": p.expected_value, "cvar": p.cvar, "selected": p.selected} for p in self.plans]
 
 
@@ -271,21 +333,23 @@ def frontier(portfolio: Portfolio, budget: float, *, points: int = 12, alpha: fl
              scenarios: int | Scenarios = 2000, seed: int | None = None, method: str = "mc",
              confidence_mode: str = "success", capacities: dict | None = None,
              theme_shares: dict | None = None, max_count: int | None = None, effort_quantile: float = 0.5,
-             budget_column: str = "effort", time_limit: float = 60.0, spread: dict | None = None) -> Frontier:
+             budget_column: str = "effort", time_limit: float = 60.0, spread: dict | None = None,
+             evaluate_on: Scenarios | None = None) -> Frontier:
     """The efficient frontier of expected value against CVaR (epsilon-constraint method).
 
     Solves max CVaR subject to E[value] >= t for `points` targets t between the expected value
     of the most risk-averse plan and the maximum; dominated and repeated plans are dropped.
+    Keywords as in `optimize`.
     """
     _check_objective("cvar", alpha, 0.0)
-    sc, problem = prepare(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
-                          confidence_mode=confidence_mode, capacities=capacities, theme_shares=theme_shares,
-                          max_count=max_count, effort_quantile=effort_quantile, budget_column=budget_column,
-                          spread=spread)
-    return frontier_of(problem, sc, points=points, alpha=alpha, time_limit=time_limit)
+    sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
+                                        confidence_mode=confidence_mode, capacities=capacities,
+                                        theme_shares=theme_shares, max_count=max_count,
+                                        effort_quantile=effort_quantile, budget_column=budget_column, spread=spread)
+    return frontier_of(problem, sc, points=points, alpha=alpha, time_limit=time_limit, evaluate_on=evaluate_on)
 
 
-def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, alpha: float = 0.1,
+def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, points: int = 12, alpha: float = 0.1,
                 time_limit: float = 60.0, max_solves: int | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 evaluate_on: Scenarios | None = None) -> Frontier:
@@ -297,39 +361,46 @@ def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, al
     finds the complete frontier; `max_solves` (default 3 x points) bounds the work.
     evaluate_on: as in `optimize`, scenarios on which the found plans are finally evaluated.
     """
+    _check_objective("cvar", alpha, 0.0)
+    _check_evaluate_on(problem, evaluate_on)
+    sc = scenarios
     max_solves = 3 * points if max_solves is None else max_solves
-    top = _solve(problem, sc, "mean", alpha, 0.0, time_limit)
-    if _no_plan(top, time_limit):
-        raise _explain_infeasible(problem, sc, time_limit)
+    top = solve(problem, sc, "mean", alpha=alpha, time_limit=time_limit)
+    if not top.has_plan():
+        raise explain_infeasible(problem, sc, time_limit)
     scale = max(float(np.abs(sc.value).mean(axis=0).max()), 1e-12)
 
     def best_cvar_above(t: float | None) -> Plan | None:
         # A tiny weight on the mean makes each CVaR-optimal plan also the best in mean among equals.
-        sol = _solve(problem, sc, "cvar", alpha, 0.0, time_limit, min_mean=t, tiebreak_mean=1e-4)
+        sol = solve(problem, sc, "cvar", alpha=alpha, time_limit=time_limit, min_mean=t, tiebreak_mean=1e-4)
         if progress is not None:
             progress(min(len(found) + 1, max_solves), max_solves)
-        if _no_plan(sol, time_limit):  # no plan reaches the mean t
+        if not sol.has_plan():  # no plan reaches the mean t
             return None
-        return Plan(sol.x, sc, problem, "frontier", "cvar", alpha, status=sol.status, gap=sol.gap)
+        return Plan(sol.funded, sc, problem, "frontier", "cvar", alpha, status=sol.status, gap=sol.gap)
 
-    found = {tuple(top.x): Plan(top.x, sc, problem, "frontier", "mean", alpha)}
+    def key(plan: Plan) -> bytes:
+        return plan.funded.tobytes()
+
+    best_mean = Plan(top.funded, sc, problem, "frontier", "mean", alpha)
+    found = {key(best_mean): best_mean}
     safe = best_cvar_above(None)
     if safe is None:
         raise SolverError(f"the solver found no CVaR-optimal plan within {time_limit:g} s; allow more time")
-    found[tuple(safe.x)] = safe
+    found[key(safe)] = safe
     solves = 2
-    e_lo, e_hi = safe.expected_value, found[tuple(top.x)].expected_value
+    e_lo, e_hi = safe.expected_value, best_mean.expected_value
     for t in np.linspace(e_lo, e_hi, max(points, 2))[1:-1]:
         if solves >= max_solves:
             break
         plan = best_cvar_above(t)
         solves += 1
         if plan is not None:
-            found.setdefault(tuple(plan.x), plan)
-    closed: set[tuple] = set()
+            found.setdefault(key(plan), plan)
+    closed: set[tuple[bytes, bytes]] = set()
     while solves < max_solves:
         plans = non_dominated(list(found.values()))
-        gaps = [(a, b) for a, b in zip(plans, plans[1:]) if (tuple(a.x), tuple(b.x)) not in closed]
+        gaps = [(a, b) for a, b in zip(plans, plans[1:]) if (key(a), key(b)) not in closed]
         if not gaps or len(plans) >= points and not any(b.expected_value - a.expected_value > (e_hi - e_lo) / points
                                                          for a, b in gaps):
             break
@@ -337,12 +408,12 @@ def frontier_of(problem: PlanningProblem, sc: Scenarios, *, points: int = 12, al
         # The step must clear the solver's feasibility tolerance (~1e-7 of the scaled values).
         plan = best_cvar_above(a.expected_value + max(1e-5 * (e_hi - e_lo), 1e-5 * scale))
         solves += 1
-        if plan is None or tuple(plan.x) in found:
-            closed.add((tuple(a.x), tuple(b.x)))
+        if plan is None or key(plan) in found:
+            closed.add((key(a), key(b)))
         else:
-            found[tuple(plan.x)] = plan
+            found[key(plan)] = plan
     if evaluate_on is not None:
-        found = {k: Plan(p.x, evaluate_on, problem, p.label, p.objective, alpha, status=p.status, gap=p.gap)
+        found = {k: Plan(p.funded, evaluate_on, problem, p.label, p.objective, alpha, status=p.status, gap=p.gap)
                  for k, p in found.items()}
     return Frontier(non_dominated(list(found.values())))
 

@@ -1,41 +1,16 @@
-"""Writing results for people and programs: atomic files, readable tables, safe CSV and JSON."""
+"""Writing results for people and programs: readable tables, safe CSV and JSON (atomic files: `workbench.io.files`)."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import unicodedata
-from pathlib import Path
 
 import pandas as pd
 
+from .io.files import write_atomic  # noqa: F401  (re-exported: cli, reports and session import it from here)
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_UMASK = os.umask(0o022)  # reading the umask means setting it: put it straight back
-os.umask(_UMASK)
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write a file so that readers see the old or the new content, never a partial one."""
-    path = Path(path)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would, or the
-        # mode of the file it replaces.
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def terminal_text(text: object, width: int | None = None) -> str:

@@ -42,9 +42,13 @@ class Comparison:
 
 @dataclass(eq=False)
 class Plan:
-    """A set of funded initiatives, evaluated on common scenarios."""
+    """A set of funded initiatives, evaluated on common scenarios.
 
-    x: np.ndarray
+    funded: boolean mask over the portfolio's initiatives (portfolio order); `selected` lists
+    their ids. value and effort: the plan's totals per scenario.
+    """
+
+    funded: np.ndarray
     scenarios: Scenarios
     problem: PlanningProblem
     label: str = "plan"
@@ -54,57 +58,67 @@ class Plan:
     status: str = "evaluated"
     gap: float | None = None
     comparisons: dict[str, Comparison] = field(default_factory=dict)
-    greedy: "Plan | None" = None
-    current: "Plan | None" = None
+    greedy: Plan | None = None
+    current: Plan | None = None
 
-    def __post_init__(self):
-        self.x = np.asarray(self.x, bool)
-        self.value = self.scenarios.value @ self.x
-        self.effort = self.scenarios.effort @ self.x
+    def __post_init__(self) -> None:
+        if np.shape(self.funded) != (len(self.problem),):
+            raise ValueError(f"funded must be a mask over the {len(self.problem)} initiatives, "
+                             f"got shape {np.shape(self.funded)}")
+        self.funded = np.asarray(self.funded, bool)
+        self.value = self.scenarios.value @ self.funded
+        self.effort = self.scenarios.effort @ self.funded
 
     @property
     def selected(self) -> list[str]:
-        return [id_ for id_, on in zip(self.problem.ids, self.x) if on]
+        """Ids of the funded initiatives, in portfolio order."""
+        return [id_ for id_, on in zip(self.problem.ids, self.funded) if on]
 
     @property
     def expected_value(self) -> float:
+        """Mean total value over the scenarios."""
         return float(self.value.mean())
 
     @property
     def expected_value_se(self) -> float:
+        """Monte Carlo standard error of `expected_value`."""
         return float(self.value.std(ddof=1) / np.sqrt(self.value.size))
 
     @cached_property
     def cvar(self) -> float:
+        """Mean value of the worst `alpha` fraction of scenarios."""
         return cvar(self.value, self.alpha)
 
     def quantiles(self) -> tuple[float, float, float]:
+        """p10, p50 and p90 of the plan's value."""
         return tuple(float(q) for q in np.quantile(self.value, [0.1, 0.5, 0.9]))
 
     @property
     def cost(self) -> float:
         """Budget used, at the effort quantile (or in the cost column)."""
-        return float(self.problem.cost[self.x].sum())
+        return float(self.problem.cost[self.funded].sum())
 
     @property
     def p_overrun(self) -> float | None:
         """P(total effort exceeds the budget); None when the budget is on the cost column."""
-        if self.problem.c.budget_column != "effort":
+        constraints = self.problem.constraints
+        if constraints.budget_column != "effort":
             return None
-        return float((self.effort > self.problem.c.budget).mean())
+        return float((self.effort > constraints.budget).mean())
 
     def team_overrun(self) -> dict[str, float]:
         """Per team with a capacity: P(the team's effort exceeds it)."""
         out = {}
-        for team, cap in self.problem.c.capacities.items():
-            mask = self.x & (self.problem.team == team)
+        for team, cap in self.problem.constraints.capacities.items():
+            mask = self.funded & (self.problem.team == team)
             out[team] = float((self.scenarios.effort[:, mask].sum(axis=1) > cap).mean())
         return out
 
     def violations(self) -> list[str]:
-        return self.problem.violations(self.x)
+        """Every rule the plan breaks (empty when it is feasible)."""
+        return self.problem.violations(self.funded)
 
-    def compare(self, other: "Plan") -> Comparison:
+    def compare(self, other: Plan) -> Comparison:
         """Paired, scenario by scenario: expected gain over `other` and P(this plan is worth more)."""
         diff = self.value - other.value
         s = diff.size
@@ -114,7 +128,7 @@ class Plan:
 
     def to_frame(self) -> pd.DataFrame:
         """The funded initiatives and what each contributes."""
-        idx = np.flatnonzero(self.x)
+        idx = np.flatnonzero(self.funded)
         p = self.problem
         values = self.scenarios.value[:, idx]
         total = self.expected_value
@@ -132,6 +146,7 @@ class Plan:
         }).set_index("id")
 
     def metrics(self) -> dict:
+        """The plan's figures as plain values, for JSON and reports."""
         p10, p50, p90 = self.quantiles()
         return {"selected": self.selected, "expected_value": self.expected_value,
                 "expected_value_se": self.expected_value_se, "p10": p10, "p50": p50, "p90": p90,

@@ -1,162 +1,220 @@
-"""Saved scenarios of a strategy session: name a set of assumptions, compare two, export one.
+"""Saved scenarios of a strategy session: name a set of settings, compare two, export one.
 
     book = ScenarioBook(engine)
-    book.save("base", assumptions); book.save("lean", assumptions.change(budget=30))
+    book.save("base", settings); book.save("lean", settings.change(budget=30))
     diff = book.compare("base", "lean")        # plans, values, rank changes, what differs
-    book.export("lean", "lean.yaml")           # a portfolio file + its assumptions as JSON
+    book.export("lean", "lean.yaml")           # the portfolio as the scenario sees it + lean.settings.json
     book.report("lean", "reports", quarter="2026Q4")  # the quarterly report of that scenario
+
+An exported scenario is self-contained and reproduces the session's numbers exactly: the file
+holds the portfolio with the scenario's edits and overrides applied, `<stem>.settings.json` the
+rest of its settings (without the edits and overrides, already in the file). The same pipeline
+draws the same samples from them (draws are keyed by seed, purpose and initiative ids), so
+`workbench report quarterly --portfolio lean.yaml --settings lean.settings.json` funds the same
+initiatives with the same expected value as the session, digit for digit.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .assumptions import Assumptions, apply_assumptions
-from .live import LiveEngine, Outcome
-from .output import write_atomic
-from .portfolio import Portfolio, correlations_path, save_portfolio
+from .format import half_width
+from .io import correlations_path, save_portfolio, write_atomic
+from .pipeline import LiveEngine, Outcome, apply_settings
+from .portfolio import Portfolio
+from .settings import Settings
 
 _NAME = re.compile(r"\S(.{0,58}\S)?")
+DIFFERENCE = "second − first"  # the sign convention of the comparison's difference column
+DIFFERENCE_PM = "± (second − first)"
 # Column labels of the comparison tables: a scenario named like one would overwrite it.
-_RESERVED = {"id", "name", "initiative", "change", "metric", "difference", "setting", "moves up by"}
+_RESERVED = {"id", "name", "initiative", "change", "metric", "difference", "setting", "moves up by",
+             DIFFERENCE, DIFFERENCE_PM}
+# Settings compared one by one in `compare`; mappings and the edits are compared item by item.
+_MAPPINGS = {"capacities", "theme_shares", "spread", "edits", "overrides"}
 
 
 @dataclass
 class ScenarioComparison:
-    """Two saved scenarios side by side; columns are the scenario names."""
+    """Two saved scenarios side by side; columns are the scenario names.
+
+    values: metric x (first, ± first, second, ± second, DIFFERENCE, DIFFERENCE_PM). Every ± is a
+    95% Monte Carlo half-width. The difference's is paired scenario by scenario when both
+    scenarios have as many samples (with the same seed they share their draws, so this is the
+    error that matters); otherwise sqrt(h1² + h2²), right for independent runs.
+    """
 
     names: tuple[str, str]
     top_k: int  # of the second scenario; the ranks table's P(top k) uses it for both
     errors: tuple[str | None, str | None]  # why a scenario has no plan (infeasible, solver limit)
-    assumptions: pd.DataFrame  # setting, first, second: only what differs
-    values: pd.DataFrame  # metric x (first, ± first, second, ± second, difference); ± = 95% MC half-width
+    settings: pd.DataFrame  # setting, first, second: only what differs
+    values: pd.DataFrame
     plans: pd.DataFrame  # initiatives funded in either, with what changed
     ranks: pd.DataFrame  # expected rank and P(top k) ± 95% in both, largest movers first
+    paired: bool  # whether the differences' errors are paired (same number of samples)
 
 
 class ScenarioBook:
-    """Named assumptions of one session, evaluated by the session's engine."""
+    """Named settings of one session, evaluated by the session's engine."""
 
     def __init__(self, engine: LiveEngine):
         self.engine = engine
-        self.saved: dict[str, Assumptions] = {}
+        self.saved: dict[str, Settings] = {}
 
-    def save(self, name: str, assumptions: Assumptions) -> None:
-        """Keep `assumptions` under `name` (replacing a scenario of that name)."""
+    def save(self, name: str, settings: Settings) -> None:
+        """Keep `settings` under `name` (replacing a scenario of that name). Raises ValueError for
+        a bad name, InputError for settings that do not fit the portfolio."""
         name = name.strip()
         if not _NAME.fullmatch(name):
             raise ValueError("a scenario name needs 1 to 60 characters, not only spaces")
         if name.lower() in _RESERVED:
             raise ValueError(f"{name!r} is a column of the comparison tables; choose another scenario name")
-        self.saved[name] = assumptions
+        self.saved[name] = settings.for_portfolio(self.engine.portfolio)
 
-    def assumptions(self, name: str) -> Assumptions:
+    def settings(self, name: str) -> Settings:
+        """The settings saved under `name` (KeyError naming the saved ones if there is none)."""
         if name not in self.saved:
             raise KeyError(f"no saved scenario {name!r}; saved: {', '.join(self.saved) or 'none'}")
         return self.saved[name]
 
     def outcome(self, name: str) -> Outcome:
-        return self.engine.run(self.assumptions(name))
+        return self.engine.run(self.settings(name))
 
     def portfolio(self, name: str) -> Portfolio:
         """The scenario's portfolio: the engine's with the scenario's edits and overrides applied."""
-        return apply_assumptions(self.engine.portfolio, self.assumptions(name))
+        return apply_settings(self.engine.portfolio, self.settings(name))
+
+    def exported_settings(self, name: str) -> Settings:
+        """The scenario's settings for its exported portfolio: without the edits and overrides,
+        which that file already holds."""
+        return replace(self.settings(name), edits=(), overrides=())
 
     def compare(self, first: str, second: str) -> ScenarioComparison:
         if first == second:
             raise ValueError("pick two different scenarios to compare")
         a, b = self.outcome(first), self.outcome(second)
-        return ScenarioComparison((first, second), b.assumptions.top_k, (a.error, b.error),
-                                  _assumption_changes(a, b, first, second),
-                                  _values(a, b, first, second), _plans(a, b, first, second),
-                                  _ranks(a, b, first, second))
+        values, paired = _values(a, b, first, second)
+        return ScenarioComparison((first, second), b.settings.top_k, (a.error, b.error),
+                                  _setting_changes(a, b, first, second), values, _plans(a, b, first, second),
+                                  _ranks(a, b, first, second), paired)
 
     def export(self, name: str, path: str | Path) -> list[Path]:
-        """The scenario's portfolio (edits and overrides applied) as a portfolio file, and its
-        other assumptions (budget, capacities, risk, sampling) in `<stem>.assumptions.json`."""
+        """Write the scenario's portfolio (edits and overrides applied) to `path` (.csv, .xlsx or
+        .yaml) and its other settings to `<stem>.settings.json` (read back by `Settings.from_json`
+        and `--settings`); returns the files written, the correlations file of CSV and .xlsx too."""
         portfolio = self.portfolio(name)
         path = Path(save_portfolio(portfolio, path))
         written = [path]
         if portfolio.correlations and path.suffix.lower() in (".csv", ".xlsx"):
             written.append(correlations_path(path))  # CSV and Excel keep correlations beside them
-        settings = path.with_name(f"{path.stem}.assumptions.json")
-        write_atomic(settings, self.assumptions(name).to_json() + "\n")
+        settings = path.with_name(f"{path.stem}.settings.json")
+        write_atomic(settings, self.exported_settings(name).to_json())
         return [*written, settings]
 
-    def report(self, name: str, output_dir: str | Path = "reports", *, quarter: str = "session") -> tuple[Path, Path]:
-        """Run the quarterly report template on the scenario; returns the notebook and HTML paths.
+    def report_parameters(self, name: str, output_dir: str | Path = "reports", *,
+                          quarter: str = "session") -> tuple[dict, str]:
+        """Export the scenario beside its report and return (the quarterly template's parameters,
+        the report's name). Nothing is written when the parameters are invalid (InputError)."""
+        from .reports import check_parameters
 
-        The report re-runs the analysis from the exported portfolio with its own sampling (the
-        template's), so its figures agree with the dashboard's within their Monte Carlo errors,
-        not digit for digit. The `spread` mode's mapping is not a report parameter: the report
-        uses the default mapping.
-        """
-        from .reports import run_report, validate_parameters
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "scenario"
+        stem = f"{quarter}-{slug}-portfolio.yaml"  # YAML keeps the correlations in one file
 
-        a = self.assumptions(name)
-        params = {"portfolio": "", "quarter": quarter, "budget": a.budget, "capacities": a.capacity,
-                  "confidence_mode": a.confidence_mode, "samples": a.samples, "seed": a.seed, "top_k": a.top_k,
-                  "objective": a.objective, "alpha": a.alpha, "lam": a.lam}
-        validate_parameters(params)  # a bad quarter label must not write anything
+        def parameters(folder: Path) -> dict:
+            files = self.export(name, folder / stem)
+            return {"portfolio": str(files[0].resolve()), "quarter": quarter, "previous_portfolio": "",
+                    "settings": self.exported_settings(name).to_dict()}
+
+        with tempfile.TemporaryDirectory() as scratch:  # check on a scratch copy: a bad label writes nothing
+            check_parameters(parameters(Path(scratch)))
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "scenario"
-        portfolio_file = out / f"{quarter}-{slug}-portfolio.yaml"  # YAML keeps correlations in one file
-        save_portfolio(self.portfolio(name), portfolio_file)
-        params["portfolio"] = str(portfolio_file.resolve())
-        return run_report("quarterly", params, out, name=f"{quarter}-{slug}")
+        return parameters(out), f"{quarter}-{slug}"
+
+    def report(self, name: str, output_dir: str | Path = "reports", *,
+               quarter: str = "session") -> tuple[Path, Path, Path]:
+        """The quarterly report of the scenario: exports it (`<quarter>-<name>-portfolio.yaml` and
+        its `.settings.json`) and runs the template on those files; returns the notebook, HTML and
+        JSON paths. Its figures are the session's, digit for digit (same pipeline, same draws)."""
+        from .reports import run_report
+
+        params, report_name = self.report_parameters(name, output_dir, quarter=quarter)
+        return run_report("quarterly", params, output_dir, name=report_name)
 
 
 # --- comparison tables ------------------------------------------------------------------------
 
 
-def _assumption_changes(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
-    x, y = a.assumptions, b.assumptions
-    text = lambda v: f"{v:,g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)  # noqa: E731
-    rows = []
-    for setting in ("budget", "confidence_mode", "objective", "alpha", "lam", "samples", "seed", "top_k"):
-        if getattr(x, setting) != getattr(y, setting):
-            rows.append((setting.replace("_", " "), text(getattr(x, setting)), text(getattr(y, setting))))
+def _text(value) -> str:
+    if value is None:
+        return "not set"
+    return f"{value:,g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
+def _setting_changes(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
+    x, y = a.settings, b.settings
+    rows = [(f.name.replace("_", " "), _text(getattr(x, f.name)), _text(getattr(y, f.name)))
+            for f in fields(Settings) if f.name not in _MAPPINGS and getattr(x, f.name) != getattr(y, f.name)]
     for team in sorted(set(x.capacity) | set(y.capacity)):
         if x.capacity.get(team) != y.capacity.get(team):
-            rows.append((f"capacity {team}", text(x.capacity.get(team, "no limit")),
-                         text(y.capacity.get(team, "no limit"))))
+            rows.append((f"capacity {team}", _text(x.capacity.get(team, "no limit")),
+                         _text(y.capacity.get(team, "no limit"))))
+    for theme in sorted(set(x.theme_share) | set(y.theme_share)):
+        if x.theme_share.get(theme) != y.theme_share.get(theme):
+            share = lambda s: "any" if s is None else f"{s[0]:.0%}–{s[1]:.0%}"  # noqa: E731
+            rows.append((f"share {theme}", share(x.theme_share.get(theme)), share(y.theme_share.get(theme))))
     if x.spread != y.spread and "spread" in (x.confidence_mode, y.confidence_mode):
         fmt = lambda m: ", ".join(f"{c:.0%}: ×/÷{f:g}" for c, f in m)  # noqa: E731
         rows.append(("spread mapping", fmt(x.spread), fmt(y.spread)))
-    for ini_a, ini_b in zip(a.portfolio, b.portfolio):
-        for field in ("reach", "impact", "confidence", "effort"):
-            if ini_a.estimate(field) != ini_b.estimate(field):
-                rows.append((f"{ini_a.id} {field}", str(ini_a.estimate(field)), str(ini_b.estimate(field))))
+    for ini_a, ini_b in zip(a.portfolio, b.portfolio):  # the edits and overrides, as applied
+        for factor in ("reach", "impact", "confidence", "effort"):
+            if ini_a.estimate(factor) != ini_b.estimate(factor):
+                rows.append((f"{ini_a.id} {factor}", str(ini_a.estimate(factor)), str(ini_b.estimate(factor))))
         if ini_a.moscow != ini_b.moscow:
             rows.append((f"{ini_a.id} MoSCoW", ini_a.moscow or "not set", ini_b.moscow or "not set"))
     return pd.DataFrame(rows, columns=["setting", first, second])
 
 
-def _metrics(o: Outcome) -> dict[str, tuple[float, float]]:
-    """metric -> (value, 95% Monte Carlo half-width or NaN where none is computed)."""
+def _metrics(o: Outcome) -> dict[str, tuple[float, float, np.ndarray | None]]:
+    """metric -> (value, 95% half-width or NaN, per-sample values for a paired difference or None)."""
     if o.plan is None:
         return {}
-    m, s = o.plan.metrics(), o.plan.value.size
+    plan = o.plan
+    m, n = plan.metrics(), plan.value.size
+    out = {"expected value": (m["expected_value"], half_width(m["expected_value_se"]), plan.value),
+           "p10": (m["p10"], np.nan, None), "p90": (m["p90"], np.nan, None),
+           f"CVaR {m['alpha']:.0%}": (m["cvar"], np.nan, None)}
     p = m["p_overrun"]
-    return {"expected value": (m["expected_value"], 1.96 * m["expected_value_se"]),
-            "p10": (m["p10"], np.nan), "p90": (m["p90"], np.nan), f"CVaR {m['alpha']:.0%}": (m["cvar"], np.nan),
-            "P(overrun)": (np.nan, np.nan) if p is None else (p, 1.96 * np.sqrt(p * (1 - p) / s)),
-            "budget used": (m["budget_used"], np.nan), "initiatives funded": (float(len(m["selected"])), np.nan)}
+    if p is not None:
+        overrun = (plan.effort > plan.problem.constraints.budget).astype(float)
+        out["P(overrun)"] = (p, half_width(np.sqrt(p * (1 - p) / n)), overrun)
+    out["budget used"] = (m["budget_used"], np.nan, None)
+    out["initiatives funded"] = (float(len(m["selected"])), np.nan, None)
+    return out
 
 
-def _values(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
+def _values(a: Outcome, b: Outcome, first: str, second: str) -> tuple[pd.DataFrame, bool]:
     ma, mb = _metrics(a), _metrics(b)
-    missing = (np.nan, np.nan)
-    rows = [(metric, *ma.get(metric, missing), *mb.get(metric, missing),
-             mb.get(metric, missing)[0] - ma.get(metric, missing)[0]) for metric in dict.fromkeys([*ma, *mb])]
-    return pd.DataFrame(rows, columns=["metric", first, f"± {first}", second, f"± {second}", "difference"]
-                        ).set_index("metric")
+    paired = a.evaluation.count == b.evaluation.count
+    missing = (np.nan, np.nan, None)
+    rows = []
+    for metric in dict.fromkeys([*ma, *mb]):
+        (va, ha, sa), (vb, hb, sb) = ma.get(metric, missing), mb.get(metric, missing)
+        if paired and sa is not None and sb is not None:
+            d = sb - sa  # scenario by scenario: the shared draws cancel
+            half = half_width(float(d.std(ddof=1) / np.sqrt(d.size)))
+        else:
+            half = float(np.hypot(ha, hb))  # NaN unless both have one
+        rows.append((metric, va, ha, vb, hb, vb - va, half))
+    frame = pd.DataFrame(rows, columns=["metric", first, f"± {first}", second, f"± {second}", DIFFERENCE,
+                                        DIFFERENCE_PM]).set_index("metric")
+    return frame, paired
 
 
 def _plans(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
@@ -169,14 +227,13 @@ def _plans(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
 
 
 def _ranks(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
-    """Expected rank in both (and how many places each initiative moves up), P(top k) with its
-    95% half-width in both; largest movers first."""
-    k = b.assumptions.top_k
-    ka = min(k, len(a.portfolio))
+    """Expected rank in both (and how many places each initiative moves up from the first to the
+    second), P(top k) with its 95% half-width in both; largest movers first."""
+    k = b.settings.top_k
     ra, rb = a.result.expected_rank, b.result.expected_rank
     frame = pd.DataFrame({"id": b.portfolio.ids, "name": b.portfolio.names,
                           f"rank {first}": ra, f"rank {second}": rb, "moves up by": ra - rb,
-                          f"P(top {k}) {first}": a.result.p_top_k(ka)[0], f"± {first}": a.result.half_width(ka),
+                          f"P(top {k}) {first}": a.result.p_top_k(k)[0], f"± {first}": a.result.half_width(k),
                           f"P(top {k}) {second}": b.result.p_top_k(k)[0], f"± {second}": b.result.half_width(k)})
     order = np.argsort(-np.abs(frame["moves up by"].to_numpy()), kind="stable")
     return frame.iloc[order].set_index("id")

@@ -17,6 +17,7 @@ from .correlation import copula_factor, correlation_matrix
 from .distributions import FAMILIES, Point
 from .estimates import FACTORS, Estimate, lognormal_interval
 from .portfolio import Portfolio
+from .random import check_seed, stream
 from .ranking import rank_counts, rank_order
 from .results import SimulationResult, top_k_probability, z95
 from .sample import METHODS, Design
@@ -263,8 +264,7 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
         raise ValueError("precision must be a probability half-width between 0 and 0.5, e.g. 0.01")
     if precision is not None and not 1 <= top_k <= len(portfolio):
         raise ValueError(f"top_k must be between 1 and the number of initiatives ({len(portfolio)})")
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    seed = check_seed(seed)
     model = PortfolioModel(portfolio, confidence_mode, spread)
     n = model.n
     replicates = 1 if method == "mc" else QMC_REPLICATES
@@ -272,13 +272,11 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
     if method == "sobol":
         chunk = 1 << (chunk.bit_length() - 1)
 
-    children = np.random.SeedSequence(seed).spawn(replicates)
     streams = []
-    for child in children:
-        s_sample, s_ties = child.spawn(2)
-        rng = np.random.Generator(np.random.PCG64(s_sample))
+    for r in range(replicates):
+        rng = stream(seed, "simulate", r)
         design = None if method == "mc" else Design(method, model.n_dims, rng)
-        streams.append((rng, design, np.random.Generator(np.random.PCG64(s_ties))))
+        streams.append((rng, design, stream(seed, "simulate-ties", r)))
 
     def per_replicate(total: int) -> int:
         m = -(-total // replicates)
@@ -326,14 +324,14 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
 
 
 def summarize_scores(portfolio: Portfolio, scores_t: np.ndarray, seed: int, confidence_mode: str,
-                     tie_rng: np.random.Generator, check_ties: bool = True) -> SimulationResult:
+                     check_ties: bool = True) -> SimulationResult:
     """A plain Monte Carlo result from an initiatives x samples score matrix drawn elsewhere
-    (the dashboard's engine, which redraws only the initiatives an edit touched).
+    (the pipeline's block draws); ties are broken on the seed's "ties" stream.
     check_ties=False when no two positive scores can be equal (see `PortfolioModel.may_tie`)."""
     n, rows = scores_t.shape
     acc = _Accumulator(n, 1, keep_rows=None, check_ties=check_ties)
     acc.kept = scores_t  # kept whole: exact quantiles at the end, no per-chunk ones
-    acc.add(scores_t, 0, tie_rng)
+    acc.add(scores_t, 0, stream(seed, "ties"))
     return _result(acc, portfolio, seed, "mc", confidence_mode, None, None)
 
 

@@ -6,14 +6,15 @@ from `workbench.optimize` and bundles them for the CLI, the widgets and the repo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from ..output import format_number, terminal_text, text_table
 from ..plans import Plan
+from ..scenarios import Scenarios
 from . import one_at_a_time, sobol_indices, sweeps, value_of_information
 from .one_at_a_time import switch_points, tornado
 from .sobol_indices import portfolio_sobol, sobol
@@ -39,7 +40,7 @@ class SensitivityReport:
     evppi: pd.DataFrame | None = None
 
     def to_dict(self) -> dict:
-        out: dict = {"budget": self.plan.problem.c.budget, "selected": self.plan.selected,
+        out: dict = {"budget": self.plan.problem.constraints.budget, "selected": self.plan.selected,
                      "expected_value": self.plan.expected_value, "scenarios": self.plan.scenarios.count,
                      "seed": self.plan.scenarios.seed}
         if self.budget_sweep is not None:
@@ -77,9 +78,11 @@ class SensitivityReport:
                      f"{format_number(r.p10)} – {format_number(r.p90)}", str(len(r.selected))]
                     for r in self.budget_sweep.itertuples()]
             lines += ["Budget sweep (same scenarios at every budget):", "",
-                      text_table(rows, ["budget", "status", "E[value]", "per extra unit", "80% interval", "n"], "rlrrrr"), ""]
+                      text_table(rows, ["budget", "status", "E[value]", "per extra unit", "80% interval", "n"],
+                                 "rlrrrr"), ""]
             entry = self.entry_budgets.dropna().sort_values("entry_budget")
-            rows = [[terminal_text(i, 28), format_number(r.entry_budget), f"{r.funded_share:.0%}"] for i, r in entry.iterrows()]
+            rows = [[terminal_text(i, 28), format_number(r.entry_budget), f"{r.funded_share:.0%}"]
+                    for i, r in entry.iterrows()]
             lines += ["Smallest budget at which each initiative is funded:", "",
                       text_table(rows, ["id", "enters at", "funded after"], "lrr"), ""]
         if self.split_sweep is not None:
@@ -120,11 +123,18 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool = False, sobol: bool = False,
             voi: bool = False, seed: int | None = None, sobol_samples: int = 1024,
-            progress: Callable[[int, int], None] | None = None) -> SensitivityReport:
-    """Run the analyses asked for on a plan from `workbench.optimize`."""
+            progress: Callable[[int, int], None] | None = None,
+            evaluate_on: Scenarios | None = None) -> SensitivityReport:
+    """Run the analyses asked for on a plan from `workbench.optimize`.
+
+    The sweeps solve on the plan's scenarios and evaluate on `evaluate_on` when given (e.g. a
+    risk objective solved on a subsample, figures on every sample); the tornado, switch points
+    and value of information work on the plan's scenarios; Sobol draws its own (`seed`).
+    progress(done, total) is called after each solve or analysis.
+    """
     report = SensitivityReport(plan)
     problem, sc = plan.problem, plan.scenarios
-    kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0)
+    kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0, evaluate_on=evaluate_on)
     n_budgets = 0 if budgets is None else len(budgets)
     steps = [n_budgets, len(sweeps.DEFAULT_SHARES) if split else 0,
              2 if tornado else 0, 1 if sobol else 0, 2 if voi else 0]

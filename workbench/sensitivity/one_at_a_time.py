@@ -7,7 +7,6 @@ not change a plan's value; it enters through the budget (see the budget sweep).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 
 import numpy as np
@@ -16,7 +15,7 @@ import pandas as pd
 from ..constraints import PlanningProblem
 from ..errors import InputError, Problem
 from ..estimates import Estimate
-from ..optimization import _no_plan, _solve
+from ..optimization import solve
 from ..plans import Plan
 from ..simulation import effective_estimates
 
@@ -47,10 +46,10 @@ def tornado(plan: Plan) -> pd.DataFrame:
     est = effective_estimates(sc.portfolio, sc.confidence_mode, sc.spread)
     med = {f: np.array([e.median() for e in est[f]]) for f in factors}
     contribution = np.prod([med[f] for f in factors], axis=0)
-    base = float(contribution[plan.x].sum())
+    base = float(contribution[plan.funded].sum())
     rows = []
     for name, (i, f, e) in _inputs(plan, est).items():
-        if not plan.x[i]:
+        if not plan.funded[i]:
             continue
         low, high = float(e.ppf(0.1)), float(e.ppf(0.9))
         per_unit = contribution[i] / med[f][i] if med[f][i] else 0.0
@@ -64,15 +63,10 @@ def tornado(plan: Plan) -> pd.DataFrame:
 
 def _best_with(problem: PlanningProblem, mu: np.ndarray, sc, i: int, funded: bool, time_limit: float) -> float:
     """Best expected value over feasible plans with initiative i forced in (or out); -inf if none."""
-    forced = copy.copy(problem)
-    forced.must, forced.wont = problem.must.copy(), problem.wont.copy()
-    if funded:
-        forced.must[i] = True
-    else:
-        forced.wont[i] = True
-    one = replace(sc, value=mu[None, :], effort=sc.effort[:1])
-    sol = _solve(forced, one, "mean", 0.1, 0.0, time_limit)
-    return -np.inf if _no_plan(sol, time_limit) else float(mu[sol.x].sum())
+    forced = problem.forced(funded=[i]) if funded else problem.forced(unfunded=[i])
+    one = replace(sc, value=mu[None, :], effort=sc.effort[:1])  # the expected values as one scenario
+    sol = solve(forced, one, "mean", time_limit=time_limit)
+    return float(mu[sol.funded].sum()) if sol.has_plan() else -np.inf
 
 
 def switch_points(plan: Plan, inputs: list[str] | None = None, top: int = 5,

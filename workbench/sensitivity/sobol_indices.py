@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from scipy.stats import qmc
 
 from ..estimates import FACTORS, parse_estimate
 from ..portfolio import Portfolio
+from ..random import check_seed, stream
 from ..sample import SOBOL_MAX_DIMS
 from ..simulation import U_EPS, PortfolioModel, check_settings
 
@@ -84,14 +85,6 @@ def bootstrap_half_width(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, con
 # --- the sampling scheme ----------------------------------------------------------------------
 
 
-def _seed(seed: int | None) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-    return int(seed)
-
-
 def _check_n(n: object) -> int:
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
         raise ValueError(f"n must be an integer power of two >= {MIN_N}, got {n!r}")
@@ -111,16 +104,17 @@ def _check_confidence(confidence: object) -> float:
     return float(confidence)
 
 
-def _base_matrices(dims: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
+def _base_matrices(dims: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A and B (n x dims uniforms in (0, 1)): the halves of one scrambled Sobol' matrix [A | B].
 
-    Also returns the generator, which continues the seeded stream for the bootstrap.
+    The scrambling draws from its own named stream ("sobol") and the bootstrap from another
+    ("bootstrap"), so neither depends on how many numbers the other consumed.
     """
     if 2 * dims > SOBOL_MAX_DIMS:
         raise ValueError(f"too many inputs for Sobol' base matrices: {dims} (at most {SOBOL_MAX_DIMS // 2})")
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-    base = np.clip(qmc.Sobol(2 * dims, scramble=True, seed=rng).random(n), U_EPS, 1 - U_EPS)
-    return base[:, :dims], base[:, dims:], rng
+    base = qmc.Sobol(2 * dims, scramble=True, seed=stream(seed, "sobol")).random(n)
+    base = np.clip(base, U_EPS, 1 - U_EPS)
+    return base[:, :dims], base[:, dims:]
 
 
 def _mixed(a: np.ndarray, b: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -206,7 +200,7 @@ def sobol(model: Callable[[dict[str, np.ndarray]], np.ndarray], inputs: Mapping[
     if bad:
         raise ValueError(f"input names must be non-empty strings, got {', '.join(map(repr, bad))}")
     dists = {x: _distribution(x, inputs[x]) for x in names}
-    n, confidence, seed = _check_n(n), _check_confidence(confidence), _seed(seed)
+    n, confidence, seed = _check_n(n), _check_confidence(confidence), check_seed(seed)
     labels, cols = _groups(names, groups)
 
     def evaluate(x: dict[str, np.ndarray]) -> np.ndarray:
@@ -224,7 +218,7 @@ def sobol(model: Callable[[dict[str, np.ndarray]], np.ndarray], inputs: Mapping[
             raise ValueError(f"model returned {bad_rows.size} non-finite values (nan or inf), e.g. {y[k]} at {at}")
         return y
 
-    a, b, rng = _base_matrices(len(names), n, seed)
+    a, b = _base_matrices(len(names), n, seed)
     # Inverse CDFs once per base matrix; AB_g takes group g's arrays from B, the others from A.
     x_a = {name: _input_values(name, dists[name], a[:, j]) for j, name in enumerate(names)}
     x_b = {name: _input_values(name, dists[name], b[:, j]) for j, name in enumerate(names)}
@@ -236,7 +230,7 @@ def sobol(model: Callable[[dict[str, np.ndarray]], np.ndarray], inputs: Mapping[
     s1, st = sobol_estimates(f_a, f_b, f_ab)
     if np.isnan(s1).any():
         raise ValueError(f"the model's output does not vary (always {y_a[0]:g}): Sobol indices are undefined")
-    s1_conf, st_conf = bootstrap_half_width(f_a, f_b, f_ab, confidence, rng)
+    s1_conf, st_conf = bootstrap_half_width(f_a, f_b, f_ab, confidence, stream(seed, "bootstrap"))
     out = _table(s1, s1_conf, st, st_conf, pd.Index(labels, name="input" if groups is None else "group"))
     y = np.concatenate([y_a, y_b])
     out.attrs.update(n=n, seed=seed, evaluations=n * (p + 2), confidence=confidence,
@@ -314,7 +308,7 @@ def portfolio_sobol(portfolio: Portfolio, selected: list[str] | None = None, n: 
         raise ValueError(f"unknown group_by {group_by!r}; expected 'initiative', 'factor' or None")
     if output not in OUTPUTS:
         raise ValueError(f"unknown output {output!r}; expected 'plan' or 'scores'")
-    n, confidence, seed = _check_n(n), _check_confidence(confidence), _seed(seed)
+    n, confidence, seed = _check_n(n), _check_confidence(confidence), check_seed(seed)
     ids = portfolio.ids
     if selected is None:
         chosen = list(range(len(ids)))
@@ -359,7 +353,7 @@ def portfolio_sobol(portfolio: Portfolio, selected: list[str] | None = None, n: 
     group_cols = [np.array([k for k, g in enumerate(key) if g == label]) for label in labels]
     group_owners = [sorted({owner[k] for k in c}) for c in group_cols]
 
-    a, b, rng = _base_matrices(len(names), n, seed)
+    a, b = _base_matrices(len(names), n, seed)
 
     def run(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Value and effort, initiatives x rows; left-out design columns stay at the median."""
@@ -399,7 +393,7 @@ def portfolio_sobol(portfolio: Portfolio, selected: list[str] | None = None, n: 
     s1, st = sobol_estimates(f_a, f_b, f_ab)
     if output == "plan" and np.isnan(s1).any():
         raise ValueError("the plan's value does not vary with its uncertain inputs: Sobol indices are undefined")
-    s1_conf, st_conf = bootstrap_half_width(f_a, f_b, f_ab, confidence, rng)
+    s1_conf, st_conf = bootstrap_half_width(f_a, f_b, f_ab, confidence, stream(seed, "bootstrap"))
     level = "input" if group_by is None else "group"
     if output == "plan":
         index = pd.Index(labels, name=level)

@@ -6,18 +6,17 @@ between points are due to the budget, not to sampling noise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from ..constraints import Infeasible, PlanningProblem
 from ..errors import InputError, Problem
-from ..optimization import _solve
+from ..optimization import solve
 from ..plans import Plan
 from ..scenarios import Scenarios
-
 
 DEFAULT_SHARES = np.linspace(0, 1, 11)  # a group's share of the budget: 0%, 10%, ..., 100%
 
@@ -37,7 +36,8 @@ def budget_range(text: str) -> np.ndarray:
         raise InputError(Problem(f"budget range {text!r}: every budget must be > 0"))
     budgets = np.arange(lo, hi + step * 1e-9, step)
     if budgets.size > 1000:
-        raise InputError(Problem(f"budget range {text!r} has {budgets.size} points; use a larger STEP (at most 1,000 points)"))
+        raise InputError(Problem(f"budget range {text!r} has {budgets.size} points; "
+                                 "use a larger STEP (at most 1,000 points)"))
     return budgets
 
 
@@ -68,12 +68,13 @@ def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, obj
     for k, b in enumerate(budgets):
         plan, status = None, "infeasible"
         try:
-            p = PlanningProblem(problem.portfolio, replace(problem.c, budget=float(b)), problem.effort_q)
-            sol = _solve(p, scenarios, objective, alpha, lam, time_limit)
+            # Built anew, not copied: the must-haves' checks depend on the budget.
+            p = PlanningProblem(problem.portfolio, replace(problem.constraints, budget=float(b)), problem.effort_q)
+            sol = solve(p, scenarios, objective, alpha=alpha, lam=lam, time_limit=time_limit)
             status = sol.status
-            if sol.x is not None:
-                plan = Plan(sol.x, scenarios if evaluate_on is None else evaluate_on, p, "sweep", objective, alpha,
-                            status=sol.status, gap=sol.gap)
+            if sol.funded is not None:
+                plan = Plan(sol.funded, scenarios if evaluate_on is None else evaluate_on, p, "sweep", objective,
+                            alpha, status=sol.status, gap=sol.gap)
         except Infeasible:
             pass
         rows.append(_record(plan, status, budget=float(b)))
@@ -117,29 +118,34 @@ def split_groups(problem: PlanningProblem, name: str) -> tuple[str, np.ndarray]:
         return f"theme {name}", problem.theme == name
     if name in teams:
         return f"team {name}", problem.team == name
-    raise InputError(Problem(f"unknown theme or team {name!r} for --split "
-                             f"(themes: {', '.join(sorted(themes)) or 'none'}; teams: {', '.join(sorted(teams)) or 'none'})"))
+    listed = f"themes: {', '.join(sorted(themes)) or 'none'}; teams: {', '.join(sorted(teams)) or 'none'}"
+    raise InputError(Problem(f"unknown theme or team {name!r} for --split ({listed})"))
 
 
 def split_sweep(problem: PlanningProblem, scenarios: Scenarios, group: str, shares=None, *,
                 objective: str = "mean", alpha: float = 0.1, lam: float = 1.0, time_limit: float = 60.0,
-                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                progress: Callable[[int, int], None] | None = None,
+                evaluate_on: Scenarios | None = None) -> pd.DataFrame:
     """Give `group` (a theme or team) a share s of the budget and the rest 1 - s, optimizing both
-    parts, for s from 0 to 100% in steps: where does the split stop paying?"""
+    parts, for s from 0 to 100% in steps: where does the split stop paying?
+
+    evaluate_on: scenarios on which each share's plan (and the group's part of its value) is
+    evaluated (default: those solved on).
+    """
     label, members = split_groups(problem, group)
     shares = DEFAULT_SHARES if shares is None else np.asarray(shares, float)
-    cost, budget = problem.cost, problem.c.budget
+    cost, budget = problem.cost, problem.constraints.budget
+    on = scenarios if evaluate_on is None else evaluate_on
+    inside, outside = cost * members, cost * ~members
     rows = []
     for k, s in enumerate(shares):
-        inside = cost * members
-        outside = cost * ~members
-        sol = _solve(problem, scenarios, objective, alpha, lam, time_limit,
-                     extra_rows=((inside, -np.inf, s * budget), (outside, -np.inf, (1 - s) * budget)))
-        plan = None if sol.x is None else Plan(sol.x, scenarios, problem, "split", objective, alpha,
-                                               status=sol.status, gap=sol.gap)
+        sol = solve(problem, scenarios, objective, alpha=alpha, lam=lam, time_limit=time_limit,
+                    extra_rows=((inside, -np.inf, s * budget), (outside, -np.inf, (1 - s) * budget)))
+        plan = None if sol.funded is None else Plan(sol.funded, on, problem, "split", objective, alpha,
+                                                    status=sol.status, gap=sol.gap)
         rec = _record(plan, sol.status, share=float(s))
         rec["group"] = label
-        rec["group_value"] = float((scenarios.value[:, sol.x & members]).sum(axis=1).mean()) if plan else np.nan
+        rec["group_value"] = float(on.value[:, plan.funded & members].sum(axis=1).mean()) if plan else np.nan
         rows.append(rec)
         if progress is not None:
             progress(k + 1, shares.size)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from dataclasses import dataclass
 
@@ -11,8 +10,9 @@ import pandas as pd
 
 from ..constraints import PlanningProblem
 from ..errors import InputError, Problem
-from ..optimization import _explain_infeasible, _no_plan, _solve, prepare
+from ..optimization import explain_infeasible, scenarios_and_problem, solve
 from ..portfolio import Portfolio
+from ..random import stream
 from ..scenarios import Scenarios
 from .one_at_a_time import VALUE_FACTORS
 
@@ -45,11 +45,11 @@ class _Optimizer:
 
     def __init__(self, problem: PlanningProblem, scenarios: Scenarios, enumerate_up_to: int, time_limit: float):
         self.problem, self.scenarios, self.time_limit = problem, scenarios, time_limit
-        self.plans = problem.feasible_plans() if problem.n <= enumerate_up_to else None
+        self.plans = problem.feasible_plans() if len(problem) <= enumerate_up_to else None
         self.method = "milp" if self.plans is None else "enumeration"
         self.solves, self.exact = 0, True
         if self.plans is not None and not len(self.plans):
-            raise _explain_infeasible(problem, scenarios, time_limit)
+            raise explain_infeasible(problem, scenarios, time_limit)
 
     def best(self, c: np.ndarray, force: tuple[int, bool] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per row of c (rows x initiatives): the best value and a plan reaching it (-inf, no plan if none)."""
@@ -73,17 +73,16 @@ class _Optimizer:
             return values, plans
         forced = p
         if force is not None:
-            forced = copy.copy(p)
-            forced.must, forced.wont = p.must.copy(), p.wont.copy()
-            (forced.must if force[1] else forced.wont)[force[0]] = True
+            i, funded = force
+            forced = p.forced(funded=[i]) if funded else p.forced(unfunded=[i])
         for r in range(k):
             one = dataclasses.replace(self.scenarios, value=c[r:r + 1], effort=self.scenarios.effort[:1])
-            sol = _solve(forced, one, "mean", 0.1, 0.0, self.time_limit)
+            sol = solve(forced, one, "mean", time_limit=self.time_limit)
             self.solves += 1
-            if _no_plan(sol, self.time_limit):
+            if not sol.has_plan():
                 continue
             self.exact &= sol.status == "optimal"
-            values[r], plans[r] = c[r] @ sol.x, sol.x
+            values[r], plans[r] = c[r] @ sol.funded, sol.funded
         return values, plans
 
 
@@ -93,7 +92,7 @@ def _check(problem: PlanningProblem, scenarios: Scenarios, enumerate_up_to: int,
     if not isinstance(scenarios, Scenarios):
         raise TypeError(f"scenarios must be a Scenarios (e.g. plan.scenarios), got {type(scenarios).__name__}")
     problems = []
-    if scenarios.value.shape[1] != problem.n or list(scenarios.portfolio.ids) != list(problem.ids):
+    if scenarios.value.shape[1] != len(problem) or list(scenarios.portfolio.ids) != list(problem.ids):
         problems.append("the scenarios and the planning problem describe different portfolios")
     if not np.isfinite(scenarios.value).all():
         problems.append("the scenario values contain NaN or infinite entries")
@@ -112,7 +111,7 @@ def _raise(problems: list[str]) -> None:
 def _prior_optimum(opt: _Optimizer, mu: np.ndarray) -> tuple[float, np.ndarray]:
     value, plan = opt.best(mu)
     if not np.isfinite(value[0]):
-        raise _explain_infeasible(opt.problem, opt.scenarios, opt.time_limit)
+        raise explain_infeasible(opt.problem, opt.scenarios, opt.time_limit)
     return float(value[0]), plan[0]
 
 
@@ -139,8 +138,7 @@ def evpi_of(problem: PlanningProblem, scenarios: Scenarios, *, max_scenarios: in
     now, x_star = _prior_optimum(opt, v.mean(axis=0))
     rows = np.arange(v.shape[0])
     if rows.size > max_scenarios:
-        rng = np.random.default_rng(np.random.SeedSequence([scenarios.seed, 0x5EED]))
-        rows = np.sort(rng.choice(rows, max_scenarios, replace=False))
+        rows = np.sort(stream(scenarios.seed, "evpi-subset").choice(rows, max_scenarios, replace=False))
     vs = v[rows]
     prior = vs @ x_star
     perfect, _ = opt.best(vs)
@@ -263,9 +261,9 @@ def _binned(opt: _Optimizer, v: np.ndarray, mu: np.ndarray, x_star: np.ndarray, 
 def evpi(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 1000, seed: int | None = None,
          max_scenarios: int = 500, enumerate_up_to: int = 16, time_limit: float = 60.0,
          **constraints) -> EVPIResult:
-    """EVPI for a portfolio and budget; `constraints` are optimization.prepare's keywords
+    """EVPI for a portfolio and budget; `constraints` are optimization.scenarios_and_problem's keywords
     (method, confidence_mode, capacities, theme_shares, max_count, effort_quantile, budget_column, spread)."""
-    sc, problem = prepare(portfolio, budget, scenarios=scenarios, seed=seed, **constraints)
+    sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, **constraints)
     return evpi_of(problem, sc, max_scenarios=max_scenarios, enumerate_up_to=enumerate_up_to, time_limit=time_limit)
 
 
@@ -273,5 +271,5 @@ def evppi(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 1
           bins: int | None = None, enumerate_up_to: int = 16, time_limit: float = 60.0,
           **constraints) -> pd.DataFrame:
     """Per-initiative EVPPI for a portfolio and budget (see `evppi_of`); keywords as in `evpi`."""
-    sc, problem = prepare(portfolio, budget, scenarios=scenarios, seed=seed, **constraints)
+    sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, **constraints)
     return evppi_of(problem, sc, bins=bins, enumerate_up_to=enumerate_up_to, time_limit=time_limit)

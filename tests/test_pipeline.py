@@ -1,0 +1,116 @@
+"""One decision, one set of numbers: the CLI, the reports and the live engine agree digit for digit."""
+
+import json
+
+import numpy as np
+import pytest
+
+import workbench as wb
+from workbench import pipeline
+from workbench.cli import main
+from workbench.settings import Settings
+
+OTHER = """id,name,reach,impact,confidence,effort,team,moscow,planned
+alpha,Alpha,200..800,high,80%,2..5,Core,must,true
+beta,Beta,1k..3k,medium,50%,"pert(1,2,6)",Core,,
+gamma,Gamma,500,low..high,90%,3,Edge,,true
+delta,Delta,100..400,massive,60%,1..3,Edge,won't,
+eps,Epsilon,2000..2600,low,70%,"tri(2,3,5)",Core,should,
+"""
+
+
+def cli_json(capsys, *args):
+    assert main([*args, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def other(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text(OTHER)
+    return path
+
+
+@pytest.mark.parametrize("case", ["demo", "other"])
+def test_cli_and_live_engine_give_the_same_plan_and_ranking(case, other, tmp_path, capsys):
+    settings = Settings.from_mapping({"budget": 40 if case == "demo" else 7, "samples": 4000, "scenarios": 300,
+                                      "seed": 11, "capacities": {"payments": 12, "Growth": 8} if case == "demo" else {}})
+    path = tmp_path / "s.json"
+    path.write_text(settings.to_json())
+    source = ["--demo"] if case == "demo" else [str(other)]
+    portfolio = wb.demo_portfolio() if case == "demo" else wb.load_portfolio(other)
+
+    record = cli_json(capsys, "optimize", *source, "--settings", str(path))
+    outcome = wb.LiveEngine(portfolio).run(settings)
+    assert record["selected"] == outcome.plan.selected
+    assert record["expected_value"] == pytest.approx(outcome.plan.expected_value, rel=1e-9)
+    assert record["p_overrun"] == pytest.approx(outcome.plan.p_overrun, rel=1e-9)
+    # a second engine, and the one-call function, give the same numbers again
+    again = pipeline.run(portfolio, settings)
+    assert again.plan.selected == outcome.plan.selected
+    assert again.plan.expected_value == outcome.plan.expected_value
+
+    ranking = cli_json(capsys, "score", *source, "--settings", str(path))
+    p, se = outcome.result.p_top_k(outcome.settings.top_k)
+    by_id = {r["id"]: r for r in ranking["initiatives"]}
+    assert np.allclose([by_id[i]["p_top_k"] for i in portfolio.ids], p, rtol=0, atol=1e-12)
+    assert np.allclose([by_id[i]["p_top_k_se"] for i in portfolio.ids], se, rtol=0, atol=1e-12)
+
+
+def test_flags_override_the_settings_file(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    path.write_text(Settings(budget=40, samples=2000, scenarios=200, seed=3).to_json())
+    record = cli_json(capsys, "optimize", "--demo", "--settings", str(path), "--budget", "30")
+    assert record["budget"] == 30 and record["settings"]["seed"] == 3
+
+
+def test_an_edit_redraws_only_its_own_block():
+    portfolio = wb.demo_portfolio()
+    engine = wb.LiveEngine(portfolio)
+    base = Settings(budget=40, samples=2000, scenarios=200)
+    a = engine.run(base)
+    b = engine.run(base.with_edit("pricing-page", "reach", "2k..6k"))
+    changed = [i for i, id_ in enumerate(portfolio.ids)
+               if not np.array_equal(a.evaluation.value[:, i], b.evaluation.value[:, i])]
+    assert changed == [portfolio.index("pricing-page")]
+
+
+def test_plans_are_chosen_and_valued_on_independent_scenarios():
+    outcome = wb.run(wb.demo_portfolio(), Settings(budget=40, samples=2000, scenarios=300))
+    assert outcome.selection.count == 300 and outcome.evaluation.count == 2000
+    assert outcome.plan.scenarios is outcome.evaluation
+    assert not np.array_equal(outcome.selection.value[:5], outcome.evaluation.value[:5])
+
+
+def test_the_budget_sweep_honours_the_objective():
+    outcome = wb.run(wb.demo_portfolio(), Settings(budget=40, samples=2000, scenarios=200, objective="cvar",
+                                                   budget_range="38:42:4"))
+    sweep = pipeline.sweep(outcome)
+    at_40 = wb.run(wb.demo_portfolio(), Settings(budget=42, samples=2000, scenarios=200, objective="cvar"))
+    assert sweep["selected"].iloc[-1] == at_40.plan.selected
+
+
+def test_partial_moscow_column_runs(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text(OTHER)
+    assert main(["optimize", str(path), "--budget", "7", "--samples", "1000", "--scenarios", "100"]) == 0
+    assert main(["sensitivity", str(path), "--budget", "7", "--samples", "1000", "--scenarios", "100"]) == 0
+
+
+def test_score_on_a_small_portfolio_needs_no_top_k_flag(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(OTHER.splitlines()[:5]) + "\n")  # 4 initiatives
+    assert main(["score", str(path), "--samples", "1000"]) == 0
+    assert "P(top 4)" in capsys.readouterr().out
+    assert main(["score", str(path), "--samples", "1000", "--top-k", "5"]) == 2
+    assert "top_k: 5 is more than the 4 initiatives" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, message", [
+    (["--budget", "800%"], "budget: expected an amount such as 40 or 1.5k, not a percentage ('800%')"),
+    (["--budget", "40", "--capacity", "Paymnts=3"], "no initiative belongs to team 'Paymnts'; did you mean 'Payments'?"),
+    (["--budget", "40", "--seed", "-1"], "seed: must be at least 0, got -1"),
+])
+def test_cli_messages_are_the_validators(flag, message, capsys):
+    assert main(["optimize", "--demo", *flag]) == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,305 @@
+"""The strategy-session dashboard's controls, and how each one turns into `Settings`.
+
+Every control change goes through `Settings.change` (or `with_edit` / `with_override`, checked
+by `Settings.for_portfolio`): the same validator as the CLI's flags and the report parameters,
+so a value is accepted, refused and explained the same way everywhere. A control changes only
+the setting it shows: a capacity or a spread point set from code that no slider shows survives
+the movement of another control.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import ipywidgets as w
+import numpy as np
+
+from .dashboard_views import note
+from .errors import InputError
+from .estimates import FACTORS
+from .portfolio import Portfolio
+from .settings import Settings, check_estimate
+from .simulation import CONFIDENCE_MODES
+
+SAMPLE_CHOICES = (2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+_ESC = html.escape
+
+
+def reporting(status: w.HTML, action: Callable[..., None], failed: str = "failed") -> Callable[..., None]:
+    """`action`, with any exception of its own shown in `status` (and re-raised to the log): a view
+    or a button that silently does nothing is worse than an error message."""
+    def reported(*args):
+        try:
+            action(*args)
+        except Exception as exc:
+            status.value = note(f"{failed}: {_ESC(str(exc))}", "error")
+            raise
+    return reported
+
+
+def _capacity_top(team_total: float, capacity: float | None) -> float:
+    """A capacity slider's top, which means "no limit": above any limit actually set."""
+    return team_total if capacity is None else max(team_total, capacity + 0.5)
+
+
+class Controls:
+    """The dashboard's left column: budget, capacities, risk, uncertainty, the initiative editor
+    and the scenario buttons.
+
+    `settings()` gives the settings currently in force; `on_settings(new)` receives the settings
+    a person asked for by moving a control (the dashboard then recomputes), `on_refused(error)`
+    the InputError of a value the validator refuses (e.g. a negative seed typed).
+    """
+
+    def __init__(self, portfolio: Portfolio, settings: Callable[[], Settings],
+                 on_settings: Callable[[Settings], None], on_refused: Callable[[InputError], None],
+                 output_dir: str):
+        self.portfolio, self.settings = portfolio, settings
+        self.on_settings, self.on_refused = on_settings, on_refused
+        self.syncing = False  # True while code (not a person) sets control values
+        s, p = settings(), portfolio
+        total = float(sum(ini.effort.median() for ini in p))
+        style, wide = {"description_width": "120px"}, w.Layout(width="330px")
+
+        def slider(cls, description, value, lo, hi, step, **kw):
+            # A range that holds the value: a slider silently clamps what it cannot show.
+            return cls(value=value, min=min(lo, value), max=max(hi, value), step=step, description=description,
+                       style=style, layout=wide, continuous_update=True, **kw)
+
+        self.budget = slider(w.FloatSlider, "Budget (PM)", s.budget, 1.0, max(np.ceil(total), s.budget), 0.5,
+                             readout_format=".1f")
+        self.capacity: dict[str, w.FloatSlider] = {}
+        for team in sorted({ini.team for ini in p if ini.team}):  # the portfolio's teams, whatever they are
+            team_total = float(np.ceil(sum(ini.effort.median() for ini in p if ini.team == team)))
+            value = s.capacity.get(team, team_total)
+            self.capacity[team] = slider(w.FloatSlider, team, value, 0.0,
+                                         _capacity_top(team_total, s.capacity.get(team)), 0.5, readout_format=".1f")
+        self.objective = w.ToggleButtons(
+            options=[("mean", "mean"), ("CVaR", "cvar"), ("blend", "blend")], value=s.objective,
+            tooltips=["maximize the expected value", "maximize the CVaR: the mean of the worst α of scenarios",
+                      "maximize mean + λ × CVaR"], description="Optimize", style={"button_width": "104px", **style})
+        self.alpha = slider(w.FloatSlider, "CVaR tail α", s.alpha, 0.05, 0.5, 0.05, readout_format=".2f")
+        self.lam = slider(w.FloatSlider, "Risk weight λ", s.lam, 0.0, 5.0, 0.25, readout_format=".2f")
+        self.mode = w.Dropdown(options=CONFIDENCE_MODES, value=s.confidence_mode, description="Confidence as",
+                               style=style, layout=wide)
+        self.spread = {c: slider(w.FloatSlider, f"×/÷ at {c:.0%}", f, 1.0, 10.0, 0.1, readout_format=".1f")
+                       for c, f in s.spread}
+        self.samples = w.Dropdown(options=[(f"{n:,}", n) for n in sorted({*SAMPLE_CHOICES, s.samples})],
+                                  value=s.samples, description="Samples", style=style, layout=wide)
+        self.seed = w.IntText(value=s.seed, description="Seed", style=style, layout=wide)
+        self.top_k = slider(w.IntSlider, "Top k", s.top_k, 1, min(len(p), 15), 1)
+
+        self.pick = w.Dropdown(options=[(ini.name, ini.id) for ini in p], description="Initiative", style=style,
+                               layout=wide)
+        self.fields = {f: w.Text(description=f.capitalize(), style=style, layout=wide, continuous_update=True)
+                       for f in FACTORS}
+        self.field_msg = {f: w.HTML() for f in FACTORS}
+        self.override = w.Dropdown(options=[("as in the file (MoSCoW)", "none"), ("force into every plan", "in"),
+                                            ("force out of every plan", "out")],
+                                   value="none", description="In the plan", style=style, layout=wide)
+        self.apply = w.Button(description="Apply edit", button_style="primary", icon="check", disabled=True,
+                              tooltip="enabled once a field differs from the current estimate and all are valid")
+        self.revert = w.Button(description="Back to file", icon="undo")
+        self.edit_status = w.HTML()
+
+        self.scenario_name = w.Text(placeholder="scenario name", layout=w.Layout(width="200px"))
+        self.save = w.Button(description="Save", icon="save", layout=w.Layout(width="110px"), disabled=True,
+                             tooltip="keep the current settings under this name")
+        self.cmp_a = w.Dropdown(options=[], description="Compare", style={"description_width": "60px"},
+                                layout=w.Layout(width="200px"))
+        self.cmp_b = w.Dropdown(options=[], description="with", style={"description_width": "40px"},
+                                layout=w.Layout(width="180px"))
+        self.compare = w.Button(description="Compare", icon="columns", layout=w.Layout(width="110px"))
+        self.export_pick = w.Dropdown(options=[], description="Scenario", style=style, layout=wide)
+        self.export_path = w.Text(value=f"{output_dir}/scenario.yaml", description="Export to", style=style,
+                                  layout=wide)
+        self.export = w.Button(description="Export file", icon="download")
+        self.quarter = w.Text(value="session", description="Report label", style=style, layout=wide)
+        self.report = w.Button(description="Quarterly report", icon="file")
+        self.scenario_status = w.HTML()
+
+        for control in self.setting_controls():
+            control.observe(self._on_control, names="value")
+        self.pick.observe(lambda _: self.load_editor(), names="value")
+        for f, field in self.fields.items():
+            field.observe(lambda change, f=f: self._on_field(f), names="value")
+        self.override.observe(self._on_override, names="value")
+        self.apply.on_click(reporting(self.edit_status, lambda _: self.apply_edit()))
+        self.revert.on_click(reporting(self.edit_status, lambda _: self.revert_edit()))
+        self.load_editor()
+        self.enable_dependent()
+        self._add_classes()
+        self.box = self._layout()
+
+    def setting_controls(self) -> list[w.Widget]:
+        """The controls that each set one setting."""
+        return [self.budget, *self.capacity.values(), self.objective, self.alpha, self.lam, self.mode,
+                *self.spread.values(), self.samples, self.seed, self.top_k]
+
+    def _add_classes(self) -> None:
+        # Stable hooks for browser tests and custom CSS.
+        for name, widget in [("budget", self.budget), ("objective", self.objective), ("pick", self.pick),
+                             ("apply", self.apply), ("override", self.override), ("save", self.save),
+                             ("revert", self.revert), ("scenario-name", self.scenario_name),
+                             ("edit-status", self.edit_status), ("scenario-status", self.scenario_status),
+                             ("compare-a", self.cmp_a), ("compare-b", self.cmp_b), ("compare", self.compare),
+                             ("export", self.export), ("report", self.report),
+                             *[(f"field-{f}", x) for f, x in self.fields.items()],
+                             *[(f"capacity-{t}", x) for t, x in self.capacity.items()]]:
+            widget.add_class(f"wb-{name}")
+
+    def _layout(self) -> w.VBox:
+        def section(title, *children):
+            return w.VBox([w.HTML(f"<b>{title}</b>"), *children], layout=w.Layout(margin="4px 0 8px 0"))
+
+        capacity_help = ("Team capacities in person-months; the rightmost position means no limit."
+                         if self.capacity else "No initiative names a team: no capacities to set.")
+        return w.VBox([
+            section("Budget and capacity", self.budget, w.HTML(note(capacity_help, "muted")), *self.capacity.values()),
+            section("Risk preference", self.objective, self.alpha, self.lam),
+            section("Uncertainty", self.mode, *self.spread.values(), self.samples, self.seed, self.top_k),
+            section("Edit an initiative", self.pick, *[x for f in FACTORS for x in (self.fields[f], self.field_msg[f])],
+                    self.override, w.HBox([self.apply, self.revert]), self.edit_status),
+            section("Scenarios", w.HBox([self.scenario_name, self.save]), w.HBox([self.cmp_a, self.cmp_b]),
+                    self.compare, self.export_pick, self.export_path, w.HBox([self.export, self.report]),
+                    self.quarter, self.scenario_status),
+        ], layout=w.Layout(width="350px", min_width="350px", flex="0 0 350px", margin="0 12px 0 0"))
+
+    # --- controls to settings, settings to controls -----------------------------------------------
+
+    def moved(self, control: w.Widget, value, s: Settings) -> Settings:
+        """`s` with only what `control` sets changed, validated (InputError)."""
+        for team, slider in self.capacity.items():
+            if control is slider:
+                caps = {t: v for t, v in s.capacity.items() if t != team}
+                if value < slider.max:  # the slider's top means "no limit"
+                    caps[team] = float(value)
+                return s.change(capacities=caps)
+        for c, slider in self.spread.items():
+            if control is slider:
+                return s.change(spread={**s.spread_mapping, c: float(value)})
+        setting = {self.budget: "budget", self.objective: "objective", self.alpha: "alpha", self.lam: "lam",
+                   self.mode: "confidence_mode", self.samples: "samples", self.seed: "seed",
+                   self.top_k: "top_k"}[control]
+        return s.change(**{setting: value})
+
+    def sync(self, s: Settings) -> None:
+        """Show `s` on the controls (without triggering a recomputation)."""
+        def put(slider, value):  # widen the range first: a slider clamps what it cannot show
+            slider.min, slider.max = min(slider.min, value), max(slider.max, value)
+            slider.value = value
+
+        self.syncing = True
+        try:
+            put(self.budget, s.budget)
+            for team, slider in self.capacity.items():
+                if team in s.capacity:  # a limit must never sit on the "no limit" position
+                    slider.max = _capacity_top(slider.max, s.capacity[team])
+                put(slider, s.capacity.get(team, slider.max))
+            self.objective.value = s.objective
+            put(self.alpha, s.alpha)
+            put(self.lam, s.lam)
+            put(self.top_k, s.top_k)
+            shown = {v for _, v in self.samples.options}
+            if s.samples not in shown:
+                self.samples.options = [(f"{v:,}", v) for v in sorted({s.samples, *shown})]
+            self.mode.value, self.samples.value, self.seed.value = s.confidence_mode, s.samples, s.seed
+            for c, slider in self.spread.items():
+                put(slider, s.spread_mapping.get(c, slider.value))
+            self.load_editor()
+        finally:
+            self.syncing = False
+        self.enable_dependent()
+
+    def enable_dependent(self) -> None:
+        self.lam.disabled = self.objective.value != "blend"
+        self.alpha.disabled = False  # alpha also sets the frontier's and the report's CVaR
+        for slider in self.spread.values():
+            slider.disabled = self.mode.value != "spread"
+
+    def _on_control(self, change) -> None:
+        if self.syncing:
+            return
+        self.enable_dependent()
+        try:
+            changed = self.moved(change["owner"], change["new"], self.settings())
+        except InputError as exc:
+            self.on_refused(exc)
+            return
+        self.on_settings(changed)
+
+    # --- the initiative editor ----------------------------------------------------------------------
+
+    def current_text(self, id_: str, factor: str) -> str:
+        """The estimate in force: the edit's text, else the file's."""
+        for e_id, e_factor, text in self.settings().edits:
+            if (e_id, e_factor) == (id_, factor):
+                return text
+        return str(self.portfolio[id_].estimate(factor))
+
+    def load_editor(self) -> None:
+        id_ = self.pick.value
+        for f, field in self.fields.items():
+            field.value = self.current_text(id_, f)
+            self.field_msg[f].value = ""
+        self.syncing, was = True, self.syncing
+        try:
+            self.override.value = self.settings().override.get(id_, "none")
+        finally:
+            self.syncing = was
+        moscow = self.portfolio[id_].moscow or "not set"
+        self.edit_status.value = note(f"editing <b>{_ESC(self.portfolio[id_].name)}</b> · MoSCoW in the file: "
+                                      f"{_ESC(moscow)}", "muted")
+        self.refresh_apply()
+
+    def _on_field(self, factor: str) -> None:
+        self.validate_field(factor)
+        self.refresh_apply()
+
+    def refresh_apply(self) -> None:
+        """Apply is live only for a valid change: what the kernel enables is what it has received,
+        so a click can never apply text the kernel has not seen yet."""
+        id_ = self.pick.value
+        valid = all(check_estimate(self.fields[f].value, f) is None for f in FACTORS)
+        changed = any(self.fields[f].value.strip() != self.current_text(id_, f) for f in FACTORS)
+        self.apply.disabled = not (valid and changed)
+
+    def validate_field(self, factor: str) -> str | None:
+        """The field's problem (shown under it, in red), or None."""
+        message = check_estimate(self.fields[factor].value, factor)
+        self.field_msg[factor].value = "" if message is None else note(_ESC(message), "error")
+        return message
+
+    def apply_edit(self) -> None:
+        id_ = self.pick.value
+        if any(self.validate_field(f) is not None for f in FACTORS):
+            self.edit_status.value = note("fix the fields marked in red first", "error")
+            return
+        s = self.settings()
+        for f in FACTORS:
+            text = self.fields[f].value.strip()
+            s = s.with_edit(id_, f, None if text == str(self.portfolio[id_].estimate(f)) else text)
+        self.on_settings(s)
+        self.refresh_apply()
+        self.edit_status.value = note(f"applied to {_ESC(self.portfolio[id_].name)}", "ok")
+
+    def revert_edit(self) -> None:
+        id_ = self.pick.value
+        s = self.settings()
+        for f in FACTORS:
+            s = s.with_edit(id_, f, None)
+        self.on_settings(s.with_override(id_, None))
+        self.load_editor()
+
+    def _on_override(self, change) -> None:
+        if self.syncing:
+            return
+        value = None if change["new"] == "none" else change["new"]
+        self.on_settings(self.settings().with_override(self.pick.value, value))
+
+    def on_pick(self, change) -> None:
+        """An initiative clicked in the P(top k) chart opens in the editor."""
+        picked = [row.get("id") for row in (change["new"].value or []) if isinstance(row, dict)]
+        if picked and picked[0] in self.portfolio.ids:
+            self.pick.value = picked[0]

@@ -1,0 +1,338 @@
+"""The one pipeline every front end calls: a portfolio and its `Settings` in, the decision out.
+
+    outcome = workbench.run(portfolio, settings)          # the ranking and the recommended plan
+    engine = LiveEngine(portfolio); engine.run(settings)  # the same, reusing draws and plans
+
+The CLI, both report templates and the dashboard call these functions, and nothing else wires
+the engine and the optimizer together, so the same portfolio and settings give the same
+numbers, digit for digit, wherever they are shown.
+
+How the numbers are made (the RNG policy is `workbench.random`):
+- **evaluation draws**: `samples` scenarios of every initiative's value and effort, block by
+  block (an initiative, or the initiatives correlations tie together), each block on the stream
+  (seed, "evaluation", its ids). The ranking and every figure about a plan are computed on them.
+- **selection draws**: `scenarios` more, on (seed, "selection", ids). Plans (the recommended
+  one, the frontier, the sweeps) are *chosen* on them and *valued* on the evaluation draws, so
+  the figures shown are not flattered by the choice (the optimizer's curse).
+- With `method` lhs or sobol, with `precision`, or when the score matrix would not fit in memory,
+  the ranking comes from the streaming engine (`simulate`) on the (seed, "simulate") streams.
+
+`LiveEngine` caches draws per block and plans per constraint set: editing an initiative redraws
+its block only, a budget or risk change re-solves the plan only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .constraints import Constraints, PlanningProblem
+from .errors import InputError
+from .estimates import FACTORS, parse_estimate
+from .optimization import Frontier, SolverError, explain_infeasible, frontier_of, non_dominated, solve
+from .plans import Plan, add_baselines
+from .portfolio import Portfolio
+from .results import SimulationResult
+from .scenarios import Scenarios, blocks, draw_block
+from .sensitivity import SensitivityReport, analyze, budget_range, budget_sweep, split_sweep
+from .settings import Settings
+from .simulation import KEEP_SCORES_LIMIT, PortfolioModel, simulate, summarize_scores
+
+Progress = Callable[[int, int], None]
+
+
+def apply_settings(portfolio: Portfolio, settings: Settings) -> Portfolio:
+    """The portfolio with the settings' edits and overrides applied (settings already checked)."""
+    edits: dict[str, dict] = {}
+    for id_, factor, text in settings.edits:
+        edits.setdefault(id_, {})[factor] = parse_estimate(text, factor)
+    for id_, override in settings.overrides:
+        edits.setdefault(id_, {})["moscow"] = "must" if override == "in" else "won't"
+    if not edits:
+        return portfolio
+    return portfolio.with_initiatives(replace(ini, **edits[ini.id]) if ini.id in edits else ini
+                                      for ini in portfolio)
+
+
+@dataclass(eq=False)
+class Outcome:
+    """What one portfolio and its settings give: the ranking and the recommended plan (or why not)."""
+
+    settings: Settings  # checked and completed (top k resolved, team names as in the file)
+    portfolio: Portfolio  # with the edits and overrides applied
+    result: SimulationResult
+    evaluation: Scenarios  # every figure shown is estimated on these
+    selection: Scenarios | None  # plans are chosen on these (None without a budget)
+    plan: Plan | None
+    problem: PlanningProblem | None
+    error: str | None = None  # why there is no plan: no budget, infeasible constraints, solver limits
+    failure: Exception | None = None  # the exception behind `error`, for front ends that re-raise it
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def scenarios(self) -> Scenarios:
+        return self.evaluation
+
+
+class LiveEngine:
+    """The pipeline, with caches: recomputes outcomes for changing settings, reusing every draw
+    and plan it can. `workbench.run` is one call of a fresh engine, so both give the same numbers."""
+
+    def __init__(self, portfolio: Portfolio, *, cache_bytes: int = 256 << 20, cache_plans: int = 256):
+        self.portfolio = portfolio
+        self.blocks = blocks(portfolio)
+        self._draws: OrderedDict = OrderedDict()
+        self._results: OrderedDict = OrderedDict()
+        self._plans: OrderedDict = OrderedDict()
+        # Draws are bounded by memory (kept up to `cache_bytes`), the rest by count: a result
+        # holds the score matrix, a plan entry only its selection.
+        self.cache_bytes = cache_bytes
+        self._limits = {"draws": None, "results": 2, "plans": cache_plans}
+        self._draw_bytes = 0
+        self._lock = threading.RLock()
+
+    def clear_cache(self) -> None:
+        """Forget every cached draw, ranking and plan (e.g. to measure a cold recomputation)."""
+        with self._lock:
+            for store in (self._draws, self._results, self._plans):
+                store.clear()
+            self._draw_bytes = 0
+
+    # --- the fast path: the ranking and the plan -----------------------------------------------
+
+    def run(self, settings: Settings, *, plan: bool = True, progress: Progress | None = None) -> Outcome:
+        """The ranking and (with a budget, unless plan=False) the recommended plan.
+
+        Raises InputError for settings that do not fit the portfolio; infeasible constraints are
+        not an error here but the outcome's `error`. `progress(done, total)` follows a streamed ranking."""
+        seconds = {}
+        t0 = time.perf_counter()
+        s = settings.for_portfolio(self.portfolio)
+        applied = apply_settings(self.portfolio, s)
+        eval_keys = self._keys(applied, s, "evaluation", s.samples)
+        value_t, effort_t = self._draw(applied, eval_keys, s, "evaluation", s.samples)
+        evaluation = Scenarios(applied, value_t.T, effort_t.T, s.seed, "mc", s.confidence_mode, s.spread_mapping,
+                               "evaluation")
+        selection = None
+        if plan and s.budget is not None:
+            sel_keys = self._keys(applied, s, "selection", s.scenarios)
+            sv, se = self._draw(applied, sel_keys, s, "selection", s.scenarios)
+            selection = Scenarios(applied, sv.T, se.T, s.seed, "mc", s.confidence_mode, s.spread_mapping, "selection")
+        t1 = time.perf_counter()
+        seconds["draws"] = t1 - t0
+        # The plan does not depend on the ranking: solve it on another core meanwhile.
+        planned = None
+        if selection is not None:
+            planned = _pool().submit(self._plan, applied, sel_keys, selection, evaluation, s)
+        rank_key = (eval_keys, s.method, s.precision, s.max_samples)
+        result = self._cached("results", rank_key, lambda: self._rank(applied, value_t, effort_t, s, progress))
+        result = replace(result, portfolio=applied)
+        seconds["ranking"] = time.perf_counter() - t1
+        best, problem, failure = None, None, None
+        if planned is not None:
+            best, problem, failure, seconds["plan"] = planned.result()
+        elif plan:
+            failure = InputError("budget: a budget is needed to choose a plan")
+        seconds["total"] = time.perf_counter() - t0
+        return Outcome(s, applied, result, evaluation, selection, best, problem,
+                       None if failure is None else str(failure), failure, seconds)
+
+    def _keys(self, applied: Portfolio, s: Settings, purpose: str, rows: int) -> tuple:
+        """One cache key per block: everything its draws depend on."""
+        spread = s.spread if s.confidence_mode == "spread" else None
+        keys = []
+        for block in self.blocks:
+            members = tuple((applied.initiatives[i].id, *(applied.initiatives[i].estimate(f) for f in FACTORS))
+                            for i in block)
+            ids = {m[0] for m in members}
+            corr = tuple(c for c in applied.correlations if c.a[0] in ids)
+            keys.append((purpose, members, corr, s.confidence_mode, spread, s.seed, rows))
+        return tuple(keys)
+
+    def _draw(self, applied: Portfolio, keys: tuple, s: Settings, purpose: str,
+              rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """Value and effort, initiatives x rows, drawing only the blocks not in the cache."""
+        def draw(block):
+            return draw_block(applied, block, rows, s.seed, purpose, s.confidence_mode, s.spread_mapping)
+
+        missing = [(block, key) for block, key in zip(self.blocks, keys) if key not in self._draws]
+        if len(missing) > 1:
+            # numpy's generators release the GIL while filling arrays, and each block has its own
+            # stream, so blocks drawn on several threads give exactly the same numbers.
+            for (block, key), draws in zip(missing, _pool().map(lambda item: draw(item[0]), missing)):
+                self._cached("draws", key, lambda draws=draws: draws)
+        n = len(applied)
+        value_t, effort_t = np.empty((n, rows)), np.empty((n, rows))
+        for block, key in zip(self.blocks, keys):
+            value_t[block], effort_t[block] = self._cached("draws", key, lambda block=block: draw(block))
+        return value_t, effort_t
+
+    def _rank(self, applied: Portfolio, value_t: np.ndarray, effort_t: np.ndarray, s: Settings,
+              progress: Progress | None) -> SimulationResult:
+        if s.method != "mc" or s.precision is not None or value_t.size > KEEP_SCORES_LIMIT:
+            return simulate(applied, s.samples, s.seed, s.method, s.confidence_mode, spread=s.spread_mapping,
+                            precision=s.precision, top_k=s.top_k, max_samples=s.max_samples, progress=progress)
+        may_tie = PortfolioModel(applied, s.confidence_mode, s.spread_mapping).may_tie
+        return summarize_scores(applied, value_t / effort_t, s.seed, s.confidence_mode, may_tie)
+
+    def _plan(self, applied: Portfolio, keys: tuple, selection: Scenarios, evaluation: Scenarios, s: Settings):
+        """(plan, problem, failure, seconds): the recommended plan, or why there is none."""
+        t0 = time.perf_counter()
+        best, problem, failure = None, None, None
+        risk = s.objective != "mean"  # alpha and lambda change the mean-optimal plan not at all
+        plan_key = (keys, s.budget, s.budget_column, s.capacities, s.theme_shares, s.max_count, s.effort_quantile,
+                    s.objective, s.alpha if risk else None, s.lam if s.objective == "blend" else None,
+                    s.time_limit)
+        try:
+            problem = planning_problem(applied, s, evaluation)
+            funded, status, gap = self._cached("plans", plan_key, lambda: _choose(problem, selection, s))
+            best = Plan(funded, evaluation, problem, "optimal", s.objective, s.alpha,
+                        s.lam if s.objective == "blend" else None, status, gap)
+            current = np.isin(problem.ids, s.plan) if s.plan else np.array([ini.planned for ini in applied])
+            best = add_baselines(best, current)
+        except (InputError, SolverError) as exc:  # Infeasible is an InputError naming its cause
+            best, failure = None, exc
+        return best, problem, failure, time.perf_counter() - t0
+
+    def _cached(self, cache: str, key, compute):
+        """The cached value for key, else compute() (outside the lock) and keep it. The lock makes
+        the caches safe for the dashboard's threads and a notebook calling the engine at once."""
+        store = getattr(self, f"_{cache}")
+        with self._lock:
+            if key in store:
+                store.move_to_end(key)
+                return store[key]
+        value = compute()
+        with self._lock:
+            if key in store:  # another thread computed it meanwhile: keep one copy
+                return store[key]
+            store[key] = value
+            if cache == "draws":
+                # Always keep the newest entries a full portfolio needs, even above the byte budget.
+                self._draw_bytes += value[0].nbytes + value[1].nbytes
+                while self._draw_bytes > self.cache_bytes and len(store) > 2 * len(self.blocks):
+                    v, e = store.popitem(last=False)[1]
+                    self._draw_bytes -= v.nbytes + e.nbytes
+            else:
+                while len(store) > self._limits[cache]:
+                    store.popitem(last=False)
+        return value
+
+    # --- slower views, run after the fast path ---------------------------------------------------
+
+    def frontier(self, outcome: Outcome, *, progress: Progress | None = None) -> Frontier:
+        return frontier(outcome, progress=progress)
+
+    def budget_sweep(self, outcome: Outcome, budgets=None, *, progress: Progress | None = None) -> pd.DataFrame:
+        return sweep(outcome, budgets, progress=progress)
+
+    def analyze(self, outcome: Outcome, **kw) -> SensitivityReport:
+        return analyses(outcome, **kw)
+
+
+# --- the public functions ------------------------------------------------------------------------
+
+
+def run(portfolio: Portfolio, settings: Settings | None = None, *, plan: bool = True, **changes) -> Outcome:
+    """The ranking and the recommended plan of `portfolio` under `settings` (with `changes`)."""
+    settings = settings or Settings()
+    if changes:
+        settings = settings.change(**changes)
+    return LiveEngine(portfolio).run(settings, plan=plan)
+
+
+def planning_problem(portfolio: Portfolio, s: Settings, scenarios: Scenarios) -> PlanningProblem:
+    """The constraints of the settings as arrays over the portfolio's initiatives."""
+    constraints = Constraints(float(s.budget), s.capacity, s.theme_share, s.max_count, s.effort_quantile,
+                              s.budget_column)
+    return PlanningProblem(portfolio, constraints, scenarios.effort_quantile(s.effort_quantile))
+
+
+def check_plan(portfolio: Portfolio, settings: Settings) -> None:
+    """Raise InputError (Infeasible) when the settings' constraints admit no plan for the
+    portfolio (must-haves over the budget, a dependency cycle, ...): no draws, no solver."""
+    s = settings.for_portfolio(portfolio, need_budget=True)
+    applied = apply_settings(portfolio, s)
+    planning_problem(applied, s, Scenarios(applied, np.empty((0, len(applied))), np.empty((0, len(applied))), s.seed,
+                                           "mc", s.confidence_mode, s.spread_mapping))
+
+
+def _choose(problem: PlanningProblem, selection: Scenarios, s: Settings) -> tuple:
+    """(funded mask, solver status, gap) of the best plan on the selection scenarios."""
+    sol = solve(problem, selection, s.objective, alpha=s.alpha, lam=s.lam, time_limit=s.time_limit)
+    if not sol.has_plan():
+        raise explain_infeasible(problem, selection, s.time_limit)
+    return sol.funded, sol.status, sol.gap
+
+
+def _need_plan(outcome: Outcome) -> Plan:
+    if outcome.plan is None:
+        raise InputError(f"there is no plan to analyze: {outcome.error}")
+    return outcome.plan
+
+
+def frontier(outcome: Outcome, *, progress: Progress | None = None) -> Frontier:
+    """Expected value vs CVaR of the non-dominated plans, chosen on the selection scenarios and
+    valued on the evaluation draws, like the recommended plan (which is one of the candidates,
+    so the curve shown is never beaten by the plan marked on it)."""
+    plan, s = _need_plan(outcome), outcome.settings
+    front = frontier_of(outcome.problem, outcome.selection, points=s.frontier_points, alpha=s.alpha,
+                        time_limit=s.time_limit, progress=progress, evaluate_on=outcome.evaluation)
+    return Frontier(non_dominated([*front.plans, plan]))
+
+
+def sweep_budgets(settings: Settings) -> np.ndarray:
+    """The budgets of the sweep: `budget_range`, else 50% to 150% of the budget in 11 steps."""
+    if settings.budget_range:
+        return budget_range(settings.budget_range)
+    return np.linspace(0.5, 1.5, 11) * settings.budget
+
+
+def sweep(outcome: Outcome, budgets=None, *, progress: Progress | None = None) -> pd.DataFrame:
+    """The optimal plan at each budget under the settings' objective, valued on the evaluation draws."""
+    _need_plan(outcome)
+    s = outcome.settings
+    return budget_sweep(outcome.problem, outcome.selection, sweep_budgets(s) if budgets is None else budgets,
+                        objective=s.objective, alpha=s.alpha, lam=s.lam, time_limit=s.time_limit,
+                        progress=progress, evaluate_on=outcome.evaluation)
+
+
+def split(outcome: Outcome, group: str | None = None, *, progress: Progress | None = None) -> pd.DataFrame:
+    """The budget split between a theme or team and the rest (the settings' `split` by default)."""
+    _need_plan(outcome)
+    s = outcome.settings
+    return split_sweep(outcome.problem, outcome.selection, group or s.split, objective=s.objective, alpha=s.alpha,
+                       lam=s.lam, time_limit=s.time_limit, progress=progress, evaluate_on=outcome.evaluation)
+
+
+def analyses(outcome: Outcome, *, budget_sweep: bool = False, split: bool = False, tornado: bool = False,
+             sobol: bool = False, voi: bool = False, progress: Progress | None = None) -> SensitivityReport:
+    """The analyses asked for, of the recommended plan: plans are re-chosen on the selection
+    scenarios and valued on the evaluation draws; the tornado, Sobol indices and the value of
+    information work on the selection scenarios."""
+    plan, s = _need_plan(outcome), outcome.settings
+    on_selection = Plan(plan.funded, outcome.selection, plan.problem, plan.label, plan.objective, plan.alpha, plan.lam)
+    return analyze(on_selection, budgets=sweep_budgets(s) if budget_sweep else None,
+                   split=s.split if split else None, tornado=tornado, sobol=sobol, voi=voi, seed=s.seed,
+                   progress=progress, evaluate_on=outcome.evaluation)
+
+
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One small thread pool per process, for draws and the plan beside the ranking."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 1)),
+                                            thread_name_prefix="workbench-engine"))
+        return _POOL[0]

@@ -1,0 +1,457 @@
+"""`Settings`: one description of an analysis, and the one validator every front end uses.
+
+The CLI's flags, a `--settings FILE.json`, a report template's papermill parameters and the
+dashboard's controls all become a `Settings` through `Settings.from_mapping`, so a value is
+read, checked and explained the same way wherever it came from. The JSON keys are the CLI's
+long option names with underscores (`budget`, `capacities`, `seed`, `lam`, ...).
+
+`Settings.for_portfolio(portfolio)` then checks what depends on the portfolio (team and theme
+names, matched case-insensitively and spelled as in the file; top k; edited initiatives) and
+resolves the defaults that depend on it (top k = min(5, initiatives)).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from .constraints import BUDGET_COLUMNS
+from .errors import InputError, Problem
+from .estimates import FACTORS, EstimateError, parse_estimate
+from .optimization import OBJECTIVES
+from .portfolio import Portfolio
+from .sample import METHODS
+from .simulation import CONFIDENCE_MODES, DEFAULT_SPREAD
+
+OVERRIDES = ("in", "out")  # force an initiative into every plan, or out of it
+_AMOUNT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmM]?)")
+_SCALE = {"": 1.0, "k": 1e3, "m": 1e6}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides an analysis's numbers besides the portfolio itself.
+
+    Immutable and hashable (a cache key); mappings are kept as sorted tuples of pairs and given
+    back as dicts by `capacity`, `theme_share`, `spread_mapping` and `override`.
+    edits: (initiative id, factor, estimate text) triples replacing the portfolio's estimates.
+    overrides: (initiative id, "in" | "out") pairs: a MoSCoW must / won't for this analysis.
+    """
+
+    budget: float | None = None
+    budget_column: str = "effort"
+    capacities: tuple[tuple[str, float], ...] = ()
+    theme_shares: tuple[tuple[str, tuple[float, float]], ...] = ()
+    max_count: int | None = None
+    effort_quantile: float = 0.5
+    objective: str = "mean"
+    alpha: float = 0.1
+    lam: float = 1.0
+    confidence_mode: str = "success"
+    spread: tuple[tuple[float, float], ...] = tuple(sorted(DEFAULT_SPREAD.items()))
+    method: str = "mc"
+    samples: int = 20_000
+    scenarios: int = 1_000
+    seed: int = 2026
+    top_k: int | None = None
+    precision: float | None = None
+    max_samples: int = 10_000_000
+    frontier_points: int = 8
+    time_limit: float = 60.0
+    plan: tuple[str, ...] = ()
+    budget_range: str | None = None
+    split: str | None = None
+    value_unit: str = "value points"
+    edits: tuple[tuple[str, str, str], ...] = ()
+    overrides: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self):
+        # Dicts and lists are accepted and stored as sorted tuples, so equal settings compare
+        # (and hash) equal however they were written.
+        for name in ("capacities", "theme_shares", "spread", "overrides"):
+            value = getattr(self, name)
+            items = value.items() if isinstance(value, dict) else value
+            pairs = ((k, tuple(v) if isinstance(v, list) else v) for k, v in items)
+            object.__setattr__(self, name, tuple(sorted(pairs, key=lambda kv: kv[0])))
+        edits = {(i, f): (i, f, text) for i, f, text in self.edits}  # one per estimate, the last
+        object.__setattr__(self, "edits", tuple(sorted(edits.values())))
+        object.__setattr__(self, "plan", tuple(self.plan))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any], base: "Settings | None" = None,
+                     source: str | None = None) -> "Settings":
+        """Settings from raw values (text from a command line or papermill, numbers and lists
+        from JSON or widgets) over `base`; every problem is reported at once (InputError)."""
+        problems, parsed = [], {}
+        for key, raw in values.items():
+            if key not in FIELDS:
+                problems.append(Problem(f"unknown setting {key!r}{did_you_mean(key, FIELDS)}", file=source))
+                continue
+            if raw is None and FIELDS[key].optional:
+                parsed[key] = None
+                continue
+            try:
+                parsed[key] = FIELDS[key].parse(raw)
+            except ValueError as exc:
+                problems.append(Problem(f"{key}: {exc}", file=source))
+                continue
+            if FIELDS[key].check and (message := FIELDS[key].check(parsed[key])):
+                problems.append(Problem(f"{key}: {message}", file=source))
+        if problems:
+            raise InputError(problems)
+        settings = replace(base or cls(), **parsed)
+        problems = [Problem(p, file=source) for p in settings.problems()]  # a base built by hand
+        if problems:
+            raise InputError(problems)
+        return settings
+
+    @classmethod
+    def from_json(cls, path: str | Path, base: "Settings | None" = None) -> "Settings":
+        """Settings from a JSON file written by `to_json` (or by hand): an object of settings."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(Problem(f"not valid JSON: {exc.msg}", file=str(path), line=exc.lineno)) from None
+        if not isinstance(data, dict):
+            raise InputError(Problem("expected a JSON object of settings such as {\"budget\": 40}", file=str(path)))
+        data.pop("workbench", None)  # the version stamp `to_json` writes
+        return cls.from_mapping(data, base, source=str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data; `Settings.from_mapping(s.to_dict()) == s`."""
+        out = asdict(self)
+        out["capacities"] = dict(self.capacities)
+        out["theme_shares"] = {k: list(v) for k, v in self.theme_shares}
+        out["spread"] = {f"{c:g}": f for c, f in self.spread}
+        out["plan"] = list(self.plan)
+        out["edits"] = [{"id": i, "factor": f, "estimate": t} for i, f, t in self.edits]
+        out["overrides"] = dict(self.overrides)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    # --- derived views -----------------------------------------------------------------------
+
+    @property
+    def capacity(self) -> dict[str, float]:
+        return dict(self.capacities)
+
+    @property
+    def theme_share(self) -> dict[str, tuple[float, float]]:
+        return dict(self.theme_shares)
+
+    @property
+    def spread_mapping(self) -> dict[float, float]:
+        return dict(self.spread)
+
+    @property
+    def override(self) -> dict[str, str]:
+        return dict(self.overrides)
+
+    def change(self, **changes) -> "Settings":
+        """A copy with some settings changed, validated like any other input (InputError)."""
+        return Settings.from_mapping(changes, self)
+
+    def with_edit(self, id_: str, factor: str, text: str | None) -> "Settings":
+        """Set (or, with text None, drop) the edit of one estimate."""
+        kept = tuple(e for e in self.edits if (e[0], e[1]) != (id_, factor))
+        return replace(self, edits=kept if text is None else (*kept, (id_, factor, text.strip())))
+
+    def with_override(self, id_: str, override: str | None) -> "Settings":
+        """Force an initiative "in" or "out" of every plan, or (None) back to its MoSCoW."""
+        kept = tuple(o for o in self.overrides if o[0] != id_)
+        return replace(self, overrides=kept if override is None else (*kept, (id_, override)))
+
+    # --- checking ----------------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """What is wrong with the settings on their own (see `for_portfolio` for the rest)."""
+        out = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and FIELDS[f.name].optional:
+                continue
+            message = FIELDS[f.name].check(value) if FIELDS[f.name].check else None
+            if message:
+                out.append(f"{f.name}: {message}")
+        return out
+
+    def for_portfolio(self, portfolio: Portfolio, *, need_budget: bool = False) -> "Settings":
+        """These settings checked against a portfolio and completed: names spelled as in the
+        file, top k resolved. Raises InputError listing every problem."""
+        problems = [Problem(p) for p in self.problems()]
+        if need_budget and self.budget is None:
+            problems.append(Problem("budget: a budget is needed to choose a plan, e.g. --budget 40 "
+                                    "(person-months)"))
+        n = len(portfolio)
+        top_k = min(5, n) if self.top_k is None else self.top_k
+        if top_k > n:
+            problems.append(Problem(f"top_k: {top_k} is more than the {n} initiatives of the portfolio"))
+        teams = sorted({ini.team for ini in portfolio if ini.team})
+        themes = sorted({ini.theme for ini in portfolio if ini.theme})
+        capacities = _match_names("capacities", "team", self.capacities, teams, problems)
+        theme_shares = _match_names("theme_shares", "theme", self.theme_shares, themes, problems)
+        ids = set(portfolio.ids)
+        for id_, factor, text in self.edits:
+            if id_ not in ids:
+                problems.append(Problem(f"edits: unknown initiative {id_!r}{did_you_mean(id_, ids)}"))
+            elif (message := check_estimate(text, factor)) is not None:
+                problems.append(Problem(f"edits: {id_} {factor} {text!r}: {message}"))
+        for id_, _ in self.overrides:
+            if id_ not in ids:
+                problems.append(Problem(f"overrides: unknown initiative {id_!r}{did_you_mean(id_, ids)}"))
+        for id_ in self.plan:
+            if id_ not in ids:
+                problems.append(Problem(f"plan: unknown initiative {id_!r}{did_you_mean(id_, ids)}"))
+        if problems:
+            raise InputError(problems)
+        return replace(self, top_k=top_k, capacities=capacities, theme_shares=theme_shares)
+
+
+def check_estimate(text: str, factor: str) -> str | None:
+    """None when `text` is a valid estimate of `factor`, else the message saying what is expected."""
+    try:
+        parse_estimate(text, factor)
+    except EstimateError as exc:
+        return str(exc)
+    return None
+
+
+def load_settings(path: str | Path | None = None, **overrides) -> Settings:
+    """Settings from a JSON file (if any), with `overrides` (raw values) on top."""
+    base = Settings.from_json(path) if path else Settings()
+    return Settings.from_mapping(overrides, base) if overrides else base
+
+
+def did_you_mean(word: str, choices) -> str:
+    """"; did you mean 'x'?" for the closest choice by edits (typos), or "" when none is close."""
+    word = str(word).lower()
+    best = min(choices, key=lambda c: (_edits_between(word, str(c).lower()), str(c)), default=None)
+    if best is None or _edits_between(word, str(best).lower()) > max(1, len(word) // 3):
+        return ""
+    return f"; did you mean {best!r}?"
+
+
+def _edits_between(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions turning a into b."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _match_names(setting: str, kind: str, pairs: tuple, known: list[str], problems: list[Problem]) -> tuple:
+    """Pairs keyed by names matched to `known` case-insensitively, spelled as in the file."""
+    by_lower = {k.lower(): k for k in known}
+    out = []
+    for name, value in pairs:
+        canonical = by_lower.get(str(name).strip().lower())
+        if canonical is None:
+            problems.append(Problem(f"{setting}: no initiative belongs to {kind} {name!r}"
+                                    f"{did_you_mean(name, known)} ({kind}s: {', '.join(known) or 'none'})"))
+        else:
+            out.append((canonical, value))
+    return tuple(out)
+
+
+# --- the declarative part: how each setting is read and what it must be ----------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one setting is read from text or JSON (`parse`), and what it must be (`check`)."""
+
+    parse: Callable[[Any], Any]
+    check: Callable[[Any], str | None] | None = None
+    optional: bool = False  # None is a valid value (no limit, not set)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value.strip()
+
+
+def _amount(value: Any) -> float:
+    """A number with optional k/M (1.5k, 2M); never a percentage."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = _text(value).replace("_", "")
+        if text.endswith("%"):
+            raise ValueError(f"expected an amount such as 40 or 1.5k, not a percentage ({value!r})")
+        m = _AMOUNT.fullmatch(text)
+        if not m:
+            raise ValueError(f"expected a number such as 40 or 1.5k, got {value!r}")
+        number = float(m.group(1)) * _SCALE[m.group(2).lower()]
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def _fraction(value: Any) -> float:
+    """A number, or a percentage (10% = 0.1)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return _amount(value.strip()[:-1]) / 100
+    return _amount(value)
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip().replace("_", "").replace(",", "")
+        if re.fullmatch(r"[+-]?\d+", text):
+            value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = _text(value).lower()
+        if text not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}{did_you_mean(text, options)}")
+        return text
+    return parse
+
+
+def _pairs(value_parser: Callable[[Any], Any], example: str) -> Callable[[Any], tuple]:
+    """A mapping: a dict (JSON, Python), a list of pairs, text `A=1,B=2` (a papermill parameter), or
+    a list of `A=1` texts (repeated command-line options)."""
+    def parse(value: Any) -> tuple:
+        texts = None
+        if isinstance(value, str):
+            texts = [p for p in (p.strip() for p in value.split(",")) if p]
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(p, str) for p in value):
+            texts = list(value)  # one NAME=VALUE per repeated option: a name may hold a comma
+        if texts is not None:
+            items = []
+            for part in texts:
+                key, sep, v = part.rpartition("=")
+                if not sep or not key.strip():
+                    raise ValueError(f"expected NAME=VALUE pairs such as {example}, got {part!r}")
+                items.append((key.strip(), v))
+        elif isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
+            items = list(value)
+        else:
+            raise ValueError(f"expected a mapping such as {example}, got {value!r}")
+        return tuple((str(k).strip(), value_parser(v)) for k, v in items)
+    return parse
+
+
+def _share(value: Any) -> tuple[float, float]:
+    """LO:HI bounds of a share (text `0.3:0.6` or `30%:60%`, or a pair)."""
+    if isinstance(value, str):
+        lo, sep, hi = value.partition(":")
+        if not sep:
+            raise ValueError(f"expected LO:HI such as 0.3:0.6 or 30%:60%, got {value!r}")
+        value = (lo, hi)
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"expected LO:HI such as 0.3:0.6, got {value!r}")
+    return (_fraction(value[0]), _fraction(value[1]))
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(i.strip() for i in value.split(",") if i.strip())
+    if isinstance(value, (list, tuple)) and all(isinstance(i, str) for i in value):
+        return tuple(i.strip() for i in value)
+    raise ValueError(f"expected initiative ids separated by commas, got {value!r}")
+
+
+def _edits(value: Any) -> tuple:
+    out = []
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, dict) and set(item) == {"id", "factor", "estimate"}:
+            item = (item["id"], item["factor"], item["estimate"])
+        if not (isinstance(item, (list, tuple)) and len(item) == 3 and all(isinstance(x, str) for x in item)):
+            raise ValueError(f"expected a list of {{\"id\", \"factor\", \"estimate\"}} objects, got {item!r}")
+        out.append((item[0], _choice(FACTORS)(item[1]), item[2]))
+    return tuple(out)
+
+
+def _at_least(low: float, what: str = "") -> Callable[[Any], str | None]:
+    return lambda v: None if v >= low else f"must be at least {low:g}{what}, got {v:g}"
+
+
+def _positive(v: float) -> str | None:
+    return None if v > 0 else f"must be > 0, got {v:g}"
+
+
+def _check_capacities(pairs: tuple) -> str | None:
+    bad = [f"{k}={v:g}" for k, v in pairs if v < 0]
+    return f"a capacity must be >= 0, got {', '.join(bad)}" if bad else None
+
+
+def _check_shares(pairs: tuple) -> str | None:
+    bad = [f"{k}={lo:g}:{hi:g}" for k, (lo, hi) in pairs if not 0 <= lo <= hi <= 1]
+    return f"a share must be LO:HI with 0 <= LO <= HI <= 1, got {', '.join(bad)}" if bad else None
+
+
+def _check_spread(pairs: tuple) -> str | None:
+    if not pairs or any(not 0 <= c <= 1 or not f >= 1 for c, f in pairs):
+        return "needs confidence levels in [0, 1] with factors >= 1 (×/÷ of the 90% interval), e.g. {\"0.8\": 1.5}"
+    return None
+
+
+def _check_budget_range(text: str) -> str | None:
+    from .sensitivity.sweeps import budget_range  # the sweep owns the A:B:STEP grammar
+
+    try:
+        budget_range(text)
+    except InputError as exc:
+        return "; ".join(p.message for p in exc.problems)
+    return None
+
+
+FIELDS: dict[str, Field] = {
+    "budget": Field(_amount, _positive, optional=True),
+    "budget_column": Field(_choice(BUDGET_COLUMNS)),
+    "capacities": Field(_pairs(_amount, "Payments=12,Growth=8"), _check_capacities),
+    "theme_shares": Field(_pairs(_share, "Growth=0.3:0.6"), _check_shares),
+    "max_count": Field(_whole, _at_least(1), optional=True),
+    "effort_quantile": Field(_fraction, lambda v: None if 0 < v < 1 else
+                             f"must be between 0 and 1 (e.g. 0.5 or 0.8), got {v:g}"),
+    "objective": Field(_choice(OBJECTIVES)),
+    "alpha": Field(_fraction, lambda v: None if 0 < v <= 1 else
+                   f"must be in (0, 1], e.g. 0.1 for the worst 10% of scenarios; got {v:g}"),
+    "lam": Field(_amount, lambda v: None if v >= 0 else f"the weight of CVaR must be >= 0, got {v:g}"),
+    "confidence_mode": Field(_choice(CONFIDENCE_MODES)),
+    "spread": Field(_pairs(_amount, "0.8=1.5,0.5=3"), _check_spread),
+    "method": Field(_choice(METHODS)),
+    "samples": Field(_whole, _at_least(100)),
+    "scenarios": Field(_whole, _at_least(10)),
+    "seed": Field(_whole, _at_least(0)),
+    "top_k": Field(_whole, _at_least(1), optional=True),
+    "precision": Field(_fraction, lambda v: None if 0 < v < 0.5 else
+                       f"a probability half-width between 0 and 0.5 (e.g. 0.01), got {v:g}", optional=True),
+    "max_samples": Field(_whole, _at_least(100)),
+    "frontier_points": Field(_whole, _at_least(2)),
+    "time_limit": Field(_amount, _positive),
+    "plan": Field(_ids),
+    "budget_range": Field(_text, _check_budget_range, optional=True),
+    "split": Field(_text, lambda v: None if v else "name a theme or team", optional=True),
+    "value_unit": Field(_text, lambda v: None if 0 < len(v) <= 60 else "needs 1 to 60 characters"),
+    "edits": Field(_edits),
+    "overrides": Field(_pairs(_choice(OVERRIDES), "checkout=in"), None),
+}
+# Spread keys are confidence levels: read them as fractions too ("80%" or "0.8").
+FIELDS["spread"] = Field(lambda v: tuple((_fraction(k), f) for k, f in _pairs(_amount, "0.8=1.5,0.5=3")(v)),
+                         _check_spread)
+assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a Field"

@@ -1,0 +1,122 @@
+"""Plain-text views for a terminal: the ranking of `workbench score`, the plan of `optimize`.
+
+Every "±" is a 95% Monte Carlo half-width (said once per view); user text goes through
+`terminal_text`, so a name can never move the cursor or recolour the terminal.
+"""
+
+from __future__ import annotations
+
+from .format import PM_NOTE, binomial_half_width, number, pm, probability
+from .optimization import Frontier
+from .output import terminal_text, text_table
+from .plans import Plan
+from .results import SimulationResult
+from .settings import Settings
+
+
+def score_table(result: SimulationResult, top_k: int) -> str:
+    """The human-readable ranking printed by `workbench score`."""
+    s = result.summary(top_k)
+    half = dict(zip(result.portfolio.ids, result.half_width(top_k)))
+    rows = [[str(rank), terminal_text(id_, 24), terminal_text(r["name"], 42), number(r["rice"]), number(r["mean"]),
+             f"{number(r['p10'])} – {number(r['p90'])}", probability(r["p_top_k"], half[id_]),
+             f"{r['expected_rank']:.1f}"]
+            for rank, (id_, r) in enumerate(s.iterrows(), start=1)]
+    header = ["#", "id", "initiative", "RICE", "mean score", "80% interval", f"P(top {top_k})", "E[rank]"]
+    source = terminal_text(result.portfolio.source or "portfolio")
+    lines = [
+        f"{source}: {len(result.portfolio)} initiatives, {result.samples:,} samples "
+        f"({result.method}, seed {result.seed}), confidence mode '{result.confidence_mode}'",
+        "",
+        text_table(rows, header, "rllrrrrr"),
+        "",
+        f"RICE: classic score from the estimates' medians. P(top {top_k}): how often the initiative is among "
+        f"the {top_k} best scores. {PM_NOTE}",
+        f"80% interval: p10 – p90 of the simulated score. Reproduce with --seed {result.seed}.",
+    ]
+    if result.precision_target is not None:
+        reached = result.precision_reached
+        status = "reached" if reached <= result.precision_target else f"NOT reached (sample cap {result.samples:,})"
+        lines.append(f"Precision target ±{result.precision_target:g}: {status}; widest half-width ±{reached:.4f}.")
+    return "\n".join(lines) + "\n"
+
+
+def _tail(plan: Plan) -> str:
+    return f"(worst {plan.alpha:.0%})"
+
+
+def plan_table(plan: Plan, settings: Settings, front: Frontier | None = None) -> str:
+    """The human-readable plan printed by `workbench optimize`."""
+    sc, prob, c = plan.scenarios, plan.problem, plan.problem.constraints
+    unit = "person-months" if c.budget_column == "effort" else "(cost)"
+    value_unit = terminal_text(settings.value_unit)
+    objective = {"mean": "expected value", "cvar": f"CVaR {_tail(plan)}",
+                 "blend": f"expected value + {plan.lam or 0:g} × CVaR {_tail(plan)}"}[plan.objective]
+    gap = "" if plan.gap is None else f", gap {plan.gap:.2%}"
+    source = terminal_text(prob.portfolio.source or "portfolio")
+    lines = [f"{source}: budget {number(c.budget)} {unit}, objective {objective}; plan chosen on "
+             f"{settings.scenarios:,} scenarios, every figure estimated on {sc.count:,} independent ones "
+             f"(seed {settings.seed}), confidence mode '{sc.confidence_mode}'",
+             f"Solver: {plan.status}{gap}", ""]
+    frame = plan.to_frame()
+    rows = [[terminal_text(i, 24), terminal_text(r["name"], 40), terminal_text(r["team"] or "", 12),
+             r["moscow"] or "", number(r["budget_used"]), number(r["expected_value"]),
+             f"{r['value_share']:.0%}", f"{r['p_delivers']:.2f}"] for i, r in frame.iterrows()]
+    lines += [f"Fund {len(frame)} initiatives:", "",
+              text_table(rows, ["id", "initiative", "team", "MoSCoW", "budget", "E[value]", "share", "P(delivers)"],
+                         "llllrrrr"), ""]
+    p10, p50, p90 = plan.quantiles()
+    lines.append(f"Value ({value_unit}): expected {pm(plan.expected_value, 1.96 * plan.expected_value_se)} "
+                 f"(80% interval {number(p10)} – {number(p90)}, median {number(p50)}); "
+                 f"CVaR {_tail(plan)} {number(plan.cvar)}")
+    lines.append(f"Budget used: {number(plan.cost)} of {number(c.budget)} {unit}; "
+                 f"total effort mean {number(float(plan.effort.mean()))} person-months")
+    if plan.p_overrun is not None:
+        lines.append(f"P(effort exceeds the budget): {probability(plan.p_overrun, samples=sc.count)}")
+    for team, p in plan.team_overrun().items():
+        lines.append(f"P(team {terminal_text(team)} exceeds its capacity of {number(c.capacities[team])}): "
+                     f"{probability(p, samples=sc.count)}")
+    for key, title in (("greedy", "Greedy by RICE"), ("current", "Your current plan")):
+        other = getattr(plan, key)
+        if other is None:
+            continue
+        cmp = plan.comparisons[key]
+        lines += ["", f"{title}: {len(other.selected)} initiatives, expected value {number(other.expected_value)}"]
+        broken = other.violations()
+        if broken:
+            lines.append("  breaks: " + "; ".join(terminal_text(b) for b in broken))
+        lines.append(f"  the recommended plan gains {pm(cmp.expected_gain, 1.96 * cmp.gain_se)} {value_unit} "
+                     f"in expected value; P(it is worth more) "
+                     f"{probability(cmp.p_better, binomial_half_width(cmp.p_better, sc.count))}")
+    if front is not None:
+        rows = [[str(k + 1), number(p.expected_value), number(p.cvar), str(len(p.selected)),
+                 terminal_text(", ".join(p.selected), 90)] for k, p in enumerate(front.plans)]
+        lines += ["", f"Efficient frontier ({len(front.plans)} plans, most risk-averse first):", "",
+                  text_table(rows, ["#", "E[value]", f"CVaR {_tail(plan)}", "n", "initiatives"], "rrrrl")]
+    lines += ["", f"{PM_NOTE} Reproduce with --seed {settings.seed}."]
+    return "\n".join(lines) + "\n"
+
+
+def plan_record(plan: Plan, settings: Settings, front: Frontier | None = None) -> dict:
+    """The JSON document of `workbench optimize` (standard errors in `*_se` fields)."""
+    c = plan.problem.constraints
+    out = {"status": plan.status, "objective": plan.objective, "budget": c.budget,
+           "budget_column": c.budget_column, "scenarios": settings.scenarios, "evaluation_samples": plan.scenarios.count,
+           "seed": settings.seed, "confidence_mode": plan.scenarios.confidence_mode, "value_unit": settings.value_unit,
+           **plan.metrics(), "gap": plan.gap}
+    if plan.p_overrun is not None:
+        out["p_overrun_se"] = binomial_half_width(plan.p_overrun, plan.scenarios.count) / 1.959964
+    if plan.lam is not None:
+        out["lambda"] = plan.lam
+    for key in ("greedy", "current"):
+        other: Plan | None = getattr(plan, key)
+        if other is not None:
+            cmp = plan.comparisons[key]
+            out[key] = {"selected": other.selected, "expected_value": other.expected_value, "cvar": other.cvar,
+                        "violations": other.violations(), "expected_gain": cmp.expected_gain,
+                        "expected_gain_se": cmp.gain_se, "p_optimal_better": cmp.p_better,
+                        "p_optimal_better_se": cmp.p_better_se}
+    if front is not None:
+        out["frontier"] = front.to_records()
+    out["settings"] = settings.to_dict()
+    return out

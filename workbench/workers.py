@@ -1,0 +1,126 @@
+"""Background work for interactive views: only the newest request counts, and threads end cleanly.
+
+`LatestOnly` runs a computation on its own thread for the newest request only: requests within
+the debounce window collapse into the last, a result arrives only if no newer request came in
+meanwhile, and long work stops at its next `check()` once it is stale (`Superseded`).
+
+Its thread is a daemon (a forgotten dashboard must never keep Python from exiting), so it must
+be *closed and joined* before the interpreter finalizes: a daemon thread still inside a solver
+(HiGHS, with the GIL released) when Python finalizes is killed as it returns, and unwinding
+through the solver's C++ frames aborts the process ("terminate called without an active
+exception", exit status 134). `close(timeout)` makes the work stale and waits for the thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+Work = Callable[[Any, Callable[[], None]], Any]
+
+
+class Superseded(Exception):
+    """Raised inside a computation that a newer request (or `close`) has made pointless."""
+
+
+class LatestOnly:
+    """Run `work(payload, check)` on a daemon thread for the newest request only, and pass the
+    result (or the exception it raised) to `apply`.
+
+    Requests arriving within `debounce` seconds of each other collapse into the last one. A
+    result is applied only if no newer request came in while it was computed, so a slow, stale
+    computation can never overwrite a newer one; `check()` raises `Superseded` inside long work.
+    """
+
+    def __init__(self, work: Work, apply: Callable[[Any], None], debounce: float = 0.0,
+                 name: str = "workbench-worker"):
+        self.work, self.apply, self.debounce = work, apply, debounce
+        self.generation = 0
+        self._cv = threading.Condition()
+        self._pending: tuple[int, Any] | None = None
+        self._due = 0.0
+        self._busy = False
+        self._closed = False
+        self.errors: list[BaseException] = []  # failures of apply() itself, kept for inspection
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def request(self, payload: Any, delay: float | None = None) -> int:
+        """Ask for `work(payload)` after the debounce time (or `delay`); returns the request's number."""
+        with self._cv:
+            if self._closed:
+                raise RuntimeError(f"{self._thread.name} is closed")
+            self.generation += 1
+            self._pending = (self.generation, payload)
+            self._due = time.monotonic() + (self.debounce if delay is None else delay)
+            self._cv.notify_all()
+            return self.generation
+
+    def cancel(self) -> None:
+        """Drop the pending request and make the running one stale."""
+        with self._cv:
+            self.generation += 1
+            self._pending = None
+            self._cv.notify_all()
+
+    def close(self, timeout: float | None = 60.0) -> bool:
+        """Stop the worker: drop what is pending, make the running work stale, and wait up to
+        `timeout` seconds for the thread to end (a solve in progress finishes first). True when
+        the thread has ended."""
+        with self._cv:
+            self._closed = True
+            self.generation += 1
+            self._pending = None
+            self._cv.notify_all()
+        if threading.current_thread() is self._thread:  # closed from its own `apply`
+            return False
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker thread is still running (it ends after `close`)."""
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float = 120.0) -> bool:
+        """Block until nothing is pending or running; False on timeout."""
+        with self._cv:
+            return self._cv.wait_for(lambda: self._pending is None and not self._busy, timeout)
+
+    @property
+    def busy(self) -> bool:
+        with self._cv:
+            return self._busy or self._pending is not None
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._closed and (self._pending is None or time.monotonic() < self._due):
+                    self._cv.wait(None if self._pending is None else max(self._due - time.monotonic(), 0.0))
+                if self._closed:
+                    self._cv.notify_all()
+                    return
+                generation, payload = self._pending
+                self._pending, self._busy = None, True
+
+            def check(generation=generation) -> None:
+                if generation != self.generation:
+                    raise Superseded
+
+            try:
+                result = self.work(payload, check)
+            except Superseded:
+                result = Superseded
+            except Exception as exc:  # shown to the user by `apply`, never lost in a thread
+                result = exc
+            with self._cv:
+                try:
+                    if result is not Superseded and generation == self.generation:
+                        self.apply(result)
+                except Exception as exc:  # a failing view must not stop the worker
+                    self.errors.append(exc)
+                finally:
+                    self._busy = False
+                    self._cv.notify_all()
