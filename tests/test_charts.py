@@ -71,7 +71,7 @@ def test_efficient_frontier_marks_a_chosen_plan_on_the_frontier(plan, frontier):
     line = next(l for l in leafs if l["mark"] == "line")
     assert [v["expected_value"] for v in line["values"]] == pytest.approx([p.expected_value for p in frontier.plans])
     assert [v["cvar"] for v in line["values"]] == pytest.approx([p.cvar for p in frontier.plans])
-    assert [v["count"] for v in line["values"]] == [int(p.x.sum()) for p in frontier.plans]
+    assert [v["count"] for v in line["values"]] == [int(p.funded.sum()) for p in frontier.plans]
     assert line["encoding"]["order"]["field"] == "step"
     tips = {t["field"] for t in line["encoding"]["tooltip"]}
     assert {"count", "ids", "expected_value", "cvar"} <= tips
@@ -84,7 +84,7 @@ def test_efficient_frontier_marks_a_chosen_plan_on_the_frontier(plan, frontier):
 
 
 def test_efficient_frontier_marks_a_chosen_plan_off_the_frontier(plan, frontier):
-    assert not any(np.array_equal(p.x, plan.greedy.x) for p in frontier.plans)
+    assert not any(np.array_equal(p.funded, plan.greedy.funded) for p in frontier.plans)
     leafs = leaves(charts.efficient_frontier(frontier, chosen=plan.greedy, chosen_label="greedy RICE"))
     marked = [l for l in leafs if l["values"] and l["values"][0].get("label") == "greedy RICE"]
     assert {l["mark"] for l in marked} == {"point", "text"}

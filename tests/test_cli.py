@@ -38,7 +38,7 @@ def test_score_table_is_readable(capsys):
     assert main(["score", "--demo", "--seed", "3", "--samples", "2000", "--top-k", "3"]) == 0
     text = capsys.readouterr().out
     assert f"{N_DEMO} initiatives, 2,000 samples (mc, seed 3)" in text
-    assert "P(top 3)" in text and "±95%" in text
+    assert "P(top 3)" in text and "± is a 95% Monte Carlo half-width" in text
     lines = [ln for ln in text.splitlines() if ln[:3].strip().isdigit()]
     assert len(lines) == N_DEMO and lines[0].split()[0] == "1"
 
@@ -77,13 +77,12 @@ def test_every_bad_cell_is_reported_and_exit_is_2_without_traceback(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["score"], "give a PORTFOLIO file (.csv, .xlsx, .yaml) or --demo"),
     (["score", "--demo", "x.csv"], "give either a PORTFOLIO file or --demo, not both"),
-    (["score", "--demo", "--top-k", "0"], "argument --top-k: must be at least 1, got 0"),
-    (["score", "--demo", "--top-k", "40"], f"--top-k 40 is more than the {N_DEMO} initiatives of the portfolio"),
-    (["score", "--demo", "--precision", "2"], "argument --precision: must be between 0 and 0.5 (e.g. 0.01), got '2'"),
-    (["score", "--demo", "--samples", "many"], "argument --samples: expected a whole number, got 'many'"),
-    (["score", "--demo", "--method", "quasi"], "argument --method: invalid choice: 'quasi'"),
+    (["score", "--demo", "--top-k", "0"], "top_k: must be at least 1, got 0"),
+    (["score", "--demo", "--top-k", "40"], f"top_k: 40 is more than the {N_DEMO} initiatives of the portfolio"),
+    (["score", "--demo", "--precision", "2"], "precision: a probability half-width between 0 and 0.5 (e.g. 0.01), got 2"),
+    (["score", "--demo", "--samples", "many"], "samples: expected a whole number, got 'many'"),
+    (["score", "--demo", "--method", "quasi"], "method: expected one of mc, lhs, sobol, got 'quasi'"),
     (["score", "missing.csv"], "missing.csv: file not found"),
-    (["score", "--demo", "--samples", "10", "--precision", "0.01"], "argument --precision: not allowed with argument --samples"),
 ])
 def test_usage_errors_exit_2_with_a_clear_message(args, message):
     out = run_cli(*args)
@@ -120,7 +119,7 @@ def test_precision_run_reports_what_it_reached(capsys):
 
 
 def test_reports_of_one_run_never_share_an_output_name():
-    from workbench.cli import report_names
+    from workbench.reports import report_names
 
     assert report_names([("a.csv", "Q1"), ("b.csv", "Q2")], "quarterly") == ["Q1-quarterly", "Q2-quarterly"]
     assert report_names([("x/a.csv", "Q1"), ("", "Q1")], "sensitivity") == ["Q1-a-sensitivity", "Q1-demo-sensitivity"]

@@ -51,7 +51,7 @@ def test_table_shows_plan_risk_and_comparisons(small, capsys):
     assert "Fund " in out and "P(effort exceeds the budget): " in out
     assert "P(team T2 exceeds its capacity of 2): " in out
     assert "Greedy by RICE:" in out and "Your current plan:" in out
-    assert "± is one Monte Carlo standard error. Reproduce with --seed 2." in out
+    assert "± is a 95% Monte Carlo half-width. Reproduce with --seed 2." in out
 
 
 def test_csv_lists_the_funded_initiatives(small, capsys):
@@ -63,16 +63,16 @@ def test_csv_lists_the_funded_initiatives(small, capsys):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--budget", "0"], "the budget must be > 0, got 0"),
-    (["--budget", "5", "--capacity", "Mobile=3"], "capacity given for team 'Mobile', which no initiative belongs to (teams: T1, T2)"),
-    (["--budget", "5", "--capacity", "T1"], "argument --capacity: expected TEAM=N such as Payments=12, got 'T1'"),
-    (["--budget", "5", "--theme-share", "Growth=0.5"], "argument --theme-share: expected THEME=LO:HI such as Growth=0.3:0.6"),
-    (["--budget", "5", "--theme-share", "Growth=0.7:0.2"], "theme share of 'Growth' must be LO:HI with 0 <= LO <= HI <= 1, got 0.7:0.2"),
-    (["--budget", "5", "--plan", "a,zz"], "the plan names unknown initiative ids: zz"),
-    (["--budget", "5", "--effort-quantile", "1.5"], "the effort quantile must be between 0 and 1 (e.g. 0.5 or 0.8), got 1.5"),
-    (["--budget", "5", "--alpha", "0"], "alpha must be in (0, 1], e.g. 0.1 for the worst 10% of scenarios; got 0"),
+    (["--budget", "0"], "budget: must be > 0, got 0"),
+    (["--budget", "5", "--capacity", "Mobile=3"], "capacities: no initiative belongs to team 'Mobile' (teams: T1, T2)"),
+    (["--budget", "5", "--capacity", "T1"], "capacities: expected NAME=VALUE pairs such as Payments=12,Growth=8, got 'T1'"),
+    (["--budget", "5", "--theme-share", "Growth=0.5"], "theme_shares: expected LO:HI such as 0.3:0.6 or 30%:60%, got '0.5'"),
+    (["--budget", "5", "--theme-share", "Growth=0.7:0.2"], "theme_shares: a share must be LO:HI with 0 <= LO <= HI <= 1, got Growth=0.7:0.2"),
+    (["--budget", "5", "--plan", "a,zz"], "plan: unknown initiative 'zz'"),
+    (["--budget", "5", "--effort-quantile", "1.5"], "effort_quantile: must be between 0 and 1 (e.g. 0.5 or 0.8), got 1.5"),
+    (["--budget", "5", "--alpha", "0"], "alpha: must be in (0, 1], e.g. 0.1 for the worst 10% of scenarios; got 0"),
     (["--budget", "5", "--budget-column", "cost"], "the budget is on the cost column, but these initiatives have no cost: a, b, c, d"),
-    (["--budget", "x"], "argument --budget: expected a number, got 'x'"),
+    (["--budget", "x"], "budget: expected a number such as 40 or 1.5k, got 'x'"),
 ])
 def test_bad_settings_exit_2_with_a_clear_message(small, extra, message):
     out = run_cli("optimize", str(small), "--scenarios", "20", "--seed", "1", *extra)

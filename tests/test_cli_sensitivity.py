@@ -58,8 +58,8 @@ def test_table_output(small, capsys):
     (["--budget-range", "20:10:5"], "budget range '20:10:5' is empty or reversed: A must be below B"),
     (["--budget-range", "5:5:1"], "budget range '5:5:1' is empty or reversed: A must be below B"),
     (["--split", "Mobile"], "unknown theme or team 'Mobile' for --split (themes: Core, Growth; teams: T1, T2)"),
-    (["--budget", "0"], "the budget must be > 0, got 0"),
-    (["--budget", "-3"], "the budget must be > 0, got -3"),
+    (["--budget", "0"], "budget: must be > 0, got 0"),
+    (["--budget", "-3"], "budget: must be > 0, got -3"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(small, extra, message):
     args = ["sensitivity", str(small), "--scenarios", "20", "--seed", "1"]

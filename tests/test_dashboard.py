@@ -1,19 +1,23 @@
-"""The dashboard in-process: controls drive the engine, stale results never win, user text stays text.
+"""The dashboard in-process: controls drive the pipeline, stale results never win, user text stays
+text, and a process that built a dashboard exits cleanly while computations are in flight.
 
 The same dashboard in a real JupyterLab and Chromium is tests/test_strategy_session_browser.py.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
-from conftest import initiative, portfolio
-from workbench import Assumptions, demo_portfolio, load_portfolio
-from workbench.dashboard import Dashboard, LatestOnly
+from workbench import InputError, Settings, demo_portfolio, load_portfolio
+from workbench.dashboard import Dashboard, LatestOnly, default_settings
+from workbench.format import PM_NOTE
 
+from conftest import initiative, portfolio
 
 # --- the scheduler ------------------------------------------------------------------------------
 
@@ -84,138 +88,6 @@ def test_a_failing_computation_is_shown_not_lost():
     assert isinstance(applied[0], ZeroDivisionError)
 
 
-# --- the dashboard -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dash():
-    d = Dashboard(demo_portfolio(), budget=40, capacities={"Payments": 12, "Growth": 8}, samples=5_000, debounce=0.01)
-    assert d.wait(300)
-    return d
-
-
-def test_the_first_view_is_complete(dash):
-    assert "Recommended plan" in dash._plan_headline.value
-    assert "P(total effort exceeds the budget) = <b>" in dash._plan_headline.value
-    assert dash.frontier is not None and len(dash.frontier.plans) >= 2
-    assert dash.sweep is not None and len(dash.sweep) == 11
-    assert dash._ranking_chart.spec and dash._frontier_chart.spec and dash._sweep_chart.spec
-
-
-def test_moving_the_budget_slider_changes_the_plan(dash):
-    before = dash.outcome.plan
-    dash._budget.value = 55.0
-    assert dash.wait(300)
-    after = dash.outcome.plan
-    assert dash.outcome.assumptions.budget == 55.0
-    assert after.expected_value > before.expected_value and len(after.selected) > len(before.selected)
-    assert "of 55.0 person-months" in dash._plan_headline.value
-    assert dash.sweep["budget"].iloc[5] == 55.0  # the sweep is centred on the new budget
-    assert {"budget": 55.0, "label": "current budget"} in [r for d in dash._sweep_chart.spec["datasets"].values()
-                                                          for r in d]
-
-
-def test_an_invalid_edit_is_explained_inline_and_changes_nothing(dash):
-    before = dash.assumptions
-    dash._pick.value = "pricing-page"
-    dash._fields["reach"].value = "800..200"
-    # A message under the field, not an exception.
-    assert "the low end must be below the high end (got 800 &gt;= 200)" in dash._field_msg["reach"].value
-    dash._apply_edit()
-    assert "fix the fields marked in red first" in dash._edit_status.value
-    assert dash.assumptions == before
-    dash._load_editor()
-
-
-def test_an_edit_and_an_override_reach_the_plan(dash):
-    candidate = next(i for i in dash.portfolio.ids if i not in dash.outcome.plan.selected
-                     and dash.portfolio[i].moscow != "won't")
-    dash._pick.value = candidate
-    assert f"editing <b>{dash.portfolio[candidate].name}</b>" in dash._edit_status.value
-    assert dash._apply.disabled  # nothing to apply yet
-    dash._fields["reach"].value = "5M"
-    assert not dash._apply.disabled
-    dash._fields["confidence"].value = "2"  # invalid: a probability
-    assert dash._apply.disabled
-    dash._fields["confidence"].value = "100%"
-    assert not dash._apply.disabled
-    dash._apply_edit()
-    assert dash._apply.disabled  # applied: the fields hold the current estimates
-    assert dash.wait(300)
-    assert (candidate, "reach", "5M") in dash.outcome.assumptions.edits
-    assert candidate in dash.outcome.plan.selected
-    assert dash.portfolio[candidate].name in dash._plan_table.value
-    dash._override.value = "out"
-    assert dash.wait(300)
-    assert candidate not in dash.outcome.plan.selected
-    dash._revert_edit()
-    assert dash.wait(300)
-    assert not dash.outcome.assumptions.edits and not dash.outcome.assumptions.overrides
-
-
-def test_risk_controls_switch_the_objective(dash):
-    dash._objective.value = "blend"
-    assert not dash._lam.disabled
-    dash._lam.value = 2.0
-    assert dash.wait(300)
-    assert dash.outcome.plan.objective == "blend" and "expected value + 2 × CVaR 10%" in dash._plan_headline.value
-    dash._objective.value = "mean"
-    assert dash._lam.disabled
-    assert dash.wait(300)
-
-
-def test_scenarios_save_compare_and_export(dash, tmp_path):
-    dash.update(budget=40.0)
-    assert dash.wait(300)
-    dash.save_scenario("base")
-    dash.update(budget=30.0)
-    assert dash.wait(300)
-    assert dash._save.disabled  # no name typed
-    dash._scenario_name.value = "  "
-    assert dash._save.disabled
-    dash._scenario_name.value = "base"
-    assert not dash._save.disabled and dash._save.description == "Replace"
-    dash._scenario_name.value = "lean"
-    assert dash._save.description == "Save"
-    dash._on_save()
-    assert dash._scenario_name.value == "" and dash._save.disabled
-    assert "saved scenario <b>lean</b>" in dash._scenario_status.value
-    assert list(dash._cmp_a.options) == ["base", "lean"]
-    dash._cmp_a.value, dash._cmp_b.value = "base", "lean"
-    dash._on_compare()
-    view = dash._compare_view.value
-    assert "base vs lean" in view and "budget" in view and "dropped" in view
-    dash._export_pick.value = "lean"
-    dash._export_path.value = str(tmp_path / "lean.csv")
-    dash._on_export()
-    assert "wrote" in dash._scenario_status.value
-    assert len(load_portfolio(tmp_path / "lean.csv")) == len(dash.portfolio)
-    dash._export_path.value = str(tmp_path / "lean.txt")
-    dash._on_export()
-    assert "export failed" in dash._scenario_status.value
-
-
-def test_heavy_analyses_run_on_a_button(dash):
-    dash.run_analyses(wait=True)
-    assert "EVPI" in dash._heavy_tables.value and "Which estimate to research first" in dash._heavy_tables.value
-    assert dash._tornado_chart.spec
-    dash.update(budget=41.0)
-    assert dash.wait(300)
-    assert "for earlier assumptions" in dash._heavy_status.value
-
-
-def test_initiative_names_are_shown_as_text():
-    evil = "<img src=x onerror=alert(1)>"
-    p = portfolio(initiative("a", name=evil, reach="100..300"), initiative("b", name="<script>alert(2)</script>"),
-                  initiative("c"))
-    d = Dashboard(p, Assumptions(budget=2, samples=1_000, top_k=1), debounce=0.0)
-    assert d.wait(120)
-    html_shown = d._ranking_table.value + d._plan_table.value + d._plan_headline.value + d._edit_status.value
-    assert "<img" not in html_shown and "<script" not in html_shown
-    assert "&lt;img src=x onerror=alert(1)&gt;" in d._ranking_table.value
-    assert dict(d._pick.options)[evil] == "a"  # dropdown labels are plain text in ipywidgets
-
-
 def test_a_failing_view_does_not_stop_the_worker():
     shown = []
 
@@ -232,24 +104,225 @@ def test_a_failing_view_does_not_stop_the_worker():
     assert shown == ["good"] and isinstance(runner.errors[0], RuntimeError)
 
 
-def test_values_beyond_a_control_range_are_kept_not_clamped(dash):
-    from workbench import InputError
+def test_close_stops_long_work_at_its_next_check_and_joins_the_thread():
+    steps, running = [], threading.Event()
 
+    def work(payload, check):
+        for step in range(1000):
+            check()
+            steps.append(step)
+            running.set()
+            time.sleep(0.01)
+
+    runner = LatestOnly(work, lambda result: None)
+    runner.request(None)
+    assert running.wait(5)
+    assert runner.close(timeout=10) and not runner.alive
+    assert len(steps) < 1000
+    with pytest.raises(RuntimeError, match="closed"):
+        runner.request(None)
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dash(tmp_path_factory):
+    # 300 selection scenarios keep the frontier quick; every behaviour checked here is the same on 1,000.
+    d = Dashboard(demo_portfolio(), budget=40, capacities={"Payments": 12, "Growth": 8}, samples=5_000,
+                  scenarios=300, debounce=0.01, output_dir=str(tmp_path_factory.mktemp("reports")))
+    assert d.wait(300)
+    yield d
+    assert d.close()
+
+
+def test_the_first_view_is_complete(dash):
+    assert "Recommended plan" in dash._plan_headline.value
+    assert "P(total effort exceeds the budget) = <b>" in dash._plan_headline.value
+    assert "value points" in dash._plan_headline.value  # values carry the settings' unit
+    assert dash.frontier is not None and len(dash.frontier.plans) >= 2
+    assert dash.sweep is not None and len(dash.sweep) == 11
+    assert dash._ranking_chart.spec and dash._frontier_chart.spec and dash._sweep_chart.spec
+    # Each view that shows a "±" says once what it means.
+    assert dash._ranking_table.value.count(PM_NOTE) == 1 and dash._plan_headline.value.count(PM_NOTE) == 1
+
+
+def test_the_dashboard_shows_the_pipelines_numbers(dash):
+    from workbench import run
+
+    outcome = run(demo_portfolio(), dash.settings)  # a fresh engine, as the CLI runs it
+    assert outcome.plan.selected == dash.outcome.plan.selected
+    assert outcome.plan.expected_value == dash.outcome.plan.expected_value
+
+
+def test_moving_the_budget_slider_changes_the_plan(dash):
+    before = dash.outcome.plan
+    dash.controls.budget.value = 55.0
+    assert dash.wait(300)
+    after = dash.outcome.plan
+    assert dash.outcome.settings.budget == 55.0
+    assert after.expected_value > before.expected_value and len(after.selected) > len(before.selected)
+    assert "of 55 person-months" in dash._plan_headline.value
+    assert dash.sweep["budget"].iloc[5] == 55.0  # the sweep is centred on the new budget
+    assert {"budget": 55.0, "label": "current budget"} in [r for d in dash._sweep_chart.spec["datasets"].values()
+                                                          for r in d]
+
+
+def test_an_invalid_edit_is_explained_inline_and_changes_nothing(dash):
+    c, before = dash.controls, dash.settings
+    c.pick.value = "pricing-page"
+    c.fields["reach"].value = "800..200"
+    # A message under the field, not an exception.
+    assert "the low end must be below the high end (got 800 &gt;= 200)" in c.field_msg["reach"].value
+    c.apply_edit()
+    assert "fix the fields marked in red first" in c.edit_status.value
+    assert dash.settings == before
+    c.load_editor()
+
+
+def test_an_edit_and_an_override_reach_the_plan(dash):
+    c = dash.controls
+    candidate = next(i for i in dash.portfolio.ids if i not in dash.outcome.plan.selected
+                     and dash.portfolio[i].moscow != "won't")
+    c.pick.value = candidate
+    assert f"editing <b>{dash.portfolio[candidate].name}</b>" in c.edit_status.value
+    assert c.apply.disabled  # nothing to apply yet
+    c.fields["reach"].value = "5M"
+    assert not c.apply.disabled
+    c.fields["confidence"].value = "2"  # invalid: a probability
+    assert c.apply.disabled
+    c.fields["confidence"].value = "100%"
+    assert not c.apply.disabled
+    c.apply_edit()
+    assert c.apply.disabled  # applied: the fields hold the current estimates
+    assert dash.wait(300)
+    assert (candidate, "reach", "5M") in dash.outcome.settings.edits
+    assert candidate in dash.outcome.plan.selected
+    assert dash.portfolio[candidate].name in dash._plan_table.value
+    c.override.value = "out"
+    assert dash.wait(300)
+    assert candidate not in dash.outcome.plan.selected
+    c.revert_edit()
+    assert dash.wait(300)
+    assert not dash.outcome.settings.edits and not dash.outcome.settings.overrides
+
+
+def test_risk_controls_switch_the_objective(dash):
+    c = dash.controls
+    c.objective.value = "blend"
+    assert not c.lam.disabled
+    c.lam.value = 2.0
+    assert dash.wait(300)
+    assert dash.outcome.plan.objective == "blend" and "expected value + 2 × CVaR 10%" in dash._plan_headline.value
+    c.objective.value = "mean"
+    assert c.lam.disabled
+    assert dash.wait(300)
+
+
+def test_a_value_the_validator_refuses_is_explained_and_not_applied(dash):
+    before = dash.settings
+    dash.controls.seed.value = -3
+    assert "not applied: seed: must be at least 0, got -3" in dash._status.value
+    assert dash.controls.seed.value == before.seed and dash.settings == before
+
+
+def test_scenarios_save_compare_and_export(dash, tmp_path):
+    c = dash.controls
+    dash.update(budget=40.0)
+    assert dash.wait(300)
+    dash.save_scenario("base")
+    dash.update(budget=30.0)
+    assert dash.wait(300)
+    assert c.save.disabled  # no name typed
+    c.scenario_name.value = "  "
+    assert c.save.disabled
+    c.scenario_name.value = "base"
+    assert not c.save.disabled and c.save.description == "Replace"
+    c.scenario_name.value = "lean"
+    assert c.save.description == "Save"
+    dash._on_save()
+    assert c.scenario_name.value == "" and c.save.disabled
+    assert "saved scenario <b>lean</b>" in c.scenario_status.value
+    assert list(c.cmp_a.options) == ["base", "lean"]
+    c.cmp_a.value, c.cmp_b.value = "base", "lean"
+    dash._on_compare()
+    view = dash._compare_view.value
+    assert "base vs lean" in view and "budget" in view and "dropped" in view
+    assert "lean − base" in view and "paired scenario by scenario" in view and view.count(PM_NOTE) == 1
+    assert c.export_path.value == f"{dash.output_dir}/scenario.yaml"  # exports go under output_dir
+    c.export_pick.value = "lean"
+    c.export_path.value = str(tmp_path / "lean.csv")
+    dash._on_export()
+    assert "wrote" in c.scenario_status.value
+    assert len(load_portfolio(tmp_path / "lean.csv")) == len(dash.portfolio)
+    assert Settings.from_json(tmp_path / "lean.settings.json") == dash.book.exported_settings("lean")
+    c.export_path.value = str(tmp_path / "lean.txt")
+    dash._on_export()
+    assert "export failed" in c.scenario_status.value
+
+
+def test_the_report_button_builds_the_report_under_output_dir(dash):
+    from pathlib import Path
+
+    c = dash.controls
+    dash.save_scenario("for the report")
+    c.export_pick.value, c.quarter.value = "for the report", "2027Q1"
+    c.report.click()
+    assert "building the quarterly report" in c.scenario_status.value
+    deadline = time.monotonic() + 600
+    while "building" in c.scenario_status.value and time.monotonic() < deadline:
+        time.sleep(0.5)
+    page = Path(dash.output_dir) / "2027Q1-for-the-report.html"
+    assert "report written" in c.scenario_status.value and str(page) in c.scenario_status.value
+    assert page.is_file() and (Path(dash.output_dir) / "2027Q1-for-the-report-portfolio.settings.json").is_file()
+    c.quarter.value = "../escaped"
+    c.report.click()
+    assert "report not started: quarter: expected a label such as 2026Q4" in c.scenario_status.value
+
+
+def test_heavy_analyses_run_on_a_button(dash):
+    dash.run_analyses(wait=True)
+    assert "EVPI" in dash._heavy_tables.value and "Which estimate to research first" in dash._heavy_tables.value
+    assert dash._heavy_tables.value.count(PM_NOTE) == 1
+    assert dash._tornado_chart.spec
+    dash.update(budget=41.0)
+    assert dash.wait(300)
+    assert "for earlier settings" in dash._heavy_status.value
+
+
+def test_initiative_names_are_shown_as_text():
+    evil = "<img src=x onerror=alert(1)>"
+    p = portfolio(initiative("a", name=evil, reach="100..300"), initiative("b", name="<script>alert(2)</script>"),
+                  initiative("c"))
+    d = Dashboard(p, Settings(budget=2, samples=1_000, scenarios=100, top_k=1), debounce=0.0)
+    try:
+        assert d.wait(120)
+        html_shown = (d._ranking_table.value + d._plan_table.value + d._plan_headline.value
+                      + d.controls.edit_status.value)
+        assert "<img" not in html_shown and "<script" not in html_shown
+        assert "&lt;img src=x onerror=alert(1)&gt;" in d._ranking_table.value
+        assert dict(d.controls.pick.options)[evil] == "a"  # dropdown labels are plain text in ipywidgets
+    finally:
+        d.close()
+
+
+def test_values_beyond_a_control_range_are_kept_not_clamped(dash):
+    c = dash.controls
     dash.update(alpha=0.01, samples=3_000, lam=7.5)
     assert dash.wait(300)
-    assert dash._alpha.value == 0.01 and dash._lam.value == 7.5 and dash._samples.value == 3_000
-    dash._budget.value = 42.0  # a person moves another control: the others stay as set
+    assert c.alpha.value == 0.01 and c.lam.value == 7.5 and c.samples.value == 3_000
+    c.budget.value = 42.0  # a person moves another control: the others stay as set
     assert dash.wait(300)
-    a = dash.outcome.assumptions
-    assert (a.alpha, a.lam, a.samples, a.budget) == (0.01, 7.5, 3_000, 42.0)
-    with pytest.raises(InputError, match="budget must be > 0"):
+    s = dash.outcome.settings
+    assert (s.alpha, s.lam, s.samples, s.budget) == (0.01, 7.5, 3_000, 42.0)
+    with pytest.raises(InputError, match="budget: must be > 0"):
         dash.update(budget=-5)
-    assert dash.assumptions.budget == 42.0
+    assert dash.settings.budget == 42.0
     dash.update(alpha=0.1, samples=5_000, lam=1.0)
     assert dash.wait(300)
 
 
-def test_no_plan_hides_the_charts_of_earlier_assumptions(dash):
+def test_no_plan_hides_the_charts_of_earlier_settings(dash):
     dash.update(budget=2.0)  # below what the must-haves need
     assert dash.wait(300)
     assert "No plan:" in dash._plan_headline.value and "must-have" in dash._plan_headline.value
@@ -263,26 +336,53 @@ def test_no_plan_hides_the_charts_of_earlier_assumptions(dash):
 def test_clicking_a_bar_in_the_ranking_chart_opens_that_initiative(dash):
     # What the browser sends when a bar is clicked: the Vega point selection on `id`.
     dash._ranking_chart._vl_selections = {"pick": {"value": {"vlPoint": {"or": [{"id": "scim"}]}}, "store": []}}
-    assert dash._pick.value == "scim"
-    assert dash._fields["reach"].value == str(dash.portfolio["scim"].reach)
+    assert dash.controls.pick.value == "scim"
+    assert dash.controls.fields["reach"].value == str(dash.portfolio["scim"].reach)
 
 
 def test_a_control_changes_only_what_it_shows():
     # A capacity at the team's total and a spread mapping with points no slider shows, set from
     # code, survive the movement of other controls.
-    d = Dashboard(demo_portfolio(), budget=40, capacities={"Data": 30}, samples=2_000, debounce=0.01)
+    d = Dashboard(demo_portfolio(), budget=40, capacities={"data": 30}, samples=2_000, scenarios=100, debounce=0.01)
     try:
-        data = d._capacity["Data"]
+        data = d.controls.capacity["Data"]
         assert data.value == 30 and data.max > 30  # a limit, not the "no limit" top
-        d._seed.value = 7
+        d.controls.seed.value = 7
         assert d.wait(300)
-        assert d.outcome.assumptions.capacity == {"Data": 30.0} and d.outcome.assumptions.seed == 7
+        assert d.outcome.settings.capacity == {"Data": 30.0} and d.outcome.settings.seed == 7
         d.update(spread={1.0: 1.0, 0.5: 2.0})
-        d._top_k.value = 3
+        d.controls.top_k.value = 3
         assert d.wait(300)
-        assert d.outcome.assumptions.spread_mapping == {1.0: 1.0, 0.5: 2.0} and d.outcome.assumptions.top_k == 3
+        assert d.outcome.settings.spread_mapping == {1.0: 1.0, 0.5: 2.0} and d.outcome.settings.top_k == 3
         data.value = data.max  # the top: no limit for Data
         assert d.wait(300)
-        assert d.outcome.assumptions.capacity == {}
+        assert d.outcome.settings.capacity == {}
     finally:
         d.close()
+
+
+def test_capacities_come_from_the_portfolio_and_none_are_set_by_default():
+    p = portfolio(initiative("a", team="Search", effort="2"), initiative("b", team="Ads", effort="4"),
+                  initiative("c", effort="6"))
+    assert default_settings(p) == Settings(budget=6.0)  # half the total median effort, no capacities
+    d = Dashboard(p, samples=1_000, scenarios=100, debounce=0.0)
+    try:
+        assert sorted(d.controls.capacity) == ["Ads", "Search"] and d.settings.capacities == ()
+        assert d.settings.budget == 6.0 and d.outcome.plan is not None
+    finally:
+        assert d.close() and not any(worker.alive for worker in d._workers)
+
+
+EXIT_SCRIPT = """
+import workbench
+workbench.Dashboard(workbench.demo_portfolio(), objective="cvar")  # the frontier's solves start at once
+"""
+
+
+def test_a_process_exits_cleanly_while_a_solve_is_in_flight():
+    # Without the atexit hook, the worker thread is still inside HiGHS when Python finalizes and
+    # the process aborts ("terminate called without an active exception", status 134) or hangs.
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], capture_output=True, text=True, timeout=300)
+        assert "terminate called" not in done.stderr
+        assert done.returncode == 0, done.stderr[-2000:]

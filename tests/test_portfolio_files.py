@@ -135,7 +135,8 @@ def test_decimal_comma_in_semicolon_csv_is_explained(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".tsv", ".txt", ".csv"])
 def test_tab_separated(tmp_path, suffix):
-    text = "id\tname\treach\timpact\tconfidence\teffort\tteam\na\tAlpha, Inc.\t2.5k\tminimal\t0.9\tnormal(10, 1)\tCore\n"
+    text = ("id\tname\treach\timpact\tconfidence\teffort\tteam\n"
+            "a\tAlpha, Inc.\t2.5k\tminimal\t0.9\tnormal(10, 1)\tCore\n")
     path = write(tmp_path / f"p{suffix}", text)
     p = load_portfolio(path)
     assert p.ids == ["a"]
@@ -187,7 +188,8 @@ def make_workbook(path: Path) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Q3"
-    ws.append(["ID", "Name", "Reach", "Impact", "Confidence", "Effort", "Cost", "Planned", "Depends On", "MoSCoW", "Notes"])
+    ws.append(["ID", "Name", "Reach", "Impact", "Confidence", "Effort", "Cost", "Planned", "Depends On", "MoSCoW",
+               "Notes"])
     ws.append(["a", "Alpha", 1000, "high", 0.8, 2, 12000, True, None, "Must", "first"])
     ws.append([None] * 11)  # an empty row is skipped
     ws.append([7, "Seven", "200..800", 0.5, "80%", "pert(1, 2, 4)", "12k", False, "a", "won't", None])
@@ -351,7 +353,8 @@ def test_yaml_bad_cells_are_located(tmp_path):
         ("hello\n", "1: expected a list of initiatives"),
         ("foo: 1\n", "1: expected a list of initiatives, or a mapping with an 'initiatives:' list"),
         ("- 1\n", "1: each initiative must be a mapping of column: value"),
-        ("- {id: a, name: A, reach: 1, impact: 1, confidence: 1}\n", " missing required field 'effort' in every initiative"),
+        ("- {id: a, name: A, reach: 1, impact: 1, confidence: 1}\n",
+         " missing required field 'effort' in every initiative"),
         ("[]\n", " the portfolio has no initiatives"),
         ("- {id: 'a;b', name: A, reach: 1, impact: 1, confidence: 1, effort: 1}\n",
          "1: column 8 (id): 'a;b': an id cannot contain ';' or ','"),
@@ -525,7 +528,8 @@ def test_bad_optional_columns(tmp_path, column, value, message):
 
 def test_missing_required_column(tmp_path):
     path = write(tmp_path / "p.csv", "id,name,reach,impact,effort,notes\na,A,1,1,1,x\n")
-    assert problems(path) == [f"{path}:1: missing required column 'confidence' (found: id, name, reach, impact, effort, notes)"]
+    assert problems(path) == [
+        f"{path}:1: missing required column 'confidence' (found: id, name, reach, impact, effort, notes)"]
 
 
 def test_missing_required_columns_are_all_reported(tmp_path):
@@ -610,7 +614,8 @@ def test_input_files_are_never_modified(tmp_path):
     write(tmp_path / "p.correlations.csv", "a,b,rho\nsso.reach,scim.reach,0.5\n")
     bad_path = write(tmp_path / "bad.csv", HEADER + "\na,A,abc,1,1,0\n")
     xlsx_path = make_workbook(tmp_path / "x.xlsx")
-    yaml_path = write(tmp_path / "y.yaml", "initiatives:\n  - {id: a, name: A, reach: 1, impact: 1, confidence: 1, effort: 1}\n")
+    yaml_path = write(tmp_path / "y.yaml",
+                      "initiatives:\n  - {id: a, name: A, reach: 1, impact: 1, confidence: 1, effort: 1}\n")
     files = sorted(tmp_path.iterdir())
     before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files}
 

@@ -274,7 +274,6 @@ def optimize_problem(problem: PlanningProblem, scenarios: Scenarios, objective: 
     evaluate_on: scenarios on which the plans are evaluated (default: `scenarios`).
     Raises Infeasible naming the cause, or SolverError when the solver stopped without a plan.
     """
-    _check_objective(objective, alpha, lam)
     _check_evaluate_on(problem, evaluate_on)
     sol = solve(problem, scenarios, objective, alpha=alpha, lam=lam, time_limit=time_limit)
     if not sol.has_plan():
@@ -299,7 +298,7 @@ def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, al
     Returns a `Plan` whose `.greedy` and `.current` are evaluated on the same scenarios and
     whose `.comparisons` hold the expected gain and P(optimal plan is worth more) against each.
     """
-    _check_objective(objective, alpha, lam)
+    _check_objective(objective, alpha, lam)  # before drawing any scenario
     sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
                                         confidence_mode=confidence_mode, capacities=capacities,
                                         theme_shares=theme_shares, max_count=max_count,
@@ -341,7 +340,7 @@ def frontier(portfolio: Portfolio, budget: float, *, points: int = 12, alpha: fl
     of the most risk-averse plan and the maximum; dominated and repeated plans are dropped.
     Keywords as in `optimize`.
     """
-    _check_objective("cvar", alpha, 0.0)
+    _check_objective("cvar", alpha, 0.0)  # before drawing any scenario
     sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
                                         confidence_mode=confidence_mode, capacities=capacities,
                                         theme_shares=theme_shares, max_count=max_count,
