@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from browser import launch_chromium
 from workbench import Initiative, Portfolio, parse_estimate
+
+from browser import launch_chromium
 
 
 def initiative(id_: str, reach="100", impact="1", confidence="100%", effort="1", **extra) -> Initiative:

@@ -62,8 +62,7 @@ from urllib.parse import quote
 from browser import ARTIFACTS, VIEWPORT
 
 if TYPE_CHECKING:  # playwright is a dev dependency; importing this module must not need it
-    from playwright.sync_api import (Browser, ConsoleMessage, Error, Locator, Page, Route,
-                                      WebSocket)
+    from playwright.sync_api import Browser, ConsoleMessage, Error, Locator, Page, Route, WebSocket
 
 HOST = "127.0.0.1"
 DEFAULT_LOG = ARTIFACTS / "jupyterlab-server.log"

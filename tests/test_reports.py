@@ -10,10 +10,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import initiative, portfolio, run_cli
 from workbench import reports, simulate
 from workbench.cli import main
 from workbench.reports import template_path
+
+from conftest import initiative, portfolio, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--samples", "2000", "--scenarios", "150"]

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_optimize import brute_force, random_instance
 
 from workbench import Correlation, InputError, demo_portfolio, optimize
 from workbench.constraints import Infeasible
@@ -15,6 +14,7 @@ from workbench.scenarios import sample_scenarios
 from workbench.sensitivity.value_of_information import _bins, evpi, evpi_of, evppi, evppi_of, value_partners
 
 from conftest import initiative, portfolio
+from test_optimize import brute_force, random_instance
 
 M1, S1, M2, S2 = 100.0, 20.0, 95.0, 15.0
 

@@ -1,19 +1,19 @@
 """workbench: probabilistic RICE, portfolio trade-offs and sensitivity for product decisions."""
+# isort: skip_file  (the package modules must import in this order)
 
 __version__ = __import__("importlib.metadata").metadata.version("decision-workbench")  # from pyproject.toml
 
+from . import sensitivity
 from .errors import InputError, Problem
 from .estimates import Estimate, EstimateError, parse_estimate
+from .optimization import frontier, optimize
+from .pipeline import LiveEngine, Outcome, run
+from .plans import Plan
 from .portfolio import Correlation, Initiative, Portfolio, demo_portfolio, load_portfolio
 from .results import SimulationResult
-from .simulation import simulate
-from .optimization import frontier, optimize
-from .plans import Plan
 from .scenarios import Scenarios, sample_scenarios
-from . import sensitivity  # noqa: E402  (needs the modules above)
 from .settings import Settings, load_settings
-from .pipeline import LiveEngine, Outcome, run
-
+from .simulation import simulate
 
 __all__ = [
     "Correlation", "Dashboard", "Estimate", "EstimateError", "Initiative", "InputError", "LiveEngine", "Outcome",

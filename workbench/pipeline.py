@@ -27,9 +27,9 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -167,7 +167,7 @@ class LiveEngine:
         if len(missing) > 1:
             # numpy's generators release the GIL while filling arrays, and each block has its own
             # stream, so blocks drawn on several threads give exactly the same numbers.
-            for (block, key), draws in zip(missing, _pool().map(lambda item: draw(item[0]), missing)):
+            for (_, key), draws in zip(missing, _pool().map(lambda item: draw(item[0]), missing)):
                 self._cached("draws", key, lambda draws=draws: draws)
         n = len(applied)
         value_t, effort_t = np.empty((n, rows)), np.empty((n, rows))

@@ -132,12 +132,17 @@ class Plan:
         p = self.problem
         values = self.scenarios.value[:, idx]
         total = self.expected_value
+
+        def text(cells: list) -> pd.Series:
+            # object dtype: pandas >= 3 would infer a string dtype that turns None into NaN (a float).
+            return pd.Series(cells, dtype=object)
+
         return pd.DataFrame({
             "id": [p.ids[i] for i in idx],
             "name": [p.portfolio.initiatives[i].name for i in idx],
-            "team": [p.team[i] or None for i in idx],
-            "theme": [p.theme[i] or None for i in idx],
-            "moscow": [p.portfolio.initiatives[i].moscow for i in idx],
+            "team": text([p.team[i] or None for i in idx]),
+            "theme": text([p.theme[i] or None for i in idx]),
+            "moscow": text([p.portfolio.initiatives[i].moscow for i in idx]),
             "effort": p.effort_q[idx],
             "budget_used": p.cost[idx],
             "expected_value": values.mean(axis=0),

@@ -43,7 +43,7 @@ class Scenarios:
         est = effective_estimates(self.portfolio, self.confidence_mode, self.spread)["effort"]
         return np.array([e.ppf(q) for e in est], dtype=float)
 
-    def head(self, rows: int) -> "Scenarios":
+    def head(self, rows: int) -> Scenarios:
         """The first `rows` scenarios (a view): draws are independent, so a prefix is a fair sample."""
         return self if self.count <= rows else replace(self, value=self.value[:rows], effort=self.effort[:rows])
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .constraints import BUDGET_COLUMNS
 from .errors import InputError, Problem
@@ -84,8 +85,8 @@ class Settings:
     # --- reading ---------------------------------------------------------------------------
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any], base: "Settings | None" = None,
-                     source: str | None = None) -> "Settings":
+    def from_mapping(cls, values: dict[str, Any], base: Settings | None = None,
+                     source: str | None = None) -> Settings:
         """Settings from raw values (text from a command line or papermill, numbers and lists
         from JSON or widgets) over `base`; every problem is reported at once (InputError)."""
         problems, parsed = [], {}
@@ -112,7 +113,7 @@ class Settings:
         return settings
 
     @classmethod
-    def from_json(cls, path: str | Path, base: "Settings | None" = None) -> "Settings":
+    def from_json(cls, path: str | Path, base: Settings | None = None) -> Settings:
         """Settings from a JSON file written by `to_json` (or by hand): an object of settings."""
         path = Path(path)
         try:
@@ -156,16 +157,16 @@ class Settings:
     def override(self) -> dict[str, str]:
         return dict(self.overrides)
 
-    def change(self, **changes) -> "Settings":
+    def change(self, **changes) -> Settings:
         """A copy with some settings changed, validated like any other input (InputError)."""
         return Settings.from_mapping(changes, self)
 
-    def with_edit(self, id_: str, factor: str, text: str | None) -> "Settings":
+    def with_edit(self, id_: str, factor: str, text: str | None) -> Settings:
         """Set (or, with text None, drop) the edit of one estimate."""
         kept = tuple(e for e in self.edits if (e[0], e[1]) != (id_, factor))
         return replace(self, edits=kept if text is None else (*kept, (id_, factor, text.strip())))
 
-    def with_override(self, id_: str, override: str | None) -> "Settings":
+    def with_override(self, id_: str, override: str | None) -> Settings:
         """Force an initiative "in" or "out" of every plan, or (None) back to its MoSCoW."""
         kept = tuple(o for o in self.overrides if o[0] != id_)
         return replace(self, overrides=kept if override is None else (*kept, (id_, override)))
@@ -184,7 +185,7 @@ class Settings:
                 out.append(f"{f.name}: {message}")
         return out
 
-    def for_portfolio(self, portfolio: Portfolio, *, need_budget: bool = False) -> "Settings":
+    def for_portfolio(self, portfolio: Portfolio, *, need_budget: bool = False) -> Settings:
         """These settings checked against a portfolio and completed: names spelled as in the
         file, top k resolved. Raises InputError listing every problem."""
         problems = [Problem(p) for p in self.problems()]

@@ -7,8 +7,8 @@ Quasi-random methods run as independent randomized replicates whose spread gives
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import special
@@ -335,7 +335,7 @@ def summarize_scores(portfolio: Portfolio, scores_t: np.ndarray, seed: int, conf
     return _result(acc, portfolio, seed, "mc", confidence_mode, None, None)
 
 
-def _result(acc: "_Accumulator", portfolio: Portfolio, seed: int, method: str, confidence_mode: str,
+def _result(acc: _Accumulator, portfolio: Portfolio, seed: int, method: str, confidence_mode: str,
             target: float | None, top_k: int | None) -> SimulationResult:
     scores_t = acc.kept[:, :acc.count] if acc.kept is not None else None
     quantiles = _quantiles(scores_t) if scores_t is not None else acc.quantile_sum / acc.quantile_weight

@@ -116,7 +116,7 @@ def switch_table(frame: pd.DataFrame) -> pd.DataFrame:
                         index=pd.Index(frame["input"].to_numpy(), name="input"))
 
 
-def changes_html(changes: "Changes") -> str:
+def changes_html(changes: Changes) -> str:
     """What changed since last quarter, as escaped HTML."""
     def ids(items):
         return _e(", ".join(items)) if items else "none"
