@@ -6,10 +6,11 @@ __version__ = __import__("importlib.metadata").metadata.version("decision-workbe
 from . import sensitivity
 from .errors import InputError, Problem
 from .estimates import Estimate, EstimateError, parse_estimate
+from .io import demo_portfolio, load_portfolio
 from .optimization import frontier, optimize
 from .pipeline import LiveEngine, Outcome, run
 from .plans import Plan
-from .portfolio import Correlation, Initiative, Portfolio, demo_portfolio, load_portfolio
+from .portfolio import Correlation, Initiative, Portfolio
 from .results import SimulationResult
 from .scenarios import Scenarios, sample_scenarios
 from .settings import Settings, load_settings

@@ -18,9 +18,10 @@ from importlib.metadata import PackageNotFoundError
 
 from . import pipeline
 from .errors import InputError
+from .io import demo_portfolio, load_portfolio, write_atomic
 from .optimization import SolverError
-from .output import csv_safe, terminal_text, to_json, write_atomic
-from .portfolio import Portfolio, demo_portfolio, load_portfolio
+from .output import csv_safe, terminal_text, to_json
+from .portfolio import Portfolio
 from .reports import ReportError
 from .settings import FIELDS, Settings
 from .text import plan_record, plan_table, score_table

@@ -38,3 +38,22 @@ class InputError(ValueError):
             problems = [problems]
         self.problems = [p if isinstance(p, Problem) else Problem(p) for p in problems]
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def did_you_mean(word: str, choices) -> str:
+    """"; did you mean 'x'?" for the closest choice by edits (typos), or "" when none is close."""
+    word = str(word).lower()
+    best = min(choices, key=lambda c: (_edits_between(word, str(c).lower()), str(c)), default=None)
+    if best is None or _edits_between(word, str(best).lower()) > max(1, len(word) // 3):
+        return ""
+    return f"; did you mean {best!r}?"
+
+
+def _edits_between(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions turning a into b."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]

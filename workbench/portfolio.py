@@ -132,9 +132,3 @@ def _check_portfolio(p: Portfolio) -> None:
         problems.append(Problem("the portfolio has no initiatives"))
     if problems:
         raise InputError(problems)
-
-
-# Temporary re-exports while the callers move to workbench.io (issue 10); at the end because
-# workbench.io imports the model above.
-from .io.read import correlations_path, demo_portfolio, load_portfolio  # noqa: E402,F401
-from .io.write import save_portfolio  # noqa: E402,F401

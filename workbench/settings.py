@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .constraints import BUDGET_COLUMNS
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
 from .estimates import FACTORS, EstimateError, parse_estimate
 from .optimization import OBJECTIVES
 from .portfolio import Portfolio
@@ -230,25 +230,6 @@ def load_settings(path: str | Path | None = None, **overrides) -> Settings:
     """Settings from a JSON file (if any), with `overrides` (raw values) on top."""
     base = Settings.from_json(path) if path else Settings()
     return Settings.from_mapping(overrides, base) if overrides else base
-
-
-def did_you_mean(word: str, choices) -> str:
-    """"; did you mean 'x'?" for the closest choice by edits (typos), or "" when none is close."""
-    word = str(word).lower()
-    best = min(choices, key=lambda c: (_edits_between(word, str(c).lower()), str(c)), default=None)
-    if best is None or _edits_between(word, str(best).lower()) > max(1, len(word) // 3):
-        return ""
-    return f"; did you mean {best!r}?"
-
-
-def _edits_between(a: str, b: str) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions turning a into b."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
 
 
 def _match_names(setting: str, kind: str, pairs: tuple, known: list[str], problems: list[Problem]) -> tuple:
