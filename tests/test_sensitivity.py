@@ -185,7 +185,9 @@ def test_analyze_reports_progress_over_every_stage_and_bundles_the_results():
     data = report.to_dict()
     assert {"budget_sweep", "entry_budgets", "split_sweep", "tornado", "switch_points", "sobol", "evpi",
             "evppi"} <= data.keys()
-    assert "Budget sweep" in report.to_text() and "EVPI" in report.to_text()
+    from workbench.text import sensitivity_text
+
+    assert "Budget sweep" in sensitivity_text(report) and "EVPI" in sensitivity_text(report)
 
 
 def test_sweeps_solve_on_their_scenarios_and_evaluate_on_others():

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError, Problem
+from .format import exact
 from .portfolio import Portfolio
 
 BUDGET_COLUMNS = ("effort", "cost")
@@ -35,10 +36,6 @@ class Constraints:
     max_count: int | None = None
     effort_quantile: float = 0.5
     budget_column: str = "effort"
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 class PlanningProblem:
@@ -96,7 +93,7 @@ class PlanningProblem:
         teams = sorted({ini.team for ini in self.portfolio if ini.team})
         themes = sorted({ini.theme for ini in self.portfolio if ini.theme})
         if not c.budget > 0:
-            problems.append(f"the budget must be > 0, got {_fmt(c.budget)}")
+            problems.append(f"the budget must be > 0, got {exact(c.budget)}")
         if c.budget_column not in BUDGET_COLUMNS:
             problems.append(f"unknown budget column {c.budget_column!r}; expected effort or cost")
         if not 0 < c.effort_quantile < 1:
@@ -106,7 +103,7 @@ class PlanningProblem:
                 problems.append(f"capacity given for team {team!r}, which no initiative belongs to "
                                 f"(teams: {', '.join(teams) or 'none'})")
             elif not cap >= 0:
-                problems.append(f"capacity of team {team!r} must be >= 0, got {_fmt(cap)}")
+                problems.append(f"capacity of team {team!r} must be >= 0, got {exact(cap)}")
         for theme, (lo, hi) in c.theme_shares.items():
             if theme not in themes:
                 problems.append(f"theme share given for theme {theme!r}, which no initiative belongs to "
@@ -181,14 +178,14 @@ class PlanningProblem:
         total = self.cost[needed_idx].sum()
         if total > self.constraints.budget * (1 + 1e-9):
             raise Infeasible(Problem(
-                f"must-haves need {_fmt(total)} {self.unit} (with their prerequisites) "
-                f"but the budget is {_fmt(self.constraints.budget)}"))
+                f"must-haves need {exact(total)} {self.unit} (with their prerequisites) "
+                f"but the budget is {exact(self.constraints.budget)}"))
         for team, cap in self.constraints.capacities.items():
             in_team = needed_idx[self.team[needed_idx] == team]
             need = self.effort_q[in_team].sum()
             if need > cap * (1 + 1e-9):
                 raise Infeasible(Problem(
-                    f"must-haves of team {team!r} need {_fmt(need)} person-months but its capacity is {_fmt(cap)}"))
+                    f"must-haves of team {team!r} need {exact(need)} person-months but its capacity is {exact(cap)}"))
         if self.constraints.max_count is not None and len(needed_idx) > self.constraints.max_count:
             raise Infeasible(Problem(
                 f"there are {len(needed_idx)} must-haves (with their prerequisites) "
@@ -240,11 +237,11 @@ class PlanningProblem:
         ids, c, out = self.ids, self.constraints, []
         spent = self.cost[x].sum()
         if spent > c.budget * (1 + tol):
-            out.append(f"uses {_fmt(spent)} {self.unit}, over the budget of {_fmt(c.budget)}")
+            out.append(f"uses {exact(spent)} {self.unit}, over the budget of {exact(c.budget)}")
         for team, cap in c.capacities.items():
             used = self.effort_q[x & (self.team == team)].sum()
             if used > cap * (1 + tol):
-                out.append(f"team {team!r} needs {_fmt(used)} person-months, over its capacity of {_fmt(cap)}")
+                out.append(f"team {team!r} needs {exact(used)} person-months, over its capacity of {exact(cap)}")
         out += [f"{ids[a]!r} is funded without its prerequisite {ids[b]!r}"
                 for a, b in self.requires if x[a] and not x[b]]
         out += [f"{ids[a]!r} and {ids[b]!r} exclude each other" for a, b in self.excludes if x[a] and x[b]]

@@ -29,6 +29,11 @@ def number(x: float | None) -> str:
     return f"{x:.2g}"
 
 
+def exact(x: float) -> str:
+    """A figure in a message, to two decimals without trailing zeros: "10.51", "40", "1,200.5"."""
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
 def half_width(se: float) -> float:
     """The 95% half-width of a normal estimate with standard error `se`."""
     return Z95 * se

@@ -1,4 +1,4 @@
-"""Writing results for people and programs: readable tables, safe CSV and JSON (atomic files: `workbench.io.files`)."""
+"""Text for terminals and programs: safe terminal text, plain-text tables, formula-safe CSV, strict JSON."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import math
 import unicodedata
 
 import pandas as pd
-
-from .io.files import write_atomic  # noqa: F401  (re-exported: cli, reports and session import it from here)
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,20 +40,6 @@ def to_json(obj: object) -> str:
         return x
 
     return json.dumps(clean(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def format_number(x: float) -> str:
-    """Compact, readable numbers for tables: 12,345 / 123 / 1.23 / 0.0123."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    ax = abs(x)
-    if float(x).is_integer() and ax < 1e15:
-        return f"{int(x):,}"
-    if ax >= 100:
-        return f"{x:,.0f}"
-    if ax >= 1:
-        return f"{x:.3g}" if ax < 10 else f"{x:.1f}"
-    return f"{x:.2g}"
 
 
 def text_table(rows: list[list[str]], header: list[str], align: str) -> str:

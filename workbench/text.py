@@ -6,11 +6,14 @@ Every "±" is a 95% Monte Carlo half-width (said once per view); user text goes 
 
 from __future__ import annotations
 
-from .format import PM_NOTE, binomial_half_width, number, pm, probability
+import numpy as np
+
+from .format import PM_NOTE, binomial_half_width, half_width, number, pm, probability
 from .optimization import Frontier
 from .output import terminal_text, text_table
 from .plans import Plan
 from .results import SimulationResult
+from .sensitivity import SensitivityReport
 from .settings import Settings
 
 
@@ -120,3 +123,54 @@ def plan_record(plan: Plan, settings: Settings, front: Frontier | None = None) -
         out["frontier"] = front.to_records()
     out["settings"] = settings.to_dict()
     return out
+
+
+def sensitivity_text(report: SensitivityReport, header: str = "") -> str:
+    """The analyses of `workbench sensitivity`, readable; header: the plan's table."""
+    lines = [header.rstrip(), ""] if header else []
+    if report.budget_sweep is not None:
+        rows = [[number(r.budget), r.status, number(r.expected_value),
+                 "" if np.isnan(r.marginal_value) else number(r.marginal_value),
+                 f"{number(r.p10)} – {number(r.p90)}", str(len(r.selected))]
+                for r in report.budget_sweep.itertuples()]
+        lines += ["Budget sweep (same scenarios at every budget):", "",
+                  text_table(rows, ["budget", "status", "E[value]", "per extra unit", "80% interval", "n"],
+                             "rlrrrr"), ""]
+        entry = report.entry_budgets.dropna().sort_values("entry_budget")
+        rows = [[terminal_text(i, 28), number(r.entry_budget), f"{r.funded_share:.0%}"]
+                for i, r in entry.iterrows()]
+        lines += ["Smallest budget at which each initiative is funded:", "",
+                  text_table(rows, ["id", "enters at", "funded after"], "lrr"), ""]
+    if report.split_sweep is not None:
+        group = report.split_sweep["group"].iloc[0]
+        rows = [[f"{r.share:.0%}", r.status, number(r.expected_value), number(r.group_value)]
+                for r in report.split_sweep.itertuples()]
+        lines += [f"Budget split: share given to {terminal_text(group)}, the rest optimized:", "",
+                  text_table(rows, ["share", "status", "E[value]", "of which the group"], "rlrr"), ""]
+    if report.tornado is not None:
+        rows = [[terminal_text(r.input, 36), f"{number(r.low)} – {number(r.high)}",
+                 number(r.value_low), number(r.value_high), number(r.swing)]
+                for r in report.tornado.head(15).itertuples()]
+        lines += ["Tornado: each input from its p10 to its p90, the others at their medians:", "",
+                  text_table(rows, ["input", "p10 – p90", "value at p10", "value at p90", "swing"], "lrrrr"), ""]
+        lines += ["Decision switch points (expected-value decision):"]
+        lines += [f"  {terminal_text(r.input)}: {terminal_text(r.note)}" for r in report.switch_points.itertuples()]
+        lines.append("")
+    if report.sobol is not None:
+        rows = [[terminal_text(str(name), 36), f"{r.S1:.3f} ± {r.S1_conf:.3f}", f"{r.ST:.3f} ± {r.ST_conf:.3f}"]
+                for name, r in report.sobol.iterrows()]
+        lines += ["Sobol indices of the plan's value (± 95% confidence):", "",
+                  text_table(rows, ["input", "first order S1", "total ST"], "lrr"), ""]
+    if report.evpi is not None:
+        lines += [f"EVPI (expected value of perfect information about every estimate): "
+                  f"{pm(report.evpi['value'], half_width(report.evpi['se']))}", ""]
+    if report.evppi is not None:
+        rows = [[terminal_text(r.id, 28), pm(r.value, half_width(r.se))]
+                for r in report.evppi.head(15).itertuples()]
+        lines += ["What to research before committing (EVPPI per initiative):", "",
+                  text_table(rows, ["id", "EVPPI"], "lr"), ""]
+    if not header:  # the plan's table above already says what ± means
+        lines.append(PM_NOTE)
+    return "\n".join(lines).rstrip() + "\n"
+
+

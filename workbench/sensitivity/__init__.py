@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..output import format_number, terminal_text, text_table
 from ..plans import Plan
 from ..scenarios import Scenarios
 from . import one_at_a_time, sobol_indices, sweeps, value_of_information
@@ -69,51 +68,6 @@ class SensitivityReport:
                         out[col] = out[col].map(";".join)
                 return out.reset_index() if out.index.name else out
         return pd.DataFrame()
-
-    def to_text(self, header: str = "") -> str:
-        lines = [header.rstrip(), ""] if header else []
-        if self.budget_sweep is not None:
-            rows = [[format_number(r.budget), r.status, format_number(r.expected_value),
-                     "" if np.isnan(r.marginal_value) else format_number(r.marginal_value),
-                     f"{format_number(r.p10)} – {format_number(r.p90)}", str(len(r.selected))]
-                    for r in self.budget_sweep.itertuples()]
-            lines += ["Budget sweep (same scenarios at every budget):", "",
-                      text_table(rows, ["budget", "status", "E[value]", "per extra unit", "80% interval", "n"],
-                                 "rlrrrr"), ""]
-            entry = self.entry_budgets.dropna().sort_values("entry_budget")
-            rows = [[terminal_text(i, 28), format_number(r.entry_budget), f"{r.funded_share:.0%}"]
-                    for i, r in entry.iterrows()]
-            lines += ["Smallest budget at which each initiative is funded:", "",
-                      text_table(rows, ["id", "enters at", "funded after"], "lrr"), ""]
-        if self.split_sweep is not None:
-            group = self.split_sweep["group"].iloc[0]
-            rows = [[f"{r.share:.0%}", r.status, format_number(r.expected_value), format_number(r.group_value)]
-                    for r in self.split_sweep.itertuples()]
-            lines += [f"Budget split: share given to {terminal_text(group)}, the rest optimized:", "",
-                      text_table(rows, ["share", "status", "E[value]", "of which the group"], "rlrr"), ""]
-        if self.tornado is not None:
-            rows = [[terminal_text(r.input, 36), f"{format_number(r.low)} – {format_number(r.high)}",
-                     format_number(r.value_low), format_number(r.value_high), format_number(r.swing)]
-                    for r in self.tornado.head(15).itertuples()]
-            lines += ["Tornado: each input from its p10 to its p90, the others at their medians:", "",
-                      text_table(rows, ["input", "p10 – p90", "value at p10", "value at p90", "swing"], "lrrrr"), ""]
-            lines += ["Decision switch points (expected-value decision):"]
-            lines += [f"  {terminal_text(r.input)}: {terminal_text(r.note)}" for r in self.switch_points.itertuples()]
-            lines.append("")
-        if self.sobol is not None:
-            rows = [[terminal_text(str(name), 36), f"{r.S1:.3f} ± {r.S1_conf:.3f}", f"{r.ST:.3f} ± {r.ST_conf:.3f}"]
-                    for name, r in self.sobol.iterrows()]
-            lines += ["Sobol indices of the plan's value (± 95% confidence):", "",
-                      text_table(rows, ["input", "first order S1", "total ST"], "lrr"), ""]
-        if self.evpi is not None:
-            lines += [f"EVPI (expected value of perfect information about every estimate): "
-                      f"{format_number(self.evpi['value'])} ± {format_number(self.evpi['se'])}", ""]
-        if self.evppi is not None:
-            rows = [[terminal_text(r.id, 28), f"{format_number(r.value)} ± {format_number(r.se)}"]
-                    for r in self.evppi.head(15).itertuples()]
-            lines += ["What to research before committing (EVPPI per initiative, ± one standard error):", "",
-                      text_table(rows, ["id", "EVPPI"], "lr"), ""]
-        return "\n".join(lines).rstrip() + "\n"
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
