@@ -47,10 +47,12 @@ def _executed_without_errors(path: Path) -> nbformat.NotebookNode:
 
 
 @pytest.mark.parametrize("kind", ["quarterly", "sensitivity"])
-def test_templates_run_through_workbench_on_demo_and_a_small_portfolio(kind, small, tmp_path, capsys):
+def test_templates_run_through_workbench_on_demo_and_a_small_portfolio(kind, small, tmp_path, capfd):
     out = tmp_path / "reports"
     assert main(["report", kind, "--demo", "--quarter", "2026Q4", "--budget", "40", "-o", str(out), *FAST]) == 0
-    printed = capsys.readouterr().out.split()
+    captured = capfd.readouterr()  # file descriptors: the kernel's own stderr too
+    assert "without encryption" not in captured.err and "WARNING" not in captured.err
+    printed = captured.out.split()
     html, ipynb, data = (out / f"2026Q4-{kind}{ext}" for ext in (".html", ".ipynb", ".json"))
     assert printed == [str(html), str(ipynb), str(data)]
     _executed_without_errors(ipynb)

@@ -1,7 +1,8 @@
 """workbench: probabilistic RICE, portfolio trade-offs and sensitivity for product decisions."""
-# isort: skip_file  (the package modules must import in this order)
 
-__version__ = __import__("importlib.metadata").metadata.version("decision-workbench")  # from pyproject.toml
+from importlib.metadata import version as _version
+
+__version__ = _version("decision-workbench")  # one source: pyproject.toml (distribution name; import name workbench)
 
 from . import sensitivity
 from .errors import InputError, Problem
