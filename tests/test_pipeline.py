@@ -114,3 +114,13 @@ def test_score_on_a_small_portfolio_needs_no_top_k_flag(tmp_path, capsys):
 def test_cli_messages_are_the_validators(flag, message, capsys):
     assert main(["optimize", "--demo", *flag]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_override_changes_the_cached_plan():
+    engine = wb.LiveEngine(wb.demo_portfolio())
+    base = Settings(budget=40, samples=2000, scenarios=200)
+    funded = engine.run(base).plan.selected
+    assert "sso-saml" in funded
+    out = engine.run(base.with_override(funded[-1], "out"))
+    assert funded[-1] not in out.plan.selected
+    assert engine.run(base).plan.selected == funded

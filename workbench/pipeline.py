@@ -41,7 +41,7 @@ from .optimization import Frontier, SolverError, explain_infeasible, frontier_of
 from .plans import Plan, add_baselines
 from .portfolio import Portfolio
 from .results import SimulationResult
-from .scenarios import Scenarios, blocks, draw_block
+from .scenarios import Scenarios, blocks, draw_block, effort_quantiles
 from .sensitivity import SensitivityReport, analyze, budget_range, budget_sweep, split_sweep
 from .settings import Settings
 from .simulation import KEEP_SCORES_LIMIT, PortfolioModel, simulate, summarize_scores
@@ -190,9 +190,9 @@ class LiveEngine:
         risk = s.objective != "mean"  # alpha and lambda change the mean-optimal plan not at all
         plan_key = (keys, s.budget, s.budget_column, s.capacities, s.theme_shares, s.max_count, s.effort_quantile,
                     s.objective, s.alpha if risk else None, s.lam if s.objective == "blend" else None,
-                    s.time_limit)
+                    s.overrides, s.time_limit)
         try:
-            problem = planning_problem(applied, s, evaluation)
+            problem = planning_problem(applied, s)
             funded, status, gap = self._cached("plans", plan_key, lambda: _choose(problem, selection, s))
             best = Plan(funded, evaluation, problem, "optimal", s.objective, s.alpha,
                         s.lam if s.objective == "blend" else None, status, gap)
@@ -249,20 +249,20 @@ def run(portfolio: Portfolio, settings: Settings | None = None, *, plan: bool = 
     return LiveEngine(portfolio).run(settings, plan=plan)
 
 
-def planning_problem(portfolio: Portfolio, s: Settings, scenarios: Scenarios) -> PlanningProblem:
-    """The constraints of the settings as arrays over the portfolio's initiatives."""
+def planning_problem(portfolio: Portfolio, s: Settings) -> PlanningProblem:
+    """The constraints of the settings as arrays over the portfolio's initiatives (efforts at the
+    settings' planning quantile); raises InputError (Infeasible) naming why no plan can exist."""
     constraints = Constraints(float(s.budget), s.capacity, s.theme_share, s.max_count, s.effort_quantile,
                               s.budget_column)
-    return PlanningProblem(portfolio, constraints, scenarios.effort_quantile(s.effort_quantile))
+    effort = effort_quantiles(portfolio, s.effort_quantile, s.confidence_mode, s.spread_mapping)
+    return PlanningProblem(portfolio, constraints, effort)
 
 
 def check_plan(portfolio: Portfolio, settings: Settings) -> None:
     """Raise InputError (Infeasible) when the settings' constraints admit no plan for the
     portfolio (must-haves over the budget, a dependency cycle, ...): no draws, no solver."""
     s = settings.for_portfolio(portfolio, need_budget=True)
-    applied = apply_settings(portfolio, s)
-    planning_problem(applied, s, Scenarios(applied, np.empty((0, len(applied))), np.empty((0, len(applied))), s.seed,
-                                           "mc", s.confidence_mode, s.spread_mapping))
+    planning_problem(apply_settings(portfolio, s), s)
 
 
 def _choose(problem: PlanningProblem, selection: Scenarios, s: Settings) -> tuple:

@@ -40,12 +40,18 @@ class Scenarios:
 
     def effort_quantile(self, q: float) -> np.ndarray:
         """Each initiative's effort at quantile q of its estimate (exact, from the distribution)."""
-        est = effective_estimates(self.portfolio, self.confidence_mode, self.spread)["effort"]
-        return np.array([e.ppf(q) for e in est], dtype=float)
+        return effort_quantiles(self.portfolio, q, self.confidence_mode, self.spread)
 
     def head(self, rows: int) -> Scenarios:
         """The first `rows` scenarios (a view): draws are independent, so a prefix is a fair sample."""
         return self if self.count <= rows else replace(self, value=self.value[:rows], effort=self.effort[:rows])
+
+
+def effort_quantiles(portfolio: Portfolio, q: float, confidence_mode: str = "success",
+                     spread: dict | None = None) -> np.ndarray:
+    """Each initiative's effort at quantile q of the estimate the engine samples (exact)."""
+    est = effective_estimates(portfolio, confidence_mode, spread)["effort"]
+    return np.array([e.ppf(q) for e in est], dtype=float)
 
 
 def blocks(portfolio: Portfolio) -> list[list[int]]:
