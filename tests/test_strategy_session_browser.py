@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lab_harness import LabPage
 from workbench import LiveEngine, demo_portfolio
 from workbench.dashboard import default_settings
 from workbench.format import number
+
+from lab_harness import LabPage
 
 ROOT = Path(__file__).resolve().parents[1]
 # The notebook's parameters cell names no settings: the dashboard starts from the defaults (half

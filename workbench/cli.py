@@ -24,7 +24,7 @@ from .output import csv_safe, terminal_text, to_json
 from .portfolio import Portfolio
 from .reports import ReportError
 from .settings import FIELDS, Settings
-from .text import plan_record, plan_table, score_table, sensitivity_text
+from .text import plan_record, plan_text, score_table, sensitivity_text
 
 _QUIET = argparse.SUPPRESS  # an option not given is absent, so it does not override --settings
 
@@ -227,7 +227,7 @@ def _optimize(args) -> str:
     if args.format == "csv":
         frame = front.to_frame() if front is not None else outcome.plan.to_frame().reset_index()
         return csv_safe(frame).to_csv(index=False, lineterminator="\n")
-    return plan_table(outcome.plan, outcome.settings, front)
+    return plan_text(outcome.plan, outcome.settings, front)
 
 
 def _sensitivity(args) -> str:
@@ -246,7 +246,7 @@ def _sensitivity(args) -> str:
         return to_json({**report.to_dict(), "settings": s.to_dict()})
     if args.format == "csv":
         return csv_safe(report.main_table()).to_csv(index=False, lineterminator="\n")
-    return sensitivity_text(report, plan_table(outcome.plan, s))
+    return sensitivity_text(report, plan_text(outcome.plan, s))
 
 
 def _report(args) -> str:

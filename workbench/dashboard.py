@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -90,13 +92,17 @@ class Dashboard:
         self._heavy = LatestOnly(self._compute_heavy, shown(self._show_heavy), 0.0, "workbench-heavy")
         self._workers = (self._fast, self._slow, self._heavy)
         _OPEN.add(self)
-        self._requested_at = time.perf_counter()
-        self._show_outcome(self._compute(self.settings, lambda: None))  # the first view, at once
         # Side by side when there is room, the views below the controls when there is not.
         body = w.HBox([self.controls.box, self._views],
                       layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         self.widget = w.VBox([w.HTML(views.CSS), self._header, body], layout=w.Layout(width="100%"))
         self.widget.add_class("wb-dash")
+        self._requested_at = time.perf_counter()
+        try:
+            self._show_outcome(self._compute(self.settings, lambda: None))  # the first view, at once
+        except BaseException:
+            self.close()  # no worker thread outlives a dashboard that failed to start
+            raise
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -356,8 +362,11 @@ class Dashboard:
         self._scenario_note(f"building the quarterly report of {_ESC(name)}…", "muted")
         script = ("import json, sys; from workbench.reports import run_report; "
                   "print(run_report('quarterly', json.loads(sys.argv[1]), sys.argv[2], name=sys.argv[3])[1])")
+        # The package this kernel runs, even when it was put on sys.path by hand rather than installed.
+        package_root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         process = subprocess.Popen([sys.executable, "-c", script, json.dumps(params), self.output_dir, report_name],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self._report_process = process
 
         def finished() -> None:

@@ -170,6 +170,8 @@ class Controls:
 
     def moved(self, control: w.Widget, value, s: Settings) -> Settings:
         """`s` with only what `control` sets changed, validated (InputError)."""
+        if isinstance(control, w.FloatSlider):
+            value = round(float(value), 9)  # a browser's steps of 0.5 can arrive as 75.00000000000001
         for team, slider in self.capacity.items():
             if control is slider:
                 caps = {t: v for t, v in s.capacity.items() if t != team}

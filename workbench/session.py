@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .format import half_width
+from .format import binomial_half_width, half_width
 from .io import correlations_path, save_portfolio, write_atomic
 from .pipeline import LiveEngine, Outcome, apply_settings
 from .portfolio import Portfolio
@@ -193,7 +193,7 @@ def _metrics(o: Outcome) -> dict[str, tuple[float, float, np.ndarray | None]]:
     p = m["p_overrun"]
     if p is not None:
         overrun = (plan.effort > plan.problem.constraints.budget).astype(float)
-        out["P(overrun)"] = (p, half_width(np.sqrt(p * (1 - p) / n)), overrun)
+        out["P(overrun)"] = (p, binomial_half_width(p, n), overrun)
     out["budget used"] = (m["budget_used"], np.nan, None)
     out["initiatives funded"] = (float(len(m["selected"])), np.nan, None)
     return out

@@ -48,7 +48,7 @@ def _tail(plan: Plan) -> str:
     return f"(worst {plan.alpha:.0%})"
 
 
-def plan_table(plan: Plan, settings: Settings, front: Frontier | None = None) -> str:
+def plan_text(plan: Plan, settings: Settings, front: Frontier | None = None) -> str:
     """The human-readable plan printed by `workbench optimize`."""
     sc, prob, c = plan.scenarios, plan.problem, plan.problem.constraints
     unit = "person-months" if c.budget_column == "effort" else "(cost)"

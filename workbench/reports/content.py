@@ -83,32 +83,6 @@ def title(quarter: str, heading: str, portfolio: Portfolio) -> str:
             f"<p>{len(portfolio)} initiatives from <code>{_e(Path(source).name)}</code>.</p>")
 
 
-def ranking_table(result, top_k: int) -> pd.DataFrame:
-    """The ranking, readable: P(top k) with its 95% error, score interval, classic RICE."""
-    s = result.summary(top_k)
-    half = dict(zip(result.portfolio.ids, result.half_width(top_k)))
-    return pd.DataFrame({
-        "initiative": s["name"],
-        f"P(top {top_k})": [probability(p, half[i]) for i, p in s["p_top_k"].items()],
-        "score p10 – p90": [f"{number(a)} – {number(b)}" for a, b in zip(s["p10"], s["p90"])],
-        "mean score": s["mean"].map(number),
-        "classic RICE": s["rice"].map(number),
-        "expected rank": s["expected_rank"].round(1),
-    }, index=s.index)
-
-
-def plan_table(plan) -> pd.DataFrame:
-    """The funded initiatives and what each contributes, readable."""
-    f = plan.to_frame()
-    return pd.DataFrame({
-        "initiative": f["name"], "team": f["team"].fillna(""), "MoSCoW": f["moscow"].fillna(""),
-        "budget": f["budget_used"].map(lambda x: f"{x:.3g}"),
-        "expected value": f["expected_value"].map(number),
-        "share": f["value_share"].map(lambda x: f"{x:.0%}"),
-        "P(delivers)": f["p_delivers"].map(lambda x: f"{x:.2f}"),
-    }, index=f.index)
-
-
 def switch_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Decision switch points, readable."""
     return pd.DataFrame({"expected": frame["expected"].map(number).to_numpy(),
