@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workbench import LiveEngine, Settings, run
-from workbench.dashboard import Dashboard
+from workbench.interactive.dashboard import Dashboard
 
 from bench_rice import synthetic_portfolio
 

@@ -35,10 +35,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from workbench import Initiative, Portfolio, demo_portfolio, parse_estimate, simulate
-from workbench.distributions import FAMILIES
-from workbench.estimates import FACTORS
+from workbench.engine.simulation import CHUNK_ELEMENTS
+from workbench.model.distributions import FAMILIES
+from workbench.model.estimates import FACTORS
 from workbench.random import stream
-from workbench.simulation import CHUNK_ELEMENTS
 
 SPEED_RATIO_GOAL = 2.0
 MEMORY_GOAL_KIB = 2 * 1024 * 1024  # 2 GiB

@@ -166,7 +166,7 @@ def part_sweep(quick: bool) -> None:
 def bench_voi(budget: float = 40.0, scenarios: int = 1000, seed: int = 1) -> dict:
     """Wall-clock seconds of EVPI and EVPPI on the demo portfolio, with the figures they produced."""
     from workbench import demo_portfolio
-    from workbench.optimization import scenarios_and_problem
+    from workbench.planning.optimization import scenarios_and_problem
     from workbench.sensitivity import evpi_of, evppi_of
 
     t0 = time.perf_counter()

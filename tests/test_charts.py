@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import workbench
-from workbench import charts, sensitivity
-from workbench.optimization import frontier_of
+from workbench import sensitivity
+from workbench.planning.optimization import frontier_of
+from workbench.views import charts
 
 BUDGETS = [1, 10, 20, 40, 60]
 

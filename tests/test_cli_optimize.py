@@ -105,7 +105,7 @@ def test_solver_chatter_on_stdout_does_not_corrupt_json(small, capfd, monkeypatc
     # HiGHS can print to file descriptor 1 even with disp=False; the JSON must stay parseable.
     import os
 
-    import workbench.optimization as optimization
+    import workbench.planning.optimization as optimization
 
     milp = optimization.milp
 

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from workbench import InputError, Settings, demo_portfolio, load_portfolio
-from workbench.dashboard import Dashboard, LatestOnly, default_settings
-from workbench.format import PM_NOTE
+from workbench.interactive.dashboard import Dashboard, LatestOnly, default_settings
+from workbench.views.format import PM_NOTE
 
 from conftest import initiative, portfolio
 

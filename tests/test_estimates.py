@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from workbench.estimates import Estimate, EstimateError, parse_estimate
+from workbench.model.estimates import Estimate, EstimateError, parse_estimate
 
 FACTORS = ("reach", "impact", "confidence", "effort")
 Z95 = 1.6448536269514722  # the standard normal 95th percentile

@@ -11,10 +11,10 @@ from scipy import stats
 
 import workbench.pipeline as pipeline
 from workbench import Correlation, InputError, LiveEngine, ScenarioBook, Settings, cli, demo_portfolio, load_portfolio
-from workbench.format import half_width
+from workbench.interactive.session import DIFFERENCE, DIFFERENCE_PM
 from workbench.pipeline import apply_settings
-from workbench.plans import cvar
-from workbench.session import DIFFERENCE, DIFFERENCE_PM
+from workbench.planning.plans import cvar
+from workbench.views.format import half_width
 
 from conftest import initiative, portfolio
 

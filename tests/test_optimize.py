@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from workbench import InputError, optimize
-from workbench.constraints import Infeasible
-from workbench.optimization import SolverError, frontier
-from workbench.plans import cvar
-from workbench.scenarios import sample_scenarios
+from workbench.engine.scenarios import sample_scenarios
+from workbench.planning.constraints import Infeasible
+from workbench.planning.optimization import SolverError, frontier
+from workbench.planning.plans import cvar
 
 from conftest import initiative, portfolio
 
@@ -271,7 +271,7 @@ def _fake_milp(monkeypatch, chosen, gap):
     """Stand in for HiGHS: report a time-limit stop (status 1) with `chosen` (None: no plan found)."""
     from types import SimpleNamespace
 
-    import workbench.optimization
+    import workbench.planning.optimization
 
     calls = []
 
@@ -283,7 +283,7 @@ def _fake_milp(monkeypatch, chosen, gap):
             x[:len(chosen)] = chosen
         return SimpleNamespace(status=1, x=x, mip_gap=gap, success=False, message="Time limit reached.")
 
-    monkeypatch.setattr(workbench.optimization, "milp", milp)
+    monkeypatch.setattr(workbench.planning.optimization, "milp", milp)
     return calls
 
 
@@ -311,7 +311,7 @@ def test_a_time_limit_with_no_plan_found_says_to_allow_more_time(monkeypatch):
 
 @pytest.mark.parametrize("seed", range(30))  # seeds 18 and 25 have theme shares
 def test_vectorized_feasibility_agrees_with_brute_force(seed):
-    from workbench.optimization import scenarios_and_problem
+    from workbench.planning.optimization import scenarios_and_problem
 
     rng = np.random.default_rng(500 + seed)
     p, kw = random_instance(rng, int(rng.integers(4, 10)))
@@ -333,7 +333,7 @@ def test_overlapping_solves_give_stdout_back():
     import threading
     import time
 
-    from workbench.optimization import _solver_output_silenced
+    from workbench.planning.optimization import _solver_output_silenced
 
     before = os.fstat(1)
 
@@ -355,15 +355,15 @@ def test_overlapping_solves_give_stdout_back():
 
 
 def _planning(p, budget, scenarios=20, **constraints):
-    from workbench.constraints import Constraints
-    from workbench.optimization import prepare
+    from workbench.planning.constraints import Constraints
+    from workbench.planning.optimization import prepare
 
     sc = sample_scenarios(p, scenarios, seed=1, confidence_mode="multiplier")
     return sc, prepare(p, Constraints(budget, **constraints), sc)
 
 
 def test_solve_says_whether_a_plan_exists_and_never_mistakes_a_time_limit_for_infeasibility(monkeypatch):
-    from workbench.optimization import solve
+    from workbench.planning.optimization import solve
 
     sc, problem = _planning(_three(), budget=2)
     assert len(problem) == 3 and problem.constraints.budget == 2
@@ -379,7 +379,7 @@ def test_solve_says_whether_a_plan_exists_and_never_mistakes_a_time_limit_for_in
 
 
 def test_forced_problems_are_cheap_copies_that_leave_the_original_alone():
-    from workbench.optimization import solve
+    from workbench.planning.optimization import solve
 
     p = portfolio(initiative("a", reach="100"), initiative("b", reach="200", depends_on=("a",)),
                   initiative("c", reach="300", effort="2", moscow="must"))
@@ -402,7 +402,7 @@ def test_forced_problems_are_cheap_copies_that_leave_the_original_alone():
 
 
 def test_optimize_problem_is_what_optimize_runs_and_evaluates_where_asked():
-    from workbench.optimization import explain_infeasible, optimize_problem
+    from workbench.planning.optimization import explain_infeasible, optimize_problem
 
     p = portfolio(initiative("a", reach="100..400", effort="1"), initiative("b", reach="250", effort="1"),
                   initiative("c", reach="50..500", effort="1", planned=True))
@@ -422,8 +422,8 @@ def test_optimize_problem_is_what_optimize_runs_and_evaluates_where_asked():
 
 
 def test_prepare_takes_constraints_as_one_object():
-    from workbench.constraints import Constraints
-    from workbench.optimization import prepare
+    from workbench.planning.constraints import Constraints
+    from workbench.planning.optimization import prepare
 
     p = portfolio(initiative("a", effort="2..8"), initiative("b"))
     sc = sample_scenarios(p, 10, seed=1)

@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 
 from workbench.errors import InputError, Problem
-from workbench.estimates import CONFIDENCE_WORDS, IMPACT_WORDS
 from workbench.io.read import demo_portfolio, load_portfolio
+from workbench.model.estimates import CONFIDENCE_WORDS, IMPACT_WORDS
 
 HEADER = "id,name,reach,impact,confidence,effort"
 EXPECTED = (

@@ -16,10 +16,10 @@ import openpyxl
 import pytest
 import yaml
 
-from workbench.estimates import FACTORS, Estimate
 from workbench.io.read import correlations_path, demo_portfolio, load_portfolio
 from workbench.io.write import save_portfolio
-from workbench.portfolio import OPTIONAL, Correlation, Portfolio
+from workbench.model.estimates import FACTORS, Estimate
+from workbench.model.portfolio import OPTIONAL, Correlation, Portfolio
 
 from conftest import initiative, portfolio
 

@@ -76,7 +76,7 @@ def test_a_solver_stopped_by_its_time_limit_is_never_reported_as_infeasible(monk
     from scipy.optimize import OptimizeResult
 
     from workbench import optimization
-    from workbench.optimization import SolverError, frontier_of
+    from workbench.planning.optimization import SolverError, frontier_of
 
     p = portfolio(initiative("a", reach="300..1200", excludes=("b",), team="T"), initiative("b", reach="450"))
     plan = optimize(p, budget=5, scenarios=50, seed=2, confidence_mode="multiplier")
@@ -185,13 +185,13 @@ def test_analyze_reports_progress_over_every_stage_and_bundles_the_results():
     data = report.to_dict()
     assert {"budget_sweep", "entry_budgets", "split_sweep", "tornado", "switch_points", "sobol", "evpi",
             "evppi"} <= data.keys()
-    from workbench.text import sensitivity_text
+    from workbench.views.text import sensitivity_text
 
     assert "Budget sweep" in sensitivity_text(report) and "EVPI" in sensitivity_text(report)
 
 
 def test_sweeps_solve_on_their_scenarios_and_evaluate_on_others():
-    from workbench.scenarios import sample_scenarios
+    from workbench.engine.scenarios import sample_scenarios
     from workbench.sensitivity import analyze
 
     p = portfolio(initiative("a", reach="100..400", theme="G"), initiative("b", reach="200..300", theme="K"),

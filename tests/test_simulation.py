@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-import workbench.simulation as simulation
+import workbench.engine.simulation as simulation
 from workbench import Correlation, simulate
-from workbench.estimates import lognormal_interval
-from workbench.simulation import effective_estimates, spread_factor
+from workbench.engine.simulation import effective_estimates, spread_factor
+from workbench.model.estimates import lognormal_interval
 
 from conftest import initiative, portfolio
 

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from workbench import Correlation
-from workbench.estimates import EstimateError, parse_estimate
+from workbench.model.estimates import EstimateError, parse_estimate
 from workbench.sensitivity.sobol_indices import portfolio_sobol, sobol
 
 from conftest import initiative, portfolio
@@ -299,7 +299,7 @@ def test_correlated_initiatives_form_one_group_with_the_closed_form_share():
 
 def test_the_copula_drives_each_variable_by_its_own_correlated_set_only():
     # Sobol groups assume that the normals named after a set's variables drive that set alone.
-    from workbench.correlation import copula_factor
+    from workbench.model.correlation import copula_factor
 
     m = np.eye(5)
     m[0, 1] = m[1, 0] = 0.3

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workbench import LiveEngine, demo_portfolio
-from workbench.dashboard import default_settings
-from workbench.format import number
+from workbench.interactive.dashboard import default_settings
+from workbench.views.format import number
 
 from lab_harness import LabPage
 

@@ -8,9 +8,9 @@ import pytest
 from scipy import stats
 
 from workbench import Correlation, InputError, demo_portfolio, optimize
-from workbench.constraints import Infeasible
-from workbench.optimization import scenarios_and_problem
-from workbench.scenarios import sample_scenarios
+from workbench.engine.scenarios import sample_scenarios
+from workbench.planning.constraints import Infeasible
+from workbench.planning.optimization import scenarios_and_problem
 from workbench.sensitivity.value_of_information import _bins, evpi, evpi_of, evppi, evppi_of, value_partners
 
 from conftest import initiative, portfolio

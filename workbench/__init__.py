@@ -5,17 +5,17 @@ from importlib.metadata import version as _version
 __version__ = _version("decision-workbench")  # one source: pyproject.toml (distribution name; import name workbench)
 
 from . import sensitivity
+from .engine.results import SimulationResult
+from .engine.scenarios import Scenarios, sample_scenarios
+from .engine.simulation import simulate
 from .errors import InputError, Problem
-from .estimates import Estimate, EstimateError, parse_estimate
 from .io import demo_portfolio, load_portfolio
-from .optimization import frontier, optimize
+from .model.estimates import Estimate, EstimateError, parse_estimate
+from .model.portfolio import Correlation, Initiative, Portfolio
 from .pipeline import LiveEngine, Outcome, run
-from .plans import Plan
-from .portfolio import Correlation, Initiative, Portfolio
-from .results import SimulationResult
-from .scenarios import Scenarios, sample_scenarios
+from .planning.optimization import frontier, optimize
+from .planning.plans import Plan
 from .settings import Settings, load_settings
-from .simulation import simulate
 
 __all__ = [
     "Correlation", "Dashboard", "Estimate", "EstimateError", "Initiative", "InputError", "LiveEngine", "Outcome",
@@ -28,11 +28,11 @@ __all__ = [
 def __getattr__(name: str):
     # The dashboard pulls in ipywidgets, the scenario book the report runner: the CLI should not pay for them.
     if name == "Dashboard":
-        from .dashboard import Dashboard
+        from .interactive.dashboard import Dashboard
 
         return Dashboard
     if name == "ScenarioBook":
-        from .session import ScenarioBook
+        from .interactive.session import ScenarioBook
 
         return ScenarioBook
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")

@@ -19,12 +19,12 @@ from importlib.metadata import PackageNotFoundError
 from . import pipeline
 from .errors import InputError
 from .io import demo_portfolio, load_portfolio, write_atomic
-from .optimization import SolverError
-from .output import csv_safe, terminal_text, to_json
-from .portfolio import Portfolio
+from .model.portfolio import Portfolio
+from .planning.optimization import SolverError
 from .reports import ReportError
 from .settings import FIELDS, Settings
-from .text import plan_record, plan_text, score_table, sensitivity_text
+from .views.output import csv_safe, terminal_text, to_json
+from .views.text import plan_record, plan_text, score_table, sensitivity_text
 
 _QUIET = argparse.SUPPRESS  # an option not given is absent, so it does not override --settings
 

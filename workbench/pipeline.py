@@ -34,17 +34,17 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .constraints import Constraints, PlanningProblem
+from .engine.results import SimulationResult
+from .engine.scenarios import Scenarios, blocks, draw_block, effort_quantiles
+from .engine.simulation import KEEP_SCORES_LIMIT, PortfolioModel, simulate, summarize_scores
 from .errors import InputError
-from .estimates import FACTORS, parse_estimate
-from .optimization import Frontier, SolverError, explain_infeasible, frontier_of, non_dominated, solve
-from .plans import Plan, add_baselines
-from .portfolio import Portfolio
-from .results import SimulationResult
-from .scenarios import Scenarios, blocks, draw_block, effort_quantiles
+from .model.estimates import FACTORS, parse_estimate
+from .model.portfolio import Portfolio
+from .planning.constraints import Constraints, PlanningProblem
+from .planning.optimization import Frontier, SolverError, explain_infeasible, frontier_of, non_dominated, solve
+from .planning.plans import Plan, add_baselines
 from .sensitivity import SensitivityReport, analyze, budget_range, budget_sweep, split_sweep
 from .settings import Settings
-from .simulation import KEEP_SCORES_LIMIT, PortfolioModel, simulate, summarize_scores
 
 Progress = Callable[[int, int], None]
 

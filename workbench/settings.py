@@ -20,13 +20,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .constraints import BUDGET_COLUMNS
+from .engine.sample import METHODS
+from .engine.simulation import CONFIDENCE_MODES, DEFAULT_SPREAD
 from .errors import InputError, Problem, did_you_mean
-from .estimates import FACTORS, EstimateError, parse_estimate
-from .optimization import OBJECTIVES
-from .portfolio import Portfolio
-from .sample import METHODS
-from .simulation import CONFIDENCE_MODES, DEFAULT_SPREAD
+from .model.estimates import FACTORS, EstimateError, parse_estimate
+from .model.portfolio import Portfolio
+from .planning.constraints import BUDGET_COLUMNS
+from .planning.optimization import OBJECTIVES
 
 OVERRIDES = ("in", "out")  # force an initiative into every plan, or out of it
 _AMOUNT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmM]?)")

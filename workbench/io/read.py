@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from ..portfolio import REQUIRED, Portfolio
+from ..model.portfolio import REQUIRED, Portfolio
 from .validate import Cell, Table, build_portfolio
 
 

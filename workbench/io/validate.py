@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..correlation import correlation_matrix
 from ..errors import InputError, Problem
-from ..estimates import FACTORS, EstimateError, parse_estimate
-from ..portfolio import OPTIONAL, REQUIRED, Correlation, Initiative, Portfolio
+from ..model.correlation import correlation_matrix
+from ..model.estimates import FACTORS, EstimateError, parse_estimate
+from ..model.portfolio import OPTIONAL, REQUIRED, Correlation, Initiative, Portfolio
 
 _MOSCOW_ALIASES = {
     "must": "must", "m": "must", "musthave": "must",

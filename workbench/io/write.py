@@ -12,8 +12,8 @@ import io
 import math
 from pathlib import Path
 
-from ..estimates import FACTORS, EstimateError, parse_estimate
-from ..portfolio import MOSCOW, OPTIONAL, REQUIRED, Portfolio
+from ..model.estimates import FACTORS, EstimateError, parse_estimate
+from ..model.portfolio import MOSCOW, OPTIONAL, REQUIRED, Portfolio
 from .files import write_atomic
 from .read import correlations_path, normalize_column, sniff_delimiter
 

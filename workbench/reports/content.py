@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..format import PM_NOTE, binomial_half_width, half_width, number, percent, pm, probability
-from ..portfolio import Portfolio
+from ..views.format import PM_NOTE, binomial_half_width, half_width, number, percent, pm, probability
+from ..model.portfolio import Portfolio
 
 
 def input_digest(path: str) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..plans import Plan
-from ..scenarios import Scenarios
+from ..engine.scenarios import Scenarios
+from ..planning.plans import Plan
 from . import one_at_a_time, sobol_indices, sweeps, value_of_information
 from .one_at_a_time import switch_points, tornado
 from .sobol_indices import portfolio_sobol, sobol

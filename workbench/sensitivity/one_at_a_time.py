@@ -12,12 +12,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..constraints import PlanningProblem
+from ..engine.simulation import effective_estimates
 from ..errors import InputError, Problem
-from ..estimates import Estimate
-from ..optimization import solve
-from ..plans import Plan
-from ..simulation import effective_estimates
+from ..model.estimates import Estimate
+from ..planning.constraints import PlanningProblem
+from ..planning.optimization import solve
+from ..planning.plans import Plan
 
 VALUE_FACTORS = ("reach", "impact", "confidence")
 

@@ -10,11 +10,11 @@ import pandas as pd
 from scipy import special
 from scipy.stats import qmc
 
-from ..estimates import FACTORS, parse_estimate
-from ..portfolio import Portfolio
+from ..engine.sample import SOBOL_MAX_DIMS
+from ..engine.simulation import U_EPS, PortfolioModel, check_settings
+from ..model.estimates import FACTORS, parse_estimate
+from ..model.portfolio import Portfolio
 from ..random import check_seed, stream
-from ..sample import SOBOL_MAX_DIMS
-from ..simulation import U_EPS, PortfolioModel, check_settings
 
 MIN_N = 64
 BOOTSTRAP = 1000  # bootstrap resamples for the confidence intervals

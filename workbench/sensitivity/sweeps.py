@@ -12,11 +12,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..constraints import Infeasible, PlanningProblem
+from ..engine.scenarios import Scenarios
 from ..errors import InputError, Problem
-from ..optimization import solve
-from ..plans import Plan
-from ..scenarios import Scenarios
+from ..planning.constraints import Infeasible, PlanningProblem
+from ..planning.optimization import solve
+from ..planning.plans import Plan
 
 DEFAULT_SHARES = np.linspace(0, 1, 11)  # a group's share of the budget: 0%, 10%, ..., 100%
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..constraints import PlanningProblem
+from ..engine.scenarios import Scenarios
 from ..errors import InputError, Problem
-from ..optimization import explain_infeasible, scenarios_and_problem, solve
-from ..portfolio import Portfolio
+from ..model.portfolio import Portfolio
+from ..planning.constraints import PlanningProblem
+from ..planning.optimization import explain_infeasible, scenarios_and_problem, solve
 from ..random import stream
-from ..scenarios import Scenarios
 from .one_at_a_time import VALUE_FACTORS
 
 ENUMERATE_LIMIT = 20  # 2^20 candidate plans is the most enumeration may build

@@ -12,9 +12,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .optimization import Frontier
-from .plans import Plan
-from .results import SimulationResult, z95
+from ..engine.results import SimulationResult, z95
+from ..planning.optimization import Frontier
+from ..planning.plans import Plan
 
 
 def _frame(result: SimulationResult, top_k: int) -> pd.DataFrame:

@@ -15,12 +15,12 @@ from collections.abc import Callable
 import ipywidgets as w
 import numpy as np
 
+from ..engine.simulation import CONFIDENCE_MODES
+from ..errors import InputError
+from ..model.estimates import FACTORS
+from ..model.portfolio import Portfolio
+from ..settings import Settings, check_estimate
 from .dashboard_views import note
-from .errors import InputError
-from .estimates import FACTORS
-from .portfolio import Portfolio
-from .settings import Settings, check_estimate
-from .simulation import CONFIDENCE_MODES
 
 SAMPLE_CHOICES = (2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 _ESC = html.escape

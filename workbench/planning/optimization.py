@@ -30,11 +30,11 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from ..engine.scenarios import Scenarios, sample_scenarios
+from ..errors import InputError, Problem
+from ..model.portfolio import Portfolio
 from .constraints import Constraints, Infeasible, PlanningProblem
-from .errors import InputError, Problem
 from .plans import Plan, add_baselines
-from .portfolio import Portfolio
-from .scenarios import Scenarios, sample_scenarios
 
 OBJECTIVES = ("mean", "cvar", "blend")
 

@@ -14,13 +14,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import charts
-from .format import PM_NOTE, half_width, number, pm, probability
-from .pipeline import Outcome
-from .sensitivity import SensitivityReport
+from ..pipeline import Outcome
+from ..sensitivity import SensitivityReport
+from ..settings import Settings
+from ..views import charts
+from ..views.format import PM_NOTE, half_width, number, pm, probability
+from ..views.tables import plan_table, ranking_table
 from .session import DIFFERENCE, DIFFERENCE_PM, ScenarioComparison
-from .settings import Settings
-from .tables import plan_table, ranking_table
 
 _ESC = html.escape
 

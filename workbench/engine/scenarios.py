@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .portfolio import Portfolio
-from .random import check_seed, stream
+from ..model.portfolio import Portfolio
+from ..random import check_seed, stream
 from .sample import Design
 from .simulation import U_EPS, PortfolioModel, check_settings, effective_estimates
 

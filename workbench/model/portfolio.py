@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 from .estimates import FACTORS, Estimate
 
 # The columns of a portfolio file, which are also the fields of an `Initiative`.

@@ -12,8 +12,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..engine.scenarios import Scenarios
 from .constraints import PlanningProblem
-from .scenarios import Scenarios
 
 
 def cvar(values: np.ndarray, alpha: float) -> float:

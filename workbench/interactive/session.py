@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .format import binomial_half_width, half_width
-from .io import correlations_path, save_portfolio, write_atomic
-from .pipeline import LiveEngine, Outcome, apply_settings
-from .portfolio import Portfolio
-from .settings import Settings
+from ..io import correlations_path, save_portfolio, write_atomic
+from ..model.portfolio import Portfolio
+from ..pipeline import LiveEngine, Outcome, apply_settings
+from ..settings import Settings
+from ..views.format import binomial_half_width, half_width
 
 _NAME = re.compile(r"\S(.{0,58}\S)?")
 DIFFERENCE = "second − first"  # the sign convention of the comparison's difference column
@@ -121,7 +121,7 @@ class ScenarioBook:
                           quarter: str = "session") -> tuple[dict, str]:
         """Export the scenario beside its report and return (the quarterly template's parameters,
         the report's name). Nothing is written when the parameters are invalid (InputError)."""
-        from .reports import check_parameters
+        from ..reports import check_parameters
 
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "scenario"
         stem = f"{quarter}-{slug}-portfolio.yaml"  # YAML keeps the correlations in one file
@@ -142,7 +142,7 @@ class ScenarioBook:
         """The quarterly report of the scenario: exports it (`<quarter>-<name>-portfolio.yaml` and
         its `.settings.json`) and runs the template on those files; returns the notebook, HTML and
         JSON paths. Its figures are the session's, digit for digit (same pipeline, same draws)."""
-        from .reports import run_report
+        from ..reports import run_report
 
         params, report_name = self.report_parameters(name, output_dir, quarter=quarter)
         return run_report("quarterly", params, output_dir, name=report_name)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError, Problem
-from .format import exact
-from .portfolio import Portfolio
+from ..errors import InputError, Problem
+from ..model.portfolio import Portfolio
+from ..views.format import exact
 
 BUDGET_COLUMNS = ("effort", "cost")
 

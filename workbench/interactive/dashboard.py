@@ -33,13 +33,13 @@ import altair as alt
 import ipywidgets as w
 import pandas as pd
 
+from ..errors import InputError
+from ..model.portfolio import Portfolio
+from ..pipeline import LiveEngine, Outcome, analyses, frontier, sweep
+from ..settings import Settings
 from . import dashboard_views as views
 from .dashboard_controls import Controls, reporting
-from .errors import InputError
-from .pipeline import LiveEngine, Outcome, analyses, frontier, sweep
-from .portfolio import Portfolio
 from .session import ScenarioBook
-from .settings import Settings
 from .workers import LatestOnly, Superseded
 
 __all__ = ["Dashboard", "LatestOnly", "Superseded", "default_settings"]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engine.results import SimulationResult
+from ..planning.optimization import Frontier
+from ..planning.plans import Plan
+from ..sensitivity import SensitivityReport
+from ..settings import Settings
 from .format import PM_NOTE, binomial_half_width, half_width, number, pm, probability
-from .optimization import Frontier
 from .output import terminal_text, text_table
-from .plans import Plan
-from .results import SimulationResult
-from .sensitivity import SensitivityReport
-from .settings import Settings
 
 
 def score_table(result: SimulationResult, top_k: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 
 def correlation_matrix(portfolio) -> tuple[list[tuple[int, str]], np.ndarray]:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .correlation import copula_factor, correlation_matrix
-from .distributions import FAMILIES, Point
-from .estimates import FACTORS, Estimate, lognormal_interval
-from .portfolio import Portfolio
-from .random import check_seed, stream
+from ..model.correlation import copula_factor, correlation_matrix
+from ..model.distributions import FAMILIES, Point
+from ..model.estimates import FACTORS, Estimate, lognormal_interval
+from ..model.portfolio import Portfolio
+from ..random import check_seed, stream
 from .ranking import rank_counts, rank_order
 from .results import SimulationResult, top_k_probability, z95
 from .sample import METHODS, Design

@@ -1,0 +1,1 @@
+"""Sampling and scoring: sample designs, the Monte Carlo engine, rankings, results, scenario matrices."""

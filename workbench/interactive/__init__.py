@@ -1,0 +1,1 @@
+"""The strategy session: the dashboard's widgets and views, its background workers, saved scenarios."""
