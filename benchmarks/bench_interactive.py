@@ -64,11 +64,14 @@ def controls(p, base: Settings) -> dict:
     blend = base.change(objective="blend")
     return {
         "budget slider": lambda k: (base, base.change(budget=round(base.budget * (0.8 + 0.027 * k), 2))),
-        "team capacity": lambda k: (base, base.change(capacities={"Growth": base.capacity["Growth"] * (0.6 + 0.05 * k)})),
-        "initiative edit": lambda k: (base, base.with_edit(ids[(7 * k) % len(ids)], "reach", f"{100 + 7 * k}..{900 + 9 * k}")),
+        "team capacity": lambda k: (base, base.change(
+            capacities={"Growth": base.capacity["Growth"] * (0.6 + 0.05 * k)})),
+        "initiative edit": lambda k: (base, base.with_edit(
+            ids[(7 * k) % len(ids)], "reach", f"{100 + 7 * k}..{900 + 9 * k}")),
         "force in / out": lambda k: (base, base.with_override(ids[(5 * k) % len(ids)], "in" if k % 2 else "out")),
         "top k": lambda k: (base, base.change(top_k=1 + k % 10)),
-        "confidence mode": lambda k: (base, base.change(confidence_mode=("multiplier", "spread")[k % 2], seed=base.seed + k)),
+        "confidence mode": lambda k: (base, base.change(
+            confidence_mode=("multiplier", "spread")[k % 2], seed=base.seed + k)),
         "spread mapping": lambda k: (spread, spread.change(spread={**spread.spread_mapping, 0.5: 2.0 + 0.1 * k})),
         "samples": lambda k: (base, base.change(samples=SAMPLES - 500 * (k + 1))),
         "seed": lambda k: (base, base.change(seed=base.seed + 1 + k)),

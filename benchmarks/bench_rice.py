@@ -38,7 +38,7 @@ from workbench import Initiative, Portfolio, demo_portfolio, parse_estimate, sim
 from workbench.engine.simulation import CHUNK_ELEMENTS
 from workbench.model.distributions import FAMILIES
 from workbench.model.estimates import FACTORS
-from workbench.random import stream
+from workbench.rng import stream
 
 SPEED_RATIO_GOAL = 2.0
 MEMORY_GOAL_KIB = 2 * 1024 * 1024  # 2 GiB

@@ -71,7 +71,7 @@ def salib_ishigami(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     from SALib.analyze import sobol as salib_analyze
     from SALib.sample import sobol as salib_sample
 
-    from workbench.random import stream
+    from workbench.rng import stream
 
     problem = {"num_vars": 3, "names": list(ISHIGAMI_NAMES), "bounds": [[-np.pi, np.pi]] * 3}
     # The generator workbench scrambles its base matrices with: both analyse the same points,

@@ -75,7 +75,7 @@ def test_sweep_marks_budgets_the_must_haves_do_not_fit():
 def test_a_solver_stopped_by_its_time_limit_is_never_reported_as_infeasible(monkeypatch):
     from scipy.optimize import OptimizeResult
 
-    from workbench import optimization
+    from workbench.planning import optimization
     from workbench.planning.optimization import SolverError, frontier_of
 
     p = portfolio(initiative("a", reach="300..1200", excludes=("b",), team="T"), initiative("b", reach="450"))

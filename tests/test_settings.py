@@ -7,7 +7,7 @@ import pytest
 
 import workbench as wb
 from workbench.errors import InputError
-from workbench.random import PURPOSES, seed_sequence, stream
+from workbench.rng import PURPOSES, seed_sequence, stream
 from workbench.settings import FIELDS, Settings
 
 
@@ -109,7 +109,7 @@ def test_no_generator_is_made_outside_the_rng_module():
     import re
 
     root = pathlib.Path(wb.__file__).parent
-    offenders = [f"{path.relative_to(root)}:{k}" for path in root.rglob("*.py") if path.name != "random.py"
+    offenders = [f"{path.relative_to(root)}:{k}" for path in root.rglob("*.py") if path.name != "rng.py"
                  for k, line in enumerate(path.read_text().splitlines(), 1)
                  if re.search(r"SeedSequence\(|default_rng\(|PCG64\(|RandomState\(", line)]
     assert offenders == []

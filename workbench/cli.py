@@ -54,12 +54,16 @@ def _input_options() -> argparse.ArgumentParser:
 
 def _sampling_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--samples", default=_QUIET, metavar="N", help="samples for the ranking and every figure (default 20,000)")
+    p.add_argument("--samples", default=_QUIET, metavar="N",
+                   help="samples for the ranking and every figure (default 20,000)")
     p.add_argument("--seed", default=_QUIET, metavar="S", help="random seed (default 2026)")
-    p.add_argument("--method", default=_QUIET, metavar="M", help="ranking's sampling design: mc, lhs or sobol (default mc)")
+    p.add_argument("--method", default=_QUIET, metavar="M",
+                   help="ranking's sampling design: mc, lhs or sobol (default mc)")
     p.add_argument("--confidence-mode", default=_QUIET, metavar="MODE",
-                   help="success: Bernoulli(C) delivery (default); multiplier: classic RICE; spread: C widens estimates")
-    p.add_argument("--top-k", default=_QUIET, metavar="K", help="report P(rank <= K) (default: 5, or fewer initiatives)")
+                   help="success: Bernoulli(C) delivery (default); multiplier: classic RICE; "
+                        "spread: C widens estimates")
+    p.add_argument("--top-k", default=_QUIET, metavar="K",
+                   help="report P(rank <= K) (default: 5, or fewer initiatives)")
     p.add_argument("--value-unit", default=_QUIET, metavar="TEXT",
                    help='what a value point is, e.g. "$ ARR" (default: value points)')
     return p
@@ -69,11 +73,15 @@ def _planning_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--budget", default=_QUIET, metavar="B",
                    help="budget in person-months (or in the cost column's unit with --budget-column cost); 1.5k ok")
-    p.add_argument("--budget-column", default=_QUIET, metavar="COL", help="what the budget limits: effort (default) or cost")
+    p.add_argument("--budget-column", default=_QUIET, metavar="COL",
+                   help="what the budget limits: effort (default) or cost")
     p.add_argument("--objective", default=_QUIET, metavar="OBJ",
-                   help="mean: expected value (default); cvar: mean of the worst alpha scenarios; blend: mean + lambda*CVaR")
-    p.add_argument("--alpha", default=_QUIET, metavar="A", help="CVaR tail: the worst A fraction of scenarios (default 0.1)")
-    p.add_argument("--lambda", dest="lam", default=_QUIET, metavar="L", help="weight of CVaR in the blend objective (default 1)")
+                   help="mean: expected value (default); cvar: mean of the worst alpha scenarios; "
+                        "blend: mean + lambda*CVaR")
+    p.add_argument("--alpha", default=_QUIET, metavar="A",
+                   help="CVaR tail: the worst A fraction of scenarios (default 0.1)")
+    p.add_argument("--lambda", dest="lam", default=_QUIET, metavar="L",
+                   help="weight of CVaR in the blend objective (default 1)")
     p.add_argument("--scenarios", default=_QUIET, metavar="S", help="scenarios plans are chosen on (default 1,000)")
     p.add_argument("--capacity", dest="capacities", action="append", default=_QUIET, metavar="TEAM=N",
                    help="a team's capacity in person-months (repeatable; team names match in any case)")
@@ -84,7 +92,8 @@ def _planning_options() -> argparse.ArgumentParser:
                    help="count each effort at this quantile of its estimate (default 0.5; 0.8 = conservative)")
     p.add_argument("--plan", default=_QUIET, metavar="IDS", help="your current plan, ids separated by commas "
                    "(default: the planned column)")
-    p.add_argument("--frontier-points", default=_QUIET, metavar="N", help="points of the efficient frontier (default 8)")
+    p.add_argument("--frontier-points", default=_QUIET, metavar="N",
+                   help="points of the efficient frontier (default 8)")
     p.add_argument("--time-limit", default=_QUIET, metavar="SEC", help="solver time limit per solve (default 60)")
     return p
 
@@ -97,7 +106,8 @@ def _output_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workbench", description="Decision-analysis workbench for product portfolios.")
+    parser = argparse.ArgumentParser(prog="workbench",
+                                     description="Decision-analysis workbench for product portfolios.")
     parser.add_argument("--version", action="version", version=f"workbench {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     inputs, sampling, planning, output = _input_options(), _sampling_options(), _planning_options(), _output_options()
@@ -122,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="budget sweeps, tornado, Sobol indices and the value of information",
                           description="How the recommended plan depends on the budget and on each assumption.")
     sens.add_argument("portfolio", nargs="?", metavar="PORTFOLIO", help="portfolio file: .csv, .xlsx or .yaml")
-    sens.add_argument("--budget-range", default=_QUIET, metavar="A:B:STEP", help="optimal plan at each budget, e.g. 20:120:5")
+    sens.add_argument("--budget-range", default=_QUIET, metavar="A:B:STEP",
+                      help="optimal plan at each budget, e.g. 20:120:5")
     sens.add_argument("--split", default=_QUIET, metavar="THEME_OR_TEAM",
                       help="share of the budget given to one theme or team (theme:X / team:X if ambiguous), 0-100%%")
     sens.add_argument("--tornado", action="store_true", help="p10-p90 swings of the plan's value, and switch points")
@@ -266,7 +277,8 @@ def _report(args) -> str:
     elif len(portfolios) == 1 or len(quarters) == 1:
         pairs = [(p, q) for p in portfolios for q in quarters]
     else:
-        raise UsageError(f"{len(portfolios)} portfolios and {len(quarters)} quarters: give as many of each, or one of either")
+        raise UsageError(f"{len(portfolios)} portfolios and {len(quarters)} quarters: "
+                         "give as many of each, or one of either")
     extra = {}
     for item in args.param:
         key, sep, value = item.partition("=")

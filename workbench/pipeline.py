@@ -7,7 +7,7 @@ The CLI, both report templates and the dashboard call these functions, and nothi
 the engine and the optimizer together, so the same portfolio and settings give the same
 numbers, digit for digit, wherever they are shown.
 
-How the numbers are made (the RNG policy is `workbench.random`):
+How the numbers are made (the RNG policy is `workbench.rng`):
 - **evaluation draws**: `samples` scenarios of every initiative's value and effort, block by
   block (an initiative, or the initiatives correlations tie together), each block on the stream
   (seed, "evaluation", its ids). The ranking and every figure about a plan are computed on them.
@@ -225,17 +225,6 @@ class LiveEngine:
                 while len(store) > self._limits[cache]:
                     store.popitem(last=False)
         return value
-
-    # --- slower views, run after the fast path ---------------------------------------------------
-
-    def frontier(self, outcome: Outcome, *, progress: Progress | None = None) -> Frontier:
-        return frontier(outcome, progress=progress)
-
-    def budget_sweep(self, outcome: Outcome, budgets=None, *, progress: Progress | None = None) -> pd.DataFrame:
-        return sweep(outcome, budgets, progress=progress)
-
-    def analyze(self, outcome: Outcome, **kw) -> SensitivityReport:
-        return analyses(outcome, **kw)
 
 
 # --- the public functions ------------------------------------------------------------------------

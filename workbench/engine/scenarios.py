@@ -5,7 +5,7 @@ values, never RICE ratios. Every plan is evaluated on the same matrices (common 
 
 Draws are made per *block*: one initiative, or the initiatives that correlations tie together,
 each on its own random stream named by the seed, a purpose and the block's ids
-(`workbench.random.stream`). Editing an initiative therefore redraws its block only, and every
+(`workbench.rng.stream`). Editing an initiative therefore redraws its block only, and every
 other initiative keeps its exact samples, whichever front end asks.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..model.portfolio import Portfolio
-from ..random import check_seed, stream
+from ..rng import check_seed, stream
 from .sample import Design
 from .simulation import U_EPS, PortfolioModel, check_settings, effective_estimates
 

@@ -17,7 +17,7 @@ from ..model.correlation import copula_factor, correlation_matrix
 from ..model.distributions import FAMILIES, Point
 from ..model.estimates import FACTORS, Estimate, lognormal_interval
 from ..model.portfolio import Portfolio
-from ..random import check_seed, stream
+from ..rng import check_seed, stream
 from .ranking import rank_counts, rank_order
 from .results import SimulationResult, top_k_probability, z95
 from .sample import METHODS, Design
@@ -96,9 +96,8 @@ class PortfolioModel:
             self.uncertain[f], self.dims[f] = cols, np.arange(d, d + cols.size)
             d += cols.size
         conf = est["confidence"]
-        self.success_cols = np.array(
-            [j for j, c in enumerate(conf) if not (c.is_point and c.median() >= 1)] if confidence_mode == "success" else [],
-            dtype=int)
+        drawn = [j for j, c in enumerate(conf) if not (c.is_point and c.median() >= 1)]
+        self.success_cols = np.array(drawn if confidence_mode == "success" else [], dtype=int)
         self.success_dims = np.arange(d, d + self.success_cols.size)
         self.n_dims = d + self.success_cols.size
         self.estimates = est

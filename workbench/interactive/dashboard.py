@@ -363,7 +363,7 @@ class Dashboard:
         script = ("import json, sys; from workbench.reports import run_report; "
                   "print(run_report('quarterly', json.loads(sys.argv[1]), sys.argv[2], name=sys.argv[3])[1])")
         # The package this kernel runs, even when it was put on sys.path by hand rather than installed.
-        package_root = str(Path(__file__).resolve().parents[1])
+        package_root = str(Path(__file__).resolve().parents[len(__package__.split("."))])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         process = subprocess.Popen([sys.executable, "-c", script, json.dumps(params), self.output_dir, report_name],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -14,7 +14,7 @@ from ..engine.sample import SOBOL_MAX_DIMS
 from ..engine.simulation import U_EPS, PortfolioModel, check_settings
 from ..model.estimates import FACTORS, parse_estimate
 from ..model.portfolio import Portfolio
-from ..random import check_seed, stream
+from ..rng import check_seed, stream
 
 MIN_N = 64
 BOOTSTRAP = 1000  # bootstrap resamples for the confidence intervals

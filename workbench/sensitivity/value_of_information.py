@@ -13,7 +13,7 @@ from ..errors import InputError, Problem
 from ..model.portfolio import Portfolio
 from ..planning.constraints import PlanningProblem
 from ..planning.optimization import explain_infeasible, scenarios_and_problem, solve
-from ..random import stream
+from ..rng import stream
 from .one_at_a_time import VALUE_FACTORS
 
 ENUMERATE_LIMIT = 20  # 2^20 candidate plans is the most enumeration may build

@@ -104,7 +104,8 @@ def plan_record(plan: Plan, settings: Settings, front: Frontier | None = None) -
     """The JSON document of `workbench optimize` (standard errors in `*_se` fields)."""
     c = plan.problem.constraints
     out = {"status": plan.status, "objective": plan.objective, "budget": c.budget,
-           "budget_column": c.budget_column, "scenarios": settings.scenarios, "evaluation_samples": plan.scenarios.count,
+           "budget_column": c.budget_column, "scenarios": settings.scenarios,
+           "evaluation_samples": plan.scenarios.count,
            "seed": settings.seed, "confidence_mode": plan.scenarios.confidence_mode, "value_unit": settings.value_unit,
            **plan.metrics(), "gap": plan.gap}
     if plan.p_overrun is not None:

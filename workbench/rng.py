@@ -55,7 +55,7 @@ def _word(key: str | int) -> int:
 def seed_sequence(seed: int, purpose: str, *keys: str | int) -> np.random.SeedSequence:
     """The SeedSequence of one purpose (and keys) of an analysis seeded with `seed`."""
     if purpose not in PURPOSES:
-        raise ValueError(f"unknown random stream purpose {purpose!r}; add it to workbench.random.PURPOSES")
+        raise ValueError(f"unknown random stream purpose {purpose!r}; add it to workbench.rng.PURPOSES")
     return np.random.SeedSequence(check_seed(seed), spawn_key=(_word(purpose), *map(_word, keys)))
 
 
