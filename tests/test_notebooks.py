@@ -37,3 +37,22 @@ def test_strategy_session_executes_headlessly(tmp_path):
     assert len(views) == 1  # the dashboard, as one widget tree
     text = "\n".join(str(o.get("text", "")) for o in outputs)
     assert "initiatives funded, expected value" in text
+
+
+def test_strategy_session_works_on_any_portfolio(tmp_path):
+    # Teams other than the demo's, none with a capacity: the notebook names no team of its own.
+    import papermill as pm
+
+    path = tmp_path / "other.csv"
+    path.write_text("id,name,reach,impact,confidence,effort,team\n"
+                    "a,Alpha,200..800,high,80%,2..5,Core\nb,Beta,1k..3k,medium,50%,2,Edge\n"
+                    "c,Gamma,500,low..high,90%,3,Edge\n", encoding="utf-8")
+    out = tmp_path / "session.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "strategy_session.ipynb"), str(out), cwd=str(tmp_path),
+                        parameters={"portfolio_path": str(path), "output_dir": str(tmp_path / "reports")},
+                        kernel_name="python3", progress_bar=False)
+    text = "\n".join(str(o.get("text", "")) for c in nbformat.read(str(out), as_version=4).cells
+                     for o in c.get("outputs", []))
+    assert "initiatives funded, expected value" in text
+    source = (ROOT / "notebooks" / "strategy_session.ipynb").read_text(encoding="utf-8")
+    assert "Payments" not in source and "Growth" not in source
