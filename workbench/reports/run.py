@@ -1,0 +1,219 @@
+"""Running reports: parameters checked before any kernel starts, papermill, offline HTML, JSON.
+
+`check_parameters` is the boundary: it reads a template's parameters (individual settings such
+as `budget`, and one `settings` file or mapping) with the same validator as the CLI and the
+dashboard (`Settings.from_mapping`) and checks them against the portfolio, so a bad value is
+reported at once, in the same words, and no kernel starts. The templates call it too, first
+thing, so the plain papermill CLI gets the same checks.
+
+`run_report` executes a template and writes `<name>.ipynb`, `<name>.html` and `<name>.json`
+atomically: a failed run keeps the last good report and leaves `<name>.failed.ipynb` beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..errors import InputError, Problem, did_you_mean
+from ..io.files import write_atomic
+from ..io.read import demo_portfolio, load_portfolio
+from ..pipeline import check_plan
+from ..model.portfolio import Portfolio
+from ..settings import FIELDS, Settings
+from .html import to_html
+
+TEMPLATES = {"quarterly": "quarterly_report.ipynb", "sensitivity": "budget_sensitivity.ipynb"}
+REPORT_PARAMETERS = ("portfolio", "quarter", "previous_portfolio", "settings")
+DATA_TAG = "report-data"  # the cell whose output is the report's JSON (not shown in the HTML)
+
+
+class ReportError(RuntimeError):
+    """A template cell failed; the message names the cell and the error."""
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One report's validated inputs: what the template runs on."""
+
+    portfolio: str  # absolute path, or "" for the bundled demo
+    quarter: str
+    previous_portfolio: str
+    settings: Settings  # checked against the portfolio and complete
+
+    def parameters(self) -> dict:
+        """The papermill parameters that reproduce this job exactly (complete settings as one mapping)."""
+        return {"portfolio": self.portfolio, "quarter": self.quarter, "previous_portfolio": self.previous_portfolio,
+                "settings": self.settings.to_dict()}
+
+    def load(self) -> Portfolio:
+        return load_portfolio(self.portfolio) if self.portfolio else demo_portfolio()
+
+
+def check_parameters(params: dict) -> ReportJob:
+    """Every problem with a report's parameters at once (InputError); the job when there is none."""
+    problems = [Problem(f"unknown parameter {name!r}{did_you_mean(name, [*REPORT_PARAMETERS, *FIELDS])}")
+                for name in params if name not in REPORT_PARAMETERS and name not in FIELDS]
+    quarter = params.get("quarter")
+    if not isinstance(quarter, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,40}", quarter):
+        problems.append(Problem(f"quarter: expected a label such as 2026Q4 (letters, digits, . _ -), got {quarter!r}"))
+    paths = {}
+    for name in ("portfolio", "previous_portfolio"):
+        value = params.get(name) or ""
+        if not isinstance(value, (str, os.PathLike)):
+            problems.append(Problem(f"{name}: expected a file path, got {value!r}"))
+        elif value and not Path(value).is_file():
+            problems.append(Problem(f"{name}: file not found", file=str(value)))
+        paths[name] = str(Path(value).resolve()) if value else ""
+    settings = None
+    try:
+        settings = Settings.from_mapping({k: v for k, v in params.items() if k in FIELDS and v is not None},
+                                         _base_settings(params.get("settings")))
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    # The files must parse too, and the settings fit the portfolio: every problem now, not in a kernel.
+    portfolio = load_portfolio(paths["portfolio"]) if paths["portfolio"] else demo_portfolio()
+    if paths["previous_portfolio"]:
+        load_portfolio(paths["previous_portfolio"])
+    checked = settings.for_portfolio(portfolio, need_budget=True)
+    check_plan(portfolio, checked)
+    return ReportJob(paths["portfolio"], quarter, paths["previous_portfolio"], checked)
+
+
+def _base_settings(value) -> Settings | None:
+    """The `settings` parameter: empty, a JSON file's path, or a mapping (JSON object or text)."""
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, dict):
+        return Settings.from_mapping(value)
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            return Settings.from_mapping(json.loads(value))
+        except json.JSONDecodeError as exc:
+            raise InputError(Problem(f"settings: not valid JSON: {exc.msg}")) from None
+    if isinstance(value, (str, os.PathLike)):
+        if not Path(value).is_file():
+            raise InputError(Problem("settings: file not found", file=str(value)))
+        return Settings.from_json(value)
+    raise InputError(Problem(f"settings: expected a JSON file or a mapping, got {value!r}"))
+
+
+def template_path(kind: str) -> Path:
+    """The template notebook of a kind of report (package data)."""
+    if kind not in TEMPLATES:
+        raise InputError(Problem(f"unknown report {kind!r}; expected one of {', '.join(TEMPLATES)}"))
+    return Path(str(resources.files("workbench") / "templates" / TEMPLATES[kind]))
+
+
+def run_report(kind: str, params: dict | ReportJob, output_dir: str | Path = "reports", *, name: str | None = None,
+               kernel_name: str = "python3") -> tuple[Path, Path, Path]:
+    """Execute a template with papermill; write `<name>.ipynb`, `.html` and `.json` atomically.
+
+    On a failing cell: the failed notebook is written as `<name>.failed.ipynb`, the previous good
+    report is left untouched, and `ReportError` names the cell and the error.
+    """
+    import nbformat
+    import papermill as pm
+
+    job = params if isinstance(params, ReportJob) else check_parameters(params)
+    template = template_path(kind)
+    out_dir = Path(output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = name or f"{job.quarter}-{kind}"
+    ipynb, html_path, data_path = (out_dir / f"{name}{ext}" for ext in (".ipynb", ".html", ".json"))
+    failed = out_dir / f"{name}.failed.ipynb"
+    # Unique per run: two runs into one directory never share a scratch file.
+    scratch = out_dir / f".{name}.{os.getpid()}-{secrets.token_hex(4)}.running.ipynb"
+    try:
+        pm.execute_notebook(str(template), str(scratch), parameters=job.parameters(), kernel_name=kernel_name,
+                            progress_bar=False, log_output=False, cwd=str(out_dir),
+                            # The kernel talks to us over loopback only; its warning that TCP is not
+                            # encrypted is noise in every report run (errors still show).
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    except pm.PapermillExecutionError as e:
+        scratch.replace(failed)
+        raise ReportError(f"{kind} report failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
+                          f"the failed notebook is {failed}") from None
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+    try:
+        notebook = nbformat.read(str(scratch), as_version=4)
+        write_atomic(data_path, json.dumps(report_data(notebook), indent=2, ensure_ascii=False) + "\n")
+        write_atomic(html_path, to_html(notebook, remove_tags=(DATA_TAG,)))
+        scratch.replace(ipynb)
+    finally:
+        scratch.unlink(missing_ok=True)
+    failed.unlink(missing_ok=True)
+    return ipynb, html_path, data_path
+
+
+def report_data(notebook) -> dict:
+    """The JSON record the template's `report-data` cell displayed."""
+    for cell in notebook.cells:
+        if DATA_TAG in cell.get("metadata", {}).get("tags", []):
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if "application/json" in data:
+                    value = data["application/json"]
+                    return json.loads(value) if isinstance(value, str) else value
+    raise ReportError(f"the template has no '{DATA_TAG}' cell with a JSON output")
+
+
+def report_names(pairs: list[tuple[str, str]], kind: str) -> list[str]:
+    """One output name per (portfolio, quarter) job: the quarter; with the portfolio's file name
+    when quarters repeat; numbered when even that repeats (a/q.csv and b/q.csv). No two reports
+    of one run may share a name, or one would overwrite the other."""
+    by_quarter = len({q for _, q in pairs}) == len(pairs)
+    names = [f"{q}-{kind}" if by_quarter else f"{q}-{Path(p).stem if p else 'demo'}-{kind}" for p, q in pairs]
+    return [f"{n}-{names[:k].count(n) + 1}" if names.count(n) > 1 else n for k, n in enumerate(names)]
+
+
+def run_batch(kind: str, pairs: list[tuple[str, str]], settings: Settings, extra: dict, output_dir: str | Path,
+              progress: Callable[[int, int], None] | None = None) -> tuple[list, list]:
+    """Reports for (portfolio, quarter) pairs: every job validated before any kernel starts, then
+    run across cores; one failure does not stop the others. Returns (written, failures)."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    jobs, problems = [], []
+    for (portfolio, quarter), name in zip(pairs, report_names(pairs, kind)):
+        params = {**extra, "portfolio": portfolio, "quarter": quarter,
+                  "settings": {**settings.to_dict(), **_settings_of(extra.get("settings"))}}
+        params.update({k: v for k, v in extra.items() if k in FIELDS})
+        try:
+            jobs.append((name, check_parameters(params)))
+        except InputError as e:
+            problems += e.problems
+    if problems:
+        raise InputError(list(dict.fromkeys(problems)))
+    written, failures = [], []
+    if len(jobs) == 1:
+        name, job = jobs[0]
+        try:
+            written.append(run_report(kind, job, output_dir, name=name))
+        except ReportError as e:
+            failures.append((name, str(e)))
+        return written, failures
+    with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        futures = {pool.submit(run_report, kind, job, output_dir, name=name): name for name, job in jobs}
+        for k, future in enumerate(as_completed(futures), start=1):
+            try:
+                written.append(future.result())
+            except Exception as e:  # one failure does not stop the others
+                failures.append((futures[future], str(e)))
+            if progress is not None:
+                progress(k, len(jobs))
+    return written, failures
+
+
+def _settings_of(value) -> dict:
+    base = _base_settings(value)
+    return {} if base is None else {k: v for k, v in base.to_dict().items() if v != Settings().to_dict()[k]}
