@@ -57,7 +57,7 @@ def test_table_output(small, capsys):
 @pytest.mark.parametrize("extra, message", [
     (["--budget-range", "20:10:5"], "budget range '20:10:5' is empty or reversed: A must be below B"),
     (["--budget-range", "5:5:1"], "budget range '5:5:1' is empty or reversed: A must be below B"),
-    (["--split", "Mobile"], "unknown theme or team 'Mobile' for --split (themes: Core, Growth; teams: T1, T2)"),
+    (["--split", "Mobile"], "split: no initiative belongs to a theme or team 'Mobile' (themes: Core, Growth; teams: T1, T2)"),
     (["--budget", "0"], "budget: must be > 0, got 0"),
     (["--budget", "-3"], "budget: must be > 0, got -3"),
 ])

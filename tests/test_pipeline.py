@@ -124,3 +124,30 @@ def test_an_override_changes_the_cached_plan():
     out = engine.run(base.with_override(funded[-1], "out"))
     assert funded[-1] not in out.plan.selected
     assert engine.run(base).plan.selected == funded
+
+
+def test_the_frontier_shows_each_plan_once():
+    outcome = wb.run(wb.demo_portfolio(), Settings(budget=40, samples=2000, scenarios=150, frontier_points=4))
+    front = pipeline.frontier(outcome)
+    keys = [p.funded.tobytes() for p in front.plans]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_streamed_ranking_is_cached_per_top_k():
+    engine = wb.LiveEngine(wb.demo_portfolio())
+    base = Settings(precision=0.05, samples=1000)
+    first = engine.run(base.change(top_k=1), plan=False).result
+    second = engine.run(base.change(top_k=10), plan=False).result
+    assert (first.precision_top_k, second.precision_top_k) == (1, 10)
+
+
+def test_last_quarters_ranking_ignores_this_quarters_names(tmp_path):
+    from workbench.reports import check_parameters
+
+    before = tmp_path / "before.csv"
+    before.write_text("\n".join(OTHER.splitlines()[:3]) + "\n")  # 2 initiatives, team Core only
+    job = check_parameters({"quarter": "2027Q1", "previous_portfolio": str(before), "budget": 40,
+                            "capacities": {"Payments": 12}, "top_k": 5})
+    previous = wb.load_portfolio(before)
+    from workbench.reports import previous_settings
+    assert previous_settings(job.settings, previous).for_portfolio(previous).top_k == 2

@@ -113,3 +113,23 @@ def test_no_generator_is_made_outside_the_rng_module():
                  for k, line in enumerate(path.read_text().splitlines(), 1)
                  if re.search(r"SeedSequence\(|default_rng\(|PCG64\(|RandomState\(", line)]
     assert offenders == []
+
+
+def test_option_names_point_to_their_setting():
+    assert messages({"lambda": 2}) == ["unknown setting 'lambda'; did you mean 'lam'?"]
+    assert messages({"capacity": {"Growth": 3}}) == ["unknown setting 'capacity'; did you mean 'capacities'?"]
+
+
+def test_split_is_checked_and_spelled_as_in_the_file():
+    p = wb.demo_portfolio()
+    assert Settings(split="enterprise").for_portfolio(p).split == "theme:Enterprise"
+    with pytest.raises(InputError, match="'growth' is both a theme and a team; write theme:growth or team:growth"):
+        Settings(split="growth").for_portfolio(p)
+    assert Settings(split="TEAM:payments").for_portfolio(p).split == "team:Payments"
+    with pytest.raises(InputError, match="split: no initiative belongs to a theme or team 'Mobil'"):
+        Settings(split="Mobil").for_portfolio(p)
+
+
+def test_a_huge_budget_range_is_refused_before_anything_is_allocated():
+    assert messages({"budget_range": "1:1e9:1"}) == [
+        "budget_range: budget range '1:1e9:1' has 1,000,000,000 points; use a larger STEP (at most 1,000 points)"]

@@ -94,12 +94,14 @@ def _run(*args: object, cwd: Path, env: dict | None = None) -> subprocess.Comple
 def test_the_wheel_carries_its_data_and_runs_a_report_outside_the_checkout(tmp_path):
     """Build the wheel, install it in a fresh venv and write the demo report from a directory
     that has nothing to do with the checkout: what a user of the published package gets."""
-    # Build from a copy of what the wheel is made of, so that the checkout gets no build/ or egg-info.
+    # Build from a copy of the files git tracks (what a clean clone has, not what happens to lie in
+    # the working tree), so that the checkout gets no build/ or egg-info either.
     src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    tracked = subprocess.run(["git", "ls-files", "pyproject.toml", "README.md", "workbench"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    for name in tracked:
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "workbench", src / "workbench", ignore=shutil.ignore_patterns("__pycache__"))
     # No build isolation: setuptools comes from the dev extra, so no index is needed.
     build = _run(sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation",
                  "-w", tmp_path / "dist", src, cwd=tmp_path)

@@ -203,7 +203,9 @@ def _outcome(args, *, plan: bool) -> pipeline.Outcome:
     fails the command (infeasible: exit 2; solver limits: exit 1)."""
     portfolio = _portfolio(args)
     settings = settings_from(args)
-    settings.for_portfolio(portfolio, need_budget=plan)  # all problems before any work
+    checked = settings.for_portfolio(portfolio, need_budget=plan)  # all problems before any work
+    if plan:
+        pipeline.check_plan(portfolio, checked)  # constraints no plan can meet, before any draw
     progress = _Progress("simulating", " samples")
     try:
         outcome = pipeline.LiveEngine(portfolio).run(settings, plan=plan, progress=progress)
@@ -244,7 +246,7 @@ def _optimize(args) -> str:
 def _sensitivity(args) -> str:
     outcome = _outcome(args, plan=True)
     s = outcome.settings
-    asked = dict(budget_sweep="budget_range" in vars(args), split=s.split is not None, tornado=args.tornado,
+    asked = dict(budget_sweep=s.budget_range is not None, split=s.split is not None, tornado=args.tornado,
                  sobol=args.sobol, voi=args.voi)
     if not any(asked.values()):  # nothing asked: the two analyses every session starts with
         asked.update(budget_sweep=True, tornado=True)

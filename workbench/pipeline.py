@@ -43,7 +43,7 @@ from .model.portfolio import Portfolio
 from .planning.constraints import Constraints, PlanningProblem
 from .planning.optimization import Frontier, SolverError, explain_infeasible, frontier_of, non_dominated, solve
 from .planning.plans import Plan, add_baselines
-from .sensitivity import SensitivityReport, analyze, budget_range, budget_sweep, split_sweep
+from .sensitivity import SensitivityReport, analyze, budget_range, budget_sweep
 from .settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -132,7 +132,8 @@ class LiveEngine:
         planned = None
         if selection is not None:
             planned = _pool().submit(self._plan, applied, sel_keys, selection, evaluation, s)
-        rank_key = (eval_keys, s.method, s.precision, s.max_samples)
+        streamed = s.method != "mc" or s.precision is not None
+        rank_key = (eval_keys, s.method, s.precision, s.max_samples, s.top_k if streamed else None)
         result = self._cached("results", rank_key, lambda: self._rank(applied, value_t, effort_t, s, progress))
         result = replace(result, portfolio=applied)
         seconds["ranking"] = time.perf_counter() - t1
@@ -275,7 +276,10 @@ def frontier(outcome: Outcome, *, progress: Progress | None = None) -> Frontier:
     plan, s = _need_plan(outcome), outcome.settings
     front = frontier_of(outcome.problem, outcome.selection, points=s.frontier_points, alpha=s.alpha,
                         time_limit=s.time_limit, progress=progress, evaluate_on=outcome.evaluation)
-    return Frontier(non_dominated([*front.plans, plan]))
+    # The recommended plan may already be on the frontier (the best-mean plan under `mean`): keep one copy.
+    unique = {p.funded.tobytes(): p for p in front.plans}
+    unique.setdefault(plan.funded.tobytes(), plan)
+    return Frontier(non_dominated(list(unique.values())))
 
 
 def sweep_budgets(settings: Settings) -> np.ndarray:
@@ -294,14 +298,6 @@ def sweep(outcome: Outcome, budgets=None, *, progress: Progress | None = None) -
                         progress=progress, evaluate_on=outcome.evaluation)
 
 
-def split(outcome: Outcome, group: str | None = None, *, progress: Progress | None = None) -> pd.DataFrame:
-    """The budget split between a theme or team and the rest (the settings' `split` by default)."""
-    _need_plan(outcome)
-    s = outcome.settings
-    return split_sweep(outcome.problem, outcome.selection, group or s.split, objective=s.objective, alpha=s.alpha,
-                       lam=s.lam, time_limit=s.time_limit, progress=progress, evaluate_on=outcome.evaluation)
-
-
 def analyses(outcome: Outcome, *, budget_sweep: bool = False, split: bool = False, tornado: bool = False,
              sobol: bool = False, voi: bool = False, progress: Progress | None = None) -> SensitivityReport:
     """The analyses asked for, of the recommended plan: plans are re-chosen on the selection
@@ -311,7 +307,7 @@ def analyses(outcome: Outcome, *, budget_sweep: bool = False, split: bool = Fals
     on_selection = Plan(plan.funded, outcome.selection, plan.problem, plan.label, plan.objective, plan.alpha, plan.lam)
     return analyze(on_selection, budgets=sweep_budgets(s) if budget_sweep else None,
                    split=s.split if split else None, tornado=tornado, sobol=sobol, voi=voi, seed=s.seed,
-                   progress=progress, evaluate_on=outcome.evaluation)
+                   progress=progress, evaluate_on=outcome.evaluation, time_limit=s.time_limit)
 
 
 _POOL: list[ThreadPoolExecutor] = []

@@ -28,6 +28,8 @@ from .model.portfolio import Portfolio
 from .planning.constraints import BUDGET_COLUMNS
 from .planning.optimization import OBJECTIVES
 
+# Option names whose setting is named otherwise (mappings in the plural; lambda is a Python keyword).
+_ALIASES = {"lambda": "lam", "capacity": "capacities", "theme_share": "theme_shares"}
 OVERRIDES = ("in", "out")  # force an initiative into every plan, or out of it
 _AMOUNT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmM]?)")
 _SCALE = {"": 1.0, "k": 1e3, "m": 1e6}
@@ -92,7 +94,8 @@ class Settings:
         problems, parsed = [], {}
         for key, raw in values.items():
             if key not in FIELDS:
-                problems.append(Problem(f"unknown setting {key!r}{did_you_mean(key, FIELDS)}", file=source))
+                hint = f"; did you mean {_ALIASES[key]!r}?" if key in _ALIASES else did_you_mean(key, FIELDS)
+                problems.append(Problem(f"unknown setting {key!r}{hint}", file=source))
                 continue
             if raw is None and FIELDS[key].optional:
                 parsed[key] = None
@@ -200,6 +203,7 @@ class Settings:
         themes = sorted({ini.theme for ini in portfolio if ini.theme})
         capacities = _match_names("capacities", "team", self.capacities, teams, problems)
         theme_shares = _match_names("theme_shares", "theme", self.theme_shares, themes, problems)
+        split = _match_split(self.split, teams, themes, problems) if self.split else self.split
         ids = set(portfolio.ids)
         for id_, factor, text in self.edits:
             if id_ not in ids:
@@ -214,7 +218,7 @@ class Settings:
                 problems.append(Problem(f"plan: unknown initiative {id_!r}{did_you_mean(id_, ids)}"))
         if problems:
             raise InputError(problems)
-        return replace(self, top_k=top_k, capacities=capacities, theme_shares=theme_shares)
+        return replace(self, top_k=top_k, capacities=capacities, theme_shares=theme_shares, split=split)
 
 
 def check_estimate(text: str, factor: str) -> str | None:
@@ -244,6 +248,27 @@ def _match_names(setting: str, kind: str, pairs: tuple, known: list[str], proble
         else:
             out.append((canonical, value))
     return tuple(out)
+
+
+def _match_split(split: str, teams: list[str], themes: list[str], problems: list[Problem]) -> str | None:
+    """`theme:X`, `team:X` or a plain name of one of them, matched in any case; spelled as in the file."""
+    kind, sep, name = split.partition(":")
+    if sep and kind.strip().lower() in ("theme", "team"):
+        kind = kind.strip().lower()
+        found = _match_names("split", kind, ((name, None),), themes if kind == "theme" else teams, problems)
+        return f"{kind}:{found[0][0]}" if found else None
+    lower = split.strip().lower()
+    in_themes = [t for t in themes if t.lower() == lower]
+    in_teams = [t for t in teams if t.lower() == lower]
+    if in_themes and in_teams:
+        problems.append(Problem(f"split: {split!r} is both a theme and a team; write theme:{split} or team:{split}"))
+    elif in_themes or in_teams:
+        return f"theme:{in_themes[0]}" if in_themes else f"team:{in_teams[0]}"
+    else:
+        problems.append(Problem(f"split: no initiative belongs to a theme or team {split!r}"
+                                f"{did_you_mean(split, [*themes, *teams])} (themes: {', '.join(themes) or 'none'}; "
+                                f"teams: {', '.join(teams) or 'none'})"))
+    return None
 
 
 # --- the declarative part: how each setting is read and what it must be ----------------------------

@@ -75,7 +75,8 @@ def headline(o: Outcome) -> str:
     plan, s = o.plan, o.settings
     m, n, unit = plan.metrics(), plan.value.size, _ESC(s.value_unit)
     lines = [f"<b>Recommended plan</b> ({_ESC(objective_text(s))}): {len(m['selected'])} initiatives, "
-             f"budget used {number(round(m['budget_used'], 1))} of {number(s.budget)} person-months",
+             f"budget used {number(round(m['budget_used'], 1))} of {number(s.budget)} "
+             f"{'person-months' if s.budget_column == 'effort' else '(cost column)'}",
              f"Expected value <b>{pm(m['expected_value'], half_width(m['expected_value_se']))}</b> {unit}; "
              f"80% interval {number(m['p10'])} – {number(m['p90'])}; CVaR {s.alpha:.0%} {number(m['cvar'])}"]
     if plan.status != "optimal":

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..views.format import PM_NOTE, binomial_half_width, half_width, number, percent, pm, probability
 from ..model.portfolio import Portfolio
+from ..views.format import PM_NOTE, binomial_half_width, half_width, number, percent, pm, probability
 
 
 def input_digest(path: str) -> str:
@@ -42,7 +42,8 @@ def executive_summary(outcome, drivers: pd.DataFrame | None = None) -> str:
     unit = "person-months" if c.budget_column == "effort" else ""
     items = "".join(f"<li>{_e(names[i])}</li>" for i in plan.selected)
     parts = [
-        f"<p><b>Recommendation.</b> Fund {len(plan.selected)} initiatives within the budget of {number(c.budget)} {unit}:</p>"
+        f"<p><b>Recommendation.</b> Fund {len(plan.selected)} initiatives within the budget of "
+        f"{number(c.budget)} {unit}:</p>"
         f"<ul>{items}</ul>",
         f"<p><b>Value.</b> Expected value {pm(plan.expected_value, half_width(plan.expected_value_se))} {unit_v}; "
         f"80% of scenarios fall between {number(p10)} and {number(p90)}. In the worst {plan.alpha:.0%} of scenarios "
@@ -56,13 +57,15 @@ def executive_summary(outcome, drivers: pd.DataFrame | None = None) -> str:
     half = dict(zip(result.portfolio.ids, result.half_width(top_k)))
     top = "".join(f"<li>{_e(r['name'])}: P(top {top_k}) {probability(r['p_top_k'], half[i])}</li>"
                   for i, r in summary.head(top_k).iterrows())
-    parts.append(f"<p><b>Ranking.</b> The initiatives most likely to be in the top {top_k} by RICE score:</p><ul>{top}</ul>")
+    parts.append(f"<p><b>Ranking.</b> The initiatives most likely to be in the top {top_k} by RICE score:</p>"
+                 f"<ul>{top}</ul>")
     greedy, cmp = plan.greedy, plan.comparisons.get("greedy")
     if greedy is not None and cmp is not None:
         missed = [names[i] for i in greedy.selected if i not in plan.selected]
         gained = [names[i] for i in plan.selected if i not in greedy.selected]
         if not missed and not gained:
-            parts.append("<p><b>Against a RICE spreadsheet.</b> Filling the budget in RICE order picks the same set.</p>")
+            parts.append("<p><b>Against a RICE spreadsheet.</b> Filling the budget in RICE order picks the same "
+                         "set.</p>")
         else:
             parts.append(
                 f"<p><b>Against a RICE spreadsheet.</b> Filling the budget in RICE order would fund "
@@ -97,14 +100,15 @@ def changes_html(changes: Changes) -> str:
 
     parts = [f"<p><b>New:</b> {ids(changes.new)}. <b>Dropped:</b> {ids(changes.dropped)}.</p>"]
     if len(changes.reestimated):
-        rows = "".join(f"<tr><td>{_e(r.id)}</td><td>{_e(r.factor)}</td><td>{_e(r.before)}</td><td>{_e(r.after)}</td></tr>"
-                       for r in changes.reestimated.itertuples())
+        rows = "".join(f"<tr><td>{_e(r.id)}</td><td>{_e(r.factor)}</td><td>{_e(r.before)}</td>"
+                       f"<td>{_e(r.after)}</td></tr>" for r in changes.reestimated.itertuples())
         parts.append("<p><b>Re-estimated:</b></p><table><tr><th>id</th><th>factor</th><th>before</th><th>now</th></tr>"
                      f"{rows}</table>")
     moved = changes.ranks[changes.ranks["movement"] != 0].sort_values("movement", key=abs, ascending=False)
     if len(moved):
         rows = "".join(f"<tr><td>{_e(r.name)}</td><td>{r.rank_before}</td><td>{r.rank_now}</td>"
-                       f"<td>{'▲' if r.movement > 0 else '▼'} {abs(r.movement)}</td></tr>" for r in moved.head(10).itertuples())
+                       f"<td>{'▲' if r.movement > 0 else '▼'} {abs(r.movement)}</td></tr>"
+                       for r in moved.head(10).itertuples())
         parts.append("<p><b>Rank movements</b> (by P(top k)):</p><table><tr><th>initiative</th><th>before</th>"
                      f"<th>now</th><th>moved</th></tr>{rows}</table>")
     return "\n".join(parts)
@@ -154,7 +158,8 @@ def methods_appendix(outcome, portfolio_path: str) -> pd.DataFrame:
         ("value unit", s.value_unit),
         (f"largest 95% error of P(top {s.top_k})", f"± {result.half_width(s.top_k).max():.4f}"),
         ("95% error of the plan's expected value", f"± {number(half_width(plan.expected_value_se))}"),
-        ("solver", f"HiGHS via scipy.optimize.milp: {plan.status}" + (f", gap {plan.gap:.2%}" if plan.gap is not None else "")),
+        ("solver", f"HiGHS via scipy.optimize.milp: {plan.status}"
+                   + (f", gap {plan.gap:.2%}" if plan.gap is not None else "")),
         ("±", PM_NOTE),
     ]
     return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
@@ -171,7 +176,8 @@ def report_record(outcome, portfolio_path: str) -> dict:
         "settings": s.to_dict(),
         "plan": {"selected": plan.selected, "expected_value": plan.expected_value,
                  "expected_value_se": plan.expected_value_se, "cvar": plan.cvar, "p_overrun": p_over,
-                 "p_overrun_se": None if p_over is None else float(np.sqrt(p_over * (1 - p_over) / plan.scenarios.count)),
+                 "p_overrun_se": (None if p_over is None
+                                  else float(np.sqrt(p_over * (1 - p_over) / plan.scenarios.count))),
                  "value_unit": s.value_unit},
         "ranking": [{"id": i, "p_top_k": float(a), "p_top_k_se": float(b)}
                     for i, a, b in sorted(zip(result.portfolio.ids, p, se), key=lambda t: -t[1])],

@@ -21,7 +21,8 @@ def to_html(notebook, remove_tags: tuple[str, ...] = ()) -> str:
     body, _ = exporter.from_notebook_node(notebook)
     # The report must open offline: no script may load code from elsewhere. The lab template's
     # mermaid loader imports from a CDN (only for diagrams, which reports have none of).
-    body = re.sub(r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', "", body, flags=re.S)
+    mermaid = r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>'
+    body = re.sub(mermaid, "", body, flags=re.S)
     body = re.sub(r'<script[^>]*\bsrc="(?:https?://[^"]*)?"[^>]*>\s*</script>', "", body)
     body = re.sub(r'<img[^>]*\bsrc="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"[^>]*>', _inline_svg, body)
     body = re.sub(r'<link[^>]*\bhref="https?://[^"]*"[^>]*>', "", body)

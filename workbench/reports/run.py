@@ -17,15 +17,15 @@ import os
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, Problem, did_you_mean
 from ..io.files import write_atomic
 from ..io.read import demo_portfolio, load_portfolio
-from ..pipeline import check_plan
 from ..model.portfolio import Portfolio
+from ..pipeline import check_plan
 from ..settings import FIELDS, Settings
 from .html import to_html
 
@@ -68,7 +68,8 @@ def check_parameters(params: dict) -> ReportJob:
         value = params.get(name) or ""
         if not isinstance(value, (str, os.PathLike)):
             problems.append(Problem(f"{name}: expected a file path, got {value!r}"))
-        elif value and not Path(value).is_file():
+            continue
+        if value and not Path(value).is_file():
             problems.append(Problem(f"{name}: file not found", file=str(value)))
         paths[name] = str(Path(value).resolve()) if value else ""
     settings = None
@@ -81,11 +82,19 @@ def check_parameters(params: dict) -> ReportJob:
         raise InputError(problems)
     # The files must parse too, and the settings fit the portfolio: every problem now, not in a kernel.
     portfolio = load_portfolio(paths["portfolio"]) if paths["portfolio"] else demo_portfolio()
-    if paths["previous_portfolio"]:
-        load_portfolio(paths["previous_portfolio"])
     checked = settings.for_portfolio(portfolio, need_budget=True)
     check_plan(portfolio, checked)
+    if paths["previous_portfolio"]:
+        previous = load_portfolio(paths["previous_portfolio"])
+        previous_settings(checked, previous).for_portfolio(previous)
     return ReportJob(paths["portfolio"], quarter, paths["previous_portfolio"], checked)
+
+
+def previous_settings(settings: Settings, previous: Portfolio) -> Settings:
+    """The settings last quarter's ranking is made with: the same sampling, none of this quarter's
+    edits, overrides, plan or team and theme names (last quarter may not have them)."""
+    return replace(settings, edits=(), overrides=(), plan=(), capacities=(), theme_shares=(), split=None,
+                   budget_range=None, top_k=min(settings.top_k or 5, len(previous)))
 
 
 def _base_settings(value) -> Settings | None:

@@ -78,8 +78,8 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool = False, sobol: bool = False,
             voi: bool = False, seed: int | None = None, sobol_samples: int = 1024,
             progress: Callable[[int, int], None] | None = None,
-            evaluate_on: Scenarios | None = None) -> SensitivityReport:
-    """Run the analyses asked for on a plan from `workbench.optimize`.
+            evaluate_on: Scenarios | None = None, time_limit: float = 60.0) -> SensitivityReport:
+    """Run the analyses asked for on a plan (`time_limit`: seconds per solve).
 
     The sweeps solve on the plan's scenarios and evaluate on `evaluate_on` when given (e.g. a
     risk objective solved on a subsample, figures on every sample); the tornado, switch points
@@ -88,7 +88,8 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
     """
     report = SensitivityReport(plan)
     problem, sc = plan.problem, plan.scenarios
-    kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0, evaluate_on=evaluate_on)
+    kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0, evaluate_on=evaluate_on,
+              time_limit=time_limit)
     n_budgets = 0 if budgets is None else len(budgets)
     steps = [n_budgets, len(sweeps.DEFAULT_SHARES) if split else 0,
              2 if tornado else 0, 1 if sobol else 0, 2 if voi else 0]
@@ -113,7 +114,7 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
     if tornado:
         report.tornado = one_at_a_time.tornado(plan)
         advance()
-        report.switch_points = one_at_a_time.switch_points(plan)
+        report.switch_points = one_at_a_time.switch_points(plan, time_limit=time_limit)
         advance()
     if sobol:
         report.sobol = sobol_indices.portfolio_sobol(sc.portfolio, selected=plan.selected, n=sobol_samples, seed=seed,
@@ -121,10 +122,10 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
                                                      output="plan", spread=sc.spread)
         advance()
     if voi:
-        result = value_of_information.evpi_of(problem, sc)
+        result = value_of_information.evpi_of(problem, sc, time_limit=time_limit)
         report.evpi = {"value": result.value, "se": result.se, "scenarios": result.scenarios,
                        "method": result.method, "exact": result.exact}
         advance()
-        report.evppi = value_of_information.evppi_of(problem, sc)
+        report.evppi = value_of_information.evppi_of(problem, sc, time_limit=time_limit)
         advance()
     return report

@@ -34,11 +34,11 @@ def budget_range(text: str) -> np.ndarray:
         raise InputError(Problem(f"budget range {text!r} is empty or reversed: A must be below B"))
     if not lo > 0:
         raise InputError(Problem(f"budget range {text!r}: every budget must be > 0"))
-    budgets = np.arange(lo, hi + step * 1e-9, step)
-    if budgets.size > 1000:
-        raise InputError(Problem(f"budget range {text!r} has {budgets.size} points; "
+    points = (hi - lo) / step + 1  # counted before anything is allocated
+    if not points <= 1000:
+        raise InputError(Problem(f"budget range {text!r} has {points:,.0f} points; "
                                  "use a larger STEP (at most 1,000 points)"))
-    return budgets
+    return np.arange(lo, hi + step * 1e-9, step)
 
 
 def _record(plan: Plan | None, status: str = "infeasible", **extra) -> dict:
