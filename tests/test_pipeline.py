@@ -151,3 +151,17 @@ def test_last_quarters_ranking_ignores_this_quarters_names(tmp_path):
     previous = wb.load_portfolio(before)
     from workbench.reports import previous_settings
     assert previous_settings(job.settings, previous).for_portfolio(previous).top_k == 2
+
+
+def test_team_flags_add_to_the_settings_files_capacities(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    path.write_text(Settings(budget=40, samples=1000, scenarios=100, capacities={"Payments": 12, "Growth": 8}).to_json())
+    record = cli_json(capsys, "optimize", "--demo", "--settings", str(path), "--capacity", "growth=6")
+    assert record["settings"]["capacities"] == {"Growth": 6.0, "Payments": 12.0}
+    assert main(["optimize", "--demo", "--budget", "40", "--capacity", "Growth=5", "--capacity", "growth=6"]) == 2
+    assert "team 'Growth' is given twice ('Growth' and 'growth')" in capsys.readouterr().err
+
+
+def test_a_ranking_alone_streams_without_holding_the_draws():
+    outcome = wb.run(wb.demo_portfolio(), Settings(method="sobol", samples=1024), plan=False)
+    assert outcome.evaluation is None and outcome.result.samples >= 1024 and outcome.result.method == "sobol"

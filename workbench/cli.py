@@ -14,7 +14,6 @@ import argparse
 import os
 import sys
 import traceback
-from importlib.metadata import PackageNotFoundError
 
 from . import pipeline
 from .errors import InputError
@@ -159,10 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The settings the flags describe, over the --settings file if one was given."""
+    """The settings the flags describe, over the --settings file if one was given. Repeated team and
+    theme flags add to (or replace single entries of) the file's mappings rather than replace them."""
     given = {key: value for key, value in vars(args).items() if key in FIELDS}
     base = Settings.from_json(args.settings_file) if getattr(args, "settings_file", None) else None
-    return Settings.from_mapping(given, base)
+    flags = Settings.from_mapping(given)  # each flag read and checked once
+    if base is None:
+        return flags
+    merged = {key: getattr(flags, key) for key in given}
+    for key in ("capacities", "theme_shares"):
+        if key in given:  # names match in any case: a flag replaces the file's entry of that name
+            flagged = dict(getattr(flags, key))
+            kept = {k: v for k, v in getattr(base, key) if k.lower() not in {f.lower() for f in flagged}}
+            merged[key] = {**kept, **flagged}
+    return Settings.from_mapping(merged, base)
 
 
 def _portfolio(args) -> Portfolio:
@@ -287,6 +296,10 @@ def _report(args) -> str:
         if not sep or not key.strip():
             raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
         extra[key.strip()] = value
+    if "settings" in extra:  # the same as --settings: a base that the other flags override
+        if args.settings_file:
+            raise UsageError("give the settings file once: --settings FILE or --param settings=FILE")
+        args.settings_file = extra.pop("settings")
     settings = settings_from(args)
     progress = _Progress("reports", " reports") if len(pairs) > 1 else None
     try:
@@ -322,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"workbench: error: {terminal_text(e)}", file=sys.stderr)
         return 2
-    except (OSError, PackageNotFoundError) as e:
+    except OSError as e:
         print(f"workbench: error: {terminal_text(e)}", file=sys.stderr)
         return 2
     except (SolverError, ReportError) as e:

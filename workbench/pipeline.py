@@ -69,7 +69,7 @@ class Outcome:
     settings: Settings  # checked and completed (top k resolved, team names as in the file)
     portfolio: Portfolio  # with the edits and overrides applied
     result: SimulationResult
-    evaluation: Scenarios  # every figure shown is estimated on these
+    evaluation: Scenarios | None  # every figure shown is estimated on these (None: a streamed ranking only)
     selection: Scenarios | None  # plans are chosen on these (None without a budget)
     plan: Plan | None
     problem: PlanningProblem | None
@@ -118,11 +118,16 @@ class LiveEngine:
         s = settings.for_portfolio(self.portfolio)
         applied = apply_settings(self.portfolio, s)
         eval_keys = self._keys(applied, s, "evaluation", s.samples)
-        value_t, effort_t = self._draw(applied, eval_keys, s, "evaluation", s.samples)
-        evaluation = Scenarios(applied, value_t.T, effort_t.T, s.seed, "mc", s.confidence_mode, s.spread_mapping,
-                               "evaluation")
+        want_plan = plan and s.budget is not None
+        streamed = (s.method != "mc" or s.precision is not None
+                    or len(applied) * s.samples > KEEP_SCORES_LIMIT)  # the ranking comes from `simulate`
+        evaluation = value_t = effort_t = None
+        if want_plan or not streamed:  # a streamed ranking alone needs no draws held in memory
+            value_t, effort_t = self._draw(applied, eval_keys, s, "evaluation", s.samples)
+            evaluation = Scenarios(applied, value_t.T, effort_t.T, s.seed, "mc", s.confidence_mode,
+                                   s.spread_mapping, "evaluation")
         selection = None
-        if plan and s.budget is not None:
+        if want_plan:
             sel_keys = self._keys(applied, s, "selection", s.scenarios)
             sv, se = self._draw(applied, sel_keys, s, "selection", s.scenarios)
             selection = Scenarios(applied, sv.T, se.T, s.seed, "mc", s.confidence_mode, s.spread_mapping, "selection")
@@ -132,7 +137,6 @@ class LiveEngine:
         planned = None
         if selection is not None:
             planned = _pool().submit(self._plan, applied, sel_keys, selection, evaluation, s)
-        streamed = s.method != "mc" or s.precision is not None
         rank_key = (eval_keys, s.method, s.precision, s.max_samples, s.top_k if streamed else None)
         result = self._cached("results", rank_key, lambda: self._rank(applied, value_t, effort_t, s, progress))
         result = replace(result, portfolio=applied)
@@ -176,9 +180,9 @@ class LiveEngine:
             value_t[block], effort_t[block] = self._cached("draws", key, lambda block=block: draw(block))
         return value_t, effort_t
 
-    def _rank(self, applied: Portfolio, value_t: np.ndarray, effort_t: np.ndarray, s: Settings,
+    def _rank(self, applied: Portfolio, value_t: np.ndarray | None, effort_t: np.ndarray | None, s: Settings,
               progress: Progress | None) -> SimulationResult:
-        if s.method != "mc" or s.precision is not None or value_t.size > KEEP_SCORES_LIMIT:
+        if s.method != "mc" or s.precision is not None or len(applied) * s.samples > KEEP_SCORES_LIMIT:
             return simulate(applied, s.samples, s.seed, s.method, s.confidence_mode, spread=s.spread_mapping,
                             precision=s.precision, top_k=s.top_k, max_samples=s.max_samples, progress=progress)
         may_tie = PortfolioModel(applied, s.confidence_mode, s.spread_mapping).may_tie

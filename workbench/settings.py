@@ -239,13 +239,17 @@ def load_settings(path: str | Path | None = None, **overrides) -> Settings:
 def _match_names(setting: str, kind: str, pairs: tuple, known: list[str], problems: list[Problem]) -> tuple:
     """Pairs keyed by names matched to `known` case-insensitively, spelled as in the file."""
     by_lower = {k.lower(): k for k in known}
-    out = []
+    out, seen = [], {}
     for name, value in pairs:
         canonical = by_lower.get(str(name).strip().lower())
-        if canonical is None:
+        if canonical in seen:
+            problems.append(Problem(f"{setting}: {kind} {canonical!r} is given twice ({seen[canonical]!r} and "
+                                    f"{name!r}); give it once"))
+        elif canonical is None:
             problems.append(Problem(f"{setting}: no initiative belongs to {kind} {name!r}"
                                     f"{did_you_mean(name, known)} ({kind}s: {', '.join(known) or 'none'})"))
         else:
+            seen[canonical] = name
             out.append((canonical, value))
     return tuple(out)
 

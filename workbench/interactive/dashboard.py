@@ -12,7 +12,7 @@ by `dashboard_views`. The same settings give the same numbers in the CLI and the
 
 Closing: `Dashboard.close()` stops and joins the worker threads. Python calls it for every
 dashboard still open at exit (and at a kernel restart), before daemon threads are killed, so no
-thread is left inside the solver while the interpreter finalizes (see `workbench.workers`).
+thread is left inside the solver while the interpreter finalizes (see `workbench.interactive.workers`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """What the strategy-session dashboard shows: charts, tables and sentences built from an `Outcome`.
 
 Plain functions from data to altair charts and escaped HTML, with no widgets and no state, so
-they run on the dashboard's worker threads and can be tested on their own. Every number goes
-through `workbench.format`; every "±" is a 95% Monte Carlo half-width, said once per view
+they run on the dashboard's worker threads and can be tested on their own. Numbers go
+through `workbench.views.format`; every "±" is a 95% Monte Carlo half-width, said once per view
 (`pm_note`); values carry the settings' `value_unit`.
 """
 

@@ -1,6 +1,6 @@
 """Portfolio files in and out: `read` (CSV, .xlsx, YAML and the bundled demo), `validate` (every
 cell checked, located problems), `write` (`save_portfolio`) and `files` (atomic writes). The
-model itself is `workbench.portfolio`."""
+model itself is `workbench.model.portfolio`."""
 
 from .files import write_atomic
 from .read import correlations_path, demo_portfolio, load_portfolio, normalize_column

@@ -194,9 +194,7 @@ def run_batch(kind: str, pairs: list[tuple[str, str]], settings: Settings, extra
 
     jobs, problems = [], []
     for (portfolio, quarter), name in zip(pairs, report_names(pairs, kind)):
-        params = {**extra, "portfolio": portfolio, "quarter": quarter,
-                  "settings": {**settings.to_dict(), **_settings_of(extra.get("settings"))}}
-        params.update({k: v for k, v in extra.items() if k in FIELDS})
+        params = {**extra, "portfolio": portfolio, "quarter": quarter, "settings": settings.to_dict()}
         try:
             jobs.append((name, check_parameters(params)))
         except InputError as e:
@@ -221,8 +219,3 @@ def run_batch(kind: str, pairs: list[tuple[str, str]], settings: Settings, extra
             if progress is not None:
                 progress(k, len(jobs))
     return written, failures
-
-
-def _settings_of(value) -> dict:
-    base = _base_settings(value)
-    return {} if base is None else {k: v for k, v in base.to_dict().items() if v != Settings().to_dict()[k]}

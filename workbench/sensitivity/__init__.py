@@ -1,7 +1,8 @@
 """Sensitivity of the funding decision: budget sweeps, tornado, Sobol indices, value of information.
 
 Each analysis is a function returning a DataFrame; `analyze` runs the ones asked for on a plan
-from `workbench.optimize` and bundles them for the CLI, the widgets and the reports.
+(the pipeline's recommended plan, or one from `workbench.optimize`) and bundles them for the CLI,
+the widgets and the reports.
 """
 
 from __future__ import annotations

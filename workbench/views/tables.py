@@ -1,4 +1,4 @@
-"""Readable tables for people: the ranking and a plan, every number written by `workbench.format`.
+"""Readable tables for people: the ranking and a plan, every number written by `workbench.views.format`.
 
 Views (the dashboard, the reports) build their tables here rather than from each other, so the
 same figure reads the same wherever it is shown. Every "±" is a 95% Monte Carlo half-width

@@ -69,7 +69,7 @@ def plan_text(plan: Plan, settings: Settings, front: Frontier | None = None) -> 
               text_table(rows, ["id", "initiative", "team", "MoSCoW", "budget", "E[value]", "share", "P(delivers)"],
                          "llllrrrr"), ""]
     p10, p50, p90 = plan.quantiles()
-    lines.append(f"Value ({value_unit}): expected {pm(plan.expected_value, 1.96 * plan.expected_value_se)} "
+    lines.append(f"Value ({value_unit}): expected {pm(plan.expected_value, half_width(plan.expected_value_se))} "
                  f"(80% interval {number(p10)} – {number(p90)}, median {number(p50)}); "
                  f"CVaR {_tail(plan)} {number(plan.cvar)}")
     lines.append(f"Budget used: {number(plan.cost)} of {number(c.budget)} {unit}; "
@@ -88,7 +88,7 @@ def plan_text(plan: Plan, settings: Settings, front: Frontier | None = None) -> 
         broken = other.violations()
         if broken:
             lines.append("  breaks: " + "; ".join(terminal_text(b) for b in broken))
-        lines.append(f"  the recommended plan gains {pm(cmp.expected_gain, 1.96 * cmp.gain_se)} {value_unit} "
+        lines.append(f"  the recommended plan gains {pm(cmp.expected_gain, half_width(cmp.gain_se))} {value_unit} "
                      f"in expected value; P(it is worth more) "
                      f"{probability(cmp.p_better, binomial_half_width(cmp.p_better, sc.count))}")
     if front is not None:
@@ -109,7 +109,7 @@ def plan_record(plan: Plan, settings: Settings, front: Frontier | None = None) -
            "seed": settings.seed, "confidence_mode": plan.scenarios.confidence_mode, "value_unit": settings.value_unit,
            **plan.metrics(), "gap": plan.gap}
     if plan.p_overrun is not None:
-        out["p_overrun_se"] = binomial_half_width(plan.p_overrun, plan.scenarios.count) / 1.959964
+        out["p_overrun_se"] = float(np.sqrt(plan.p_overrun * (1 - plan.p_overrun) / plan.scenarios.count))
     if plan.lam is not None:
         out["lambda"] = plan.lam
     for key in ("greedy", "current"):
