@@ -13,17 +13,16 @@ resolves the defaults that depend on it (top k = min(5, initiatives)).
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from . import setting_values as read
 from .engine.sample import METHODS
 from .engine.simulation import CONFIDENCE_MODES, DEFAULT_SPREAD
 from .errors import InputError, Problem, did_you_mean
-from .model.estimates import FACTORS, EstimateError, parse_estimate
+from .model.estimates import EstimateError, parse_estimate
 from .model.portfolio import Portfolio
 from .planning.constraints import BUDGET_COLUMNS
 from .planning.optimization import OBJECTIVES
@@ -31,8 +30,6 @@ from .planning.optimization import OBJECTIVES
 # Option names whose setting is named otherwise (mappings in the plural; lambda is a Python keyword).
 _ALIASES = {"lambda": "lam", "capacity": "capacities", "theme_share": "theme_shares"}
 OVERRIDES = ("in", "out")  # force an initiative into every plan, or out of it
-_AMOUNT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmM]?)")
-_SCALE = {"": 1.0, "k": 1e3, "m": 1e6}
 
 
 @dataclass(frozen=True)
@@ -287,116 +284,6 @@ class Field:
     optional: bool = False  # None is a valid value (no limit, not set)
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
-    return value.strip()
-
-
-def _amount(value: Any) -> float:
-    """A number with optional k/M (1.5k, 2M); never a percentage."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        text = _text(value).replace("_", "")
-        if text.endswith("%"):
-            raise ValueError(f"expected an amount such as 40 or 1.5k, not a percentage ({value!r})")
-        m = _AMOUNT.fullmatch(text)
-        if not m:
-            raise ValueError(f"expected a number such as 40 or 1.5k, got {value!r}")
-        number = float(m.group(1)) * _SCALE[m.group(2).lower()]
-    if not math.isfinite(number):
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return number
-
-
-def _fraction(value: Any) -> float:
-    """A number, or a percentage (10% = 0.1)."""
-    if isinstance(value, str) and value.strip().endswith("%"):
-        return _amount(value.strip()[:-1]) / 100
-    return _amount(value)
-
-
-def _whole(value: Any) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        text = value.strip().replace("_", "").replace(",", "")
-        if re.fullmatch(r"[+-]?\d+", text):
-            value = int(text)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a whole number, got {value!r}")
-    return value
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        text = _text(value).lower()
-        if text not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}{did_you_mean(text, options)}")
-        return text
-    return parse
-
-
-def _pairs(value_parser: Callable[[Any], Any], example: str) -> Callable[[Any], tuple]:
-    """A mapping: a dict (JSON, Python), a list of pairs, text `A=1,B=2` (a papermill parameter), or
-    a list of `A=1` texts (repeated command-line options)."""
-    def parse(value: Any) -> tuple:
-        texts = None
-        if isinstance(value, str):
-            texts = [p for p in (p.strip() for p in value.split(",")) if p]
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(p, str) for p in value):
-            texts = list(value)  # one NAME=VALUE per repeated option: a name may hold a comma
-        if texts is not None:
-            items = []
-            for part in texts:
-                key, sep, v = part.rpartition("=")
-                if not sep or not key.strip():
-                    raise ValueError(f"expected NAME=VALUE pairs such as {example}, got {part!r}")
-                items.append((key.strip(), v))
-        elif isinstance(value, dict):
-            items = list(value.items())
-        elif isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
-            items = list(value)
-        else:
-            raise ValueError(f"expected a mapping such as {example}, got {value!r}")
-        return tuple((str(k).strip(), value_parser(v)) for k, v in items)
-    return parse
-
-
-def _share(value: Any) -> tuple[float, float]:
-    """LO:HI bounds of a share (text `0.3:0.6` or `30%:60%`, or a pair)."""
-    if isinstance(value, str):
-        lo, sep, hi = value.partition(":")
-        if not sep:
-            raise ValueError(f"expected LO:HI such as 0.3:0.6 or 30%:60%, got {value!r}")
-        value = (lo, hi)
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f"expected LO:HI such as 0.3:0.6, got {value!r}")
-    return (_fraction(value[0]), _fraction(value[1]))
-
-
-def _ids(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(i.strip() for i in value.split(",") if i.strip())
-    if isinstance(value, (list, tuple)) and all(isinstance(i, str) for i in value):
-        return tuple(i.strip() for i in value)
-    raise ValueError(f"expected initiative ids separated by commas, got {value!r}")
-
-
-def _edits(value: Any) -> tuple:
-    out = []
-    for item in value if isinstance(value, (list, tuple)) else [value]:
-        if isinstance(item, dict) and set(item) == {"id", "factor", "estimate"}:
-            item = (item["id"], item["factor"], item["estimate"])
-        if not (isinstance(item, (list, tuple)) and len(item) == 3 and all(isinstance(x, str) for x in item)):
-            raise ValueError(f"expected a list of {{\"id\", \"factor\", \"estimate\"}} objects, got {item!r}")
-        out.append((item[0], _choice(FACTORS)(item[1]), item[2]))
-    return tuple(out)
-
-
 def _at_least(low: float, what: str = "") -> Callable[[Any], str | None]:
     return lambda v: None if v >= low else f"must be at least {low:g}{what}, got {v:g}"
 
@@ -432,37 +319,37 @@ def _check_budget_range(text: str) -> str | None:
 
 
 FIELDS: dict[str, Field] = {
-    "budget": Field(_amount, _positive, optional=True),
-    "budget_column": Field(_choice(BUDGET_COLUMNS)),
-    "capacities": Field(_pairs(_amount, "Payments=12,Growth=8"), _check_capacities),
-    "theme_shares": Field(_pairs(_share, "Growth=0.3:0.6"), _check_shares),
-    "max_count": Field(_whole, _at_least(1), optional=True),
-    "effort_quantile": Field(_fraction, lambda v: None if 0 < v < 1 else
+    "budget": Field(read.amount, _positive, optional=True),
+    "budget_column": Field(read.choice(BUDGET_COLUMNS)),
+    "capacities": Field(read.pairs(read.amount, "Payments=12,Growth=8"), _check_capacities),
+    "theme_shares": Field(read.pairs(read.share, "Growth=0.3:0.6"), _check_shares),
+    "max_count": Field(read.whole, _at_least(1), optional=True),
+    "effort_quantile": Field(read.fraction, lambda v: None if 0 < v < 1 else
                              f"must be between 0 and 1 (e.g. 0.5 or 0.8), got {v:g}"),
-    "objective": Field(_choice(OBJECTIVES)),
-    "alpha": Field(_fraction, lambda v: None if 0 < v <= 1 else
+    "objective": Field(read.choice(OBJECTIVES)),
+    "alpha": Field(read.fraction, lambda v: None if 0 < v <= 1 else
                    f"must be in (0, 1], e.g. 0.1 for the worst 10% of scenarios; got {v:g}"),
-    "lam": Field(_amount, lambda v: None if v >= 0 else f"the weight of CVaR must be >= 0, got {v:g}"),
-    "confidence_mode": Field(_choice(CONFIDENCE_MODES)),
-    "spread": Field(_pairs(_amount, "0.8=1.5,0.5=3"), _check_spread),
-    "method": Field(_choice(METHODS)),
-    "samples": Field(_whole, _at_least(100)),
-    "scenarios": Field(_whole, _at_least(10)),
-    "seed": Field(_whole, _at_least(0)),
-    "top_k": Field(_whole, _at_least(1), optional=True),
-    "precision": Field(_fraction, lambda v: None if 0 < v < 0.5 else
+    "lam": Field(read.amount, lambda v: None if v >= 0 else f"the weight of CVaR must be >= 0, got {v:g}"),
+    "confidence_mode": Field(read.choice(CONFIDENCE_MODES)),
+    "spread": Field(read.pairs(read.amount, "0.8=1.5,0.5=3"), _check_spread),
+    "method": Field(read.choice(METHODS)),
+    "samples": Field(read.whole, _at_least(100)),
+    "scenarios": Field(read.whole, _at_least(10)),
+    "seed": Field(read.whole, _at_least(0)),
+    "top_k": Field(read.whole, _at_least(1), optional=True),
+    "precision": Field(read.fraction, lambda v: None if 0 < v < 0.5 else
                        f"a probability half-width between 0 and 0.5 (e.g. 0.01), got {v:g}", optional=True),
-    "max_samples": Field(_whole, _at_least(100)),
-    "frontier_points": Field(_whole, _at_least(2)),
-    "time_limit": Field(_amount, _positive),
-    "plan": Field(_ids),
-    "budget_range": Field(_text, _check_budget_range, optional=True),
-    "split": Field(_text, lambda v: None if v else "name a theme or team", optional=True),
-    "value_unit": Field(_text, lambda v: None if 0 < len(v) <= 60 else "needs 1 to 60 characters"),
-    "edits": Field(_edits),
-    "overrides": Field(_pairs(_choice(OVERRIDES), "checkout=in"), None),
+    "max_samples": Field(read.whole, _at_least(100)),
+    "frontier_points": Field(read.whole, _at_least(2)),
+    "time_limit": Field(read.amount, _positive),
+    "plan": Field(read.ids),
+    "budget_range": Field(read.text, _check_budget_range, optional=True),
+    "split": Field(read.text, lambda v: None if v else "name a theme or team", optional=True),
+    "value_unit": Field(read.text, lambda v: None if 0 < len(v) <= 60 else "needs 1 to 60 characters"),
+    "edits": Field(read.edits),
+    "overrides": Field(read.pairs(read.choice(OVERRIDES), "checkout=in"), None),
 }
 # Spread keys are confidence levels: read them as fractions too ("80%" or "0.8").
-FIELDS["spread"] = Field(lambda v: tuple((_fraction(k), f) for k, f in _pairs(_amount, "0.8=1.5,0.5=3")(v)),
+FIELDS["spread"] = Field(lambda v: tuple((read.fraction(k), f) for k, f in read.pairs(read.amount, "0.8=1.5,0.5=3")(v)),
                          _check_spread)
 assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a Field"

@@ -1,0 +1,130 @@
+"""How setting values are read from text (a command line, papermill) or JSON and widgets.
+
+Each reader takes a raw value and returns it typed, or raises ValueError saying what was
+expected: amounts with k/M but never a percentage, fractions with %, whole numbers, choices with
+a "did you mean", mappings (`A=1,B=2`, repeated `A=1` options, dicts, pairs), LO:HI shares,
+comma-separated ids and estimate edits. `workbench.settings.FIELDS` pairs them with checks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .errors import did_you_mean
+from .model.estimates import FACTORS
+
+_AMOUNT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmM]?)")
+_SCALE = {"": 1.0, "k": 1e3, "m": 1e6}
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value.strip()
+
+
+def amount(value: Any) -> float:
+    """A number with optional k/M (1.5k, 2M); never a percentage."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        raw = text(value).replace("_", "")
+        if raw.endswith("%"):
+            raise ValueError(f"expected an amount such as 40 or 1.5k, not a percentage ({value!r})")
+        m = _AMOUNT.fullmatch(raw)
+        if not m:
+            raise ValueError(f"expected a number such as 40 or 1.5k, got {value!r}")
+        number = float(m.group(1)) * _SCALE[m.group(2).lower()]
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def fraction(value: Any) -> float:
+    """A number, or a percentage (10% = 0.1)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return amount(value.strip()[:-1]) / 100
+    return amount(value)
+
+
+def whole(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        digits = value.strip().replace("_", "").replace(",", "")
+        if re.fullmatch(r"[+-]?\d+", digits):
+            value = int(digits)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        raw = text(value).lower()
+        if raw not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}{did_you_mean(raw, options)}")
+        return raw
+    return parse
+
+
+def pairs(value_parser: Callable[[Any], Any], example: str) -> Callable[[Any], tuple]:
+    """A mapping: a dict (JSON, Python), a list of pairs, text `A=1,B=2` (a papermill parameter), or
+    a list of `A=1` texts (repeated command-line options)."""
+    def parse(value: Any) -> tuple:
+        texts = None
+        if isinstance(value, str):
+            texts = [p for p in (p.strip() for p in value.split(",")) if p]
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(p, str) for p in value):
+            texts = list(value)  # one NAME=VALUE per repeated option: a name may hold a comma
+        if texts is not None:
+            items = []
+            for part in texts:
+                key, sep, v = part.rpartition("=")
+                if not sep or not key.strip():
+                    raise ValueError(f"expected NAME=VALUE pairs such as {example}, got {part!r}")
+                items.append((key.strip(), v))
+        elif isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
+            items = list(value)
+        else:
+            raise ValueError(f"expected a mapping such as {example}, got {value!r}")
+        return tuple((str(k).strip(), value_parser(v)) for k, v in items)
+    return parse
+
+
+def share(value: Any) -> tuple[float, float]:
+    """LO:HI bounds of a share (text `0.3:0.6` or `30%:60%`, or a pair)."""
+    if isinstance(value, str):
+        lo, sep, hi = value.partition(":")
+        if not sep:
+            raise ValueError(f"expected LO:HI such as 0.3:0.6 or 30%:60%, got {value!r}")
+        value = (lo, hi)
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"expected LO:HI such as 0.3:0.6, got {value!r}")
+    return (fraction(value[0]), fraction(value[1]))
+
+
+def ids(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(i.strip() for i in value.split(",") if i.strip())
+    if isinstance(value, (list, tuple)) and all(isinstance(i, str) for i in value):
+        return tuple(i.strip() for i in value)
+    raise ValueError(f"expected initiative ids separated by commas, got {value!r}")
+
+
+def edits(value: Any) -> tuple:
+    out = []
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, dict) and set(item) == {"id", "factor", "estimate"}:
+            item = (item["id"], item["factor"], item["estimate"])
+        if not (isinstance(item, (list, tuple)) and len(item) == 3 and all(isinstance(x, str) for x in item)):
+            raise ValueError(f"expected a list of {{\"id\", \"factor\", \"estimate\"}} objects, got {item!r}")
+        out.append((item[0], choice(FACTORS)(item[1]), item[2]))
+    return tuple(out)
