@@ -166,10 +166,10 @@ def test_an_edit_redraws_only_its_block_and_keeps_every_other_sample(monkeypatch
     # a and b are correlated: one block, drawn again for the ranking and for choosing the plan
     assert sorted(drawn) == [([0, 1], "evaluation"), ([0, 1], "selection")]
     np.testing.assert_array_equal(before.result.scores[:, 2:], after.result.scores[:, 2:])
-    rho = stats.spearmanr(after.scenarios.value[:, 0], after.scenarios.value[:, 1])[0]
+    rho = stats.spearmanr(after.evaluation.value[:, 0], after.evaluation.value[:, 1])[0]
     assert abs(rho - 0.8) < 0.02
     # The edited estimate is what was drawn: its median reach doubled.
-    ratio = np.median(after.scenarios.value[:, 0]) / np.median(before.scenarios.value[:, 0])
+    ratio = np.median(after.evaluation.value[:, 0]) / np.median(before.evaluation.value[:, 0])
     assert 1.9 < ratio < 2.1
 
 

@@ -77,10 +77,6 @@ class Outcome:
     failure: Exception | None = None  # the exception behind `error`, for front ends that re-raise it
     seconds: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def scenarios(self) -> Scenarios:
-        return self.evaluation
-
 
 class LiveEngine:
     """The pipeline, with caches: recomputes outcomes for changing settings, reusing every draw
@@ -138,7 +134,8 @@ class LiveEngine:
         if selection is not None:
             planned = _pool().submit(self._plan, applied, sel_keys, selection, evaluation, s)
         rank_key = (eval_keys, s.method, s.precision, s.max_samples, s.top_k if streamed else None)
-        result = self._cached("results", rank_key, lambda: self._rank(applied, value_t, effort_t, s, progress))
+        result = self._cached("results", rank_key,
+                              lambda: self._rank(applied, value_t, effort_t, s, streamed, progress))
         result = replace(result, portfolio=applied)
         seconds["ranking"] = time.perf_counter() - t1
         best, problem, failure = None, None, None
@@ -181,8 +178,8 @@ class LiveEngine:
         return value_t, effort_t
 
     def _rank(self, applied: Portfolio, value_t: np.ndarray | None, effort_t: np.ndarray | None, s: Settings,
-              progress: Progress | None) -> SimulationResult:
-        if s.method != "mc" or s.precision is not None or len(applied) * s.samples > KEEP_SCORES_LIMIT:
+              streamed: bool, progress: Progress | None) -> SimulationResult:
+        if streamed:
             return simulate(applied, s.samples, s.seed, s.method, s.confidence_mode, spread=s.spread_mapping,
                             precision=s.precision, top_k=s.top_k, max_samples=s.max_samples, progress=progress)
         may_tie = PortfolioModel(applied, s.confidence_mode, s.spread_mapping).may_tie
@@ -253,10 +250,10 @@ def planning_problem(portfolio: Portfolio, s: Settings) -> PlanningProblem:
 
 
 def check_plan(portfolio: Portfolio, settings: Settings) -> None:
-    """Raise InputError (Infeasible) when the settings' constraints admit no plan for the
-    portfolio (must-haves over the budget, a dependency cycle, ...): no draws, no solver."""
-    s = settings.for_portfolio(portfolio, need_budget=True)
-    planning_problem(apply_settings(portfolio, s), s)
+    """Raise InputError (Infeasible) when the constraints of `settings` (already checked by
+    `for_portfolio(portfolio, need_budget=True)`) admit no plan for the portfolio (must-haves over
+    the budget, a dependency cycle, ...): no draws, no solver."""
+    planning_problem(apply_settings(portfolio, settings), settings)
 
 
 def _choose(problem: PlanningProblem, selection: Scenarios, s: Settings) -> tuple:
