@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ..errors import InputError, Problem
 from ..model.correlation import correlation_matrix
 from ..model.estimates import FACTORS, EstimateError, parse_estimate
 from ..model.portfolio import OPTIONAL, REQUIRED, Correlation, Initiative, Portfolio
+from .table import Cell, Table
 
 _MOSCOW_ALIASES = {
     "must": "must", "m": "must", "musthave": "must",
@@ -25,26 +25,6 @@ _MOSCOW_ALIASES = {
 }
 _TRUE = {"true", "yes", "y", "1", "x"}
 _FALSE = {"false", "no", "n", "0", ""}
-
-
-@dataclass
-class Cell:
-    """One raw value as the file holds it, and where: line and column (as shown to people)."""
-
-    value: object
-    line: int
-    column: str
-
-
-@dataclass
-class Table:
-    """Rows of raw cells keyed by normalized column, from any file format."""
-
-    file: str
-    rows: list[dict[str, Cell]]
-    header_line: int = 1
-    correlations: list[tuple[object, object, object, int]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # found while reading, reported with the cells
 
 
 def _text(value: object) -> str:

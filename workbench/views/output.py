@@ -8,7 +8,7 @@ import unicodedata
 
 import pandas as pd
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from ..io.files import guard_formula
 
 
 def terminal_text(text: object, width: int | None = None) -> str:
@@ -20,11 +20,11 @@ def terminal_text(text: object, width: int | None = None) -> str:
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (`guard_formula`)."""
     out = frame.copy()
     for col in out.columns:
         if not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            out[col] = out[col].map(lambda v: guard_formula(v) if isinstance(v, str) else v)
     return out
 
 

@@ -1,0 +1,27 @@
+"""The bounds on what one run may read, draw and hold, checked before any large allocation.
+
+A file or a setting beyond one of these is refused with exit 2 and a message naming the limit,
+so that no input, however it is made, can exhaust the machine or run for hours. The README's
+"Limits" section lists them with the peak memory they keep a run within; change them together.
+"""
+
+from __future__ import annotations
+
+# --- files ----------------------------------------------------------------------------------
+MAX_FILE_BYTES = 50 * 2**20           # a portfolio, correlation or settings file on disk
+MAX_UNZIPPED_BYTES = 200 * 2**20      # the parts of an .xlsx, as declared in its zip directory
+MAX_ROWS = 20_000                     # data rows of a sheet or CSV (each one an initiative)
+MAX_COLUMNS = 512                     # columns of a sheet or CSV
+MAX_CELL_CHARS = 32_767               # one cell (Excel's own limit)
+MAX_YAML_NODES = 200_000              # YAML nodes after expanding aliases (a billion-laughs guard)
+MAX_YAML_DEPTH = 64                   # nesting of YAML collections
+MAX_MESSAGE_VALUE = 80                # characters of a value quoted in a message
+
+# --- work and memory ------------------------------------------------------------------------
+MAX_INITIATIVES = 20_000              # initiatives in one portfolio
+MAX_DRAWS = 2_000_000_000             # samples x initiatives drawn by one ranking (work)
+MAX_HELD_VALUES = 50_000_000          # samples x initiatives kept in memory (8 bytes each, per factor)
+MAX_SCENARIO_VALUES = 20_000_000      # scenarios x initiatives in the planning matrix
+MAX_RANK_MATRIX = 25_000_000          # initiatives^2: exact rank-probability matrix (P(top k) always)
+MAX_SWEEP_POINTS = 1_000              # budgets in a budget sweep
+MAX_CAPACITY_ENTRIES = 1_000          # team capacities and theme shares
