@@ -107,9 +107,11 @@ def test_names_cannot_inject_terminal_escape_sequences(tmp_path, capsys):
     src = tmp_path / "p.yaml"
     src.write_text('- {id: a, name: "Evil\\e[31mRED\\e[0m", reach: 100, impact: 1, confidence: 1, effort: 1}\n'
                    '- {id: b, name: Good, reach: 50, impact: 1, confidence: 1, effort: 1}\n', encoding="utf-8")
-    assert main(["score", str(src), "--seed", "1", "--samples", "100", "--top-k", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "\x1b" not in out and "Evil?[31mRED?[0m" in out
+    # The name is refused, located, and the message shows the escape character escaped, never raw.
+    assert main(["score", str(src), "--seed", "1", "--samples", "100", "--top-k", "1"]) == 2
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out + captured.err
+    assert "'Evil\\x1b[31mRED\\x1b[0m': U+001B (ESC) at character 5; delete it" in captured.err
 
 
 def test_precision_run_reports_what_it_reached(capsys):

@@ -18,6 +18,7 @@ import traceback
 from . import pipeline
 from .errors import InputError
 from .io import demo_portfolio, load_portfolio, write_atomic
+from .io.files import writable_target
 from .model.portfolio import Portfolio
 from .planning.optimization import SolverError
 from .reports import ReportError
@@ -320,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "output", None):
+            writable_target(args.output)  # a directory or device is refused before any work, not after
         text = args.handler(args)
         if getattr(args, "output", None):
             write_atomic(args.output, text)

@@ -13,13 +13,23 @@ MAX_UNZIPPED_BYTES = 200 * 2**20      # the parts of an .xlsx, as declared in it
 MAX_ROWS = 20_000                     # data rows of a sheet or CSV (each one an initiative)
 MAX_COLUMNS = 512                     # columns of a sheet or CSV
 MAX_CELL_CHARS = 32_767               # one cell (Excel's own limit)
-MAX_YAML_NODES = 200_000              # YAML nodes after expanding aliases (a billion-laughs guard)
+MAX_YAML_NODES = 200_000              # YAML nodes that aliases add when expanded (a billion-laughs guard)
+MAX_YAML_WRITTEN_NODES = 1_000_000    # YAML keys, values and list items as written (about 9 s to read)
 MAX_YAML_DEPTH = 64                   # nesting of YAML collections
+# Parts of an .xlsx, as declared: the shared strings are held as a list (about 3 bytes of memory
+# per byte of XML at worst); styles and the structural parts are small in any real workbook (Excel
+# allows 64,000 cell formats, ~8 MiB); the sheet is streamed (flat memory) at roughly a million XML
+# elements every 1-4 s, so 64 MiB (about 40 bytes a cell: 20,000 rows of 80 cells) reads in under a minute.
+MAX_SHARED_STRINGS_BYTES = 32 * 2**20
+MAX_STYLES_BYTES = 8 * 2**20
+MAX_STRUCTURE_BYTES = 2 * 2**20       # [Content_Types].xml, the workbook part, relationships: parsed whole
+MAX_SHEET_BYTES = 64 * 2**20
 MAX_MESSAGE_VALUE = 80                # characters of a value quoted in a message
 
 # --- work and memory ------------------------------------------------------------------------
 MAX_INITIATIVES = 20_000              # initiatives in one portfolio
-MAX_DRAWS = 2_000_000_000             # samples x initiatives drawn by one ranking (work)
+MAX_DRAWS = 1_000_000_000             # samples x initiatives drawn by one ranking (work; 4e8 took
+                                      # 95 s of CPU at 20,000 initiatives, so this is ~4 minutes)
 MAX_HELD_VALUES = 50_000_000          # samples x initiatives kept in memory (8 bytes each, per factor)
 MAX_SCENARIO_VALUES = 20_000_000      # scenarios x initiatives in the planning matrix
 MAX_RANK_MATRIX = 25_000_000          # initiatives^2: exact rank-probability matrix (P(top k) always)

@@ -14,8 +14,10 @@ How the numbers are made (the RNG policy is `workbench.rng`):
 - **selection draws**: `scenarios` more, on (seed, "selection", ids). Plans (the recommended
   one, the frontier, the sweeps) are *chosen* on them and *valued* on the evaluation draws, so
   the figures shown are not flattered by the choice (the optimizer's curse).
-- With `method` lhs or sobol, with `precision`, or when the score matrix would not fit in memory,
-  the ranking comes from the streaming engine (`simulate`) on the (seed, "simulate") streams.
+- With `method` lhs or sobol, with `precision`, or when the score matrix would not fit in memory
+  (`KEEP_SCORES_LIMIT`, at most `limits.MAX_HELD_VALUES` per factor), the ranking comes from the
+  streaming engine (`simulate`) on the (seed, "simulate") streams; `precision` samples at most
+  `limits.MAX_DRAWS` values. Settings beyond the limits are refused by `Settings.for_portfolio`.
 
 `LiveEngine` caches draws per block and plans per constraint set: editing an initiative redraws
 its block only, a budget or risk change re-solves the plan only.
@@ -34,9 +36,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from . import limits
 from .engine.results import SimulationResult
 from .engine.scenarios import Scenarios, blocks, draw_block, effort_quantiles
-from .engine.simulation import KEEP_SCORES_LIMIT, PortfolioModel, simulate, summarize_scores
+from .engine.simulation import KEEP_SCORES_LIMIT, PortfolioModel, kept_ranks, simulate, summarize_scores
 from .errors import InputError
 from .model.estimates import FACTORS, parse_estimate
 from .model.portfolio import Portfolio
@@ -111,12 +114,12 @@ class LiveEngine:
         not an error here but the outcome's `error`. `progress(done, total)` follows a streamed ranking."""
         seconds = {}
         t0 = time.perf_counter()
-        s = settings.for_portfolio(self.portfolio)
+        s = settings.for_portfolio(self.portfolio, plan=plan)  # limits checked before any draw
         applied = apply_settings(self.portfolio, s)
         eval_keys = self._keys(applied, s, "evaluation", s.samples)
         want_plan = plan and s.budget is not None
-        streamed = (s.method != "mc" or s.precision is not None
-                    or len(applied) * s.samples > KEEP_SCORES_LIMIT)  # the ranking comes from `simulate`
+        streamed = (s.method != "mc" or s.precision is not None  # the ranking comes from `simulate`
+                    or len(applied) * s.samples > min(KEEP_SCORES_LIMIT, limits.MAX_HELD_VALUES))
         evaluation = value_t = effort_t = None
         if want_plan or not streamed:  # a streamed ranking alone needs no draws held in memory
             value_t, effort_t = self._draw(applied, eval_keys, s, "evaluation", s.samples)
@@ -133,7 +136,9 @@ class LiveEngine:
         planned = None
         if selection is not None:
             planned = _pool().submit(self._plan, applied, sel_keys, selection, evaluation, s)
-        rank_key = (eval_keys, s.method, s.precision, s.max_samples, s.top_k if streamed else None)
+        # A large portfolio counts only the ranks top k needs (`kept_ranks`), so their number is part of the key.
+        rank_key = (eval_keys, s.method, s.precision, s.max_samples, s.top_k if streamed else None,
+                    kept_ranks(len(applied), s.top_k))
         result = self._cached("results", rank_key,
                               lambda: self._rank(applied, value_t, effort_t, s, streamed, progress))
         result = replace(result, portfolio=applied)
@@ -180,10 +185,12 @@ class LiveEngine:
     def _rank(self, applied: Portfolio, value_t: np.ndarray | None, effort_t: np.ndarray | None, s: Settings,
               streamed: bool, progress: Progress | None) -> SimulationResult:
         if streamed:
+            # --precision samples until reached or max_samples, and never past the work limit.
+            most = max(s.samples, min(s.max_samples, limits.MAX_DRAWS // len(applied)))
             return simulate(applied, s.samples, s.seed, s.method, s.confidence_mode, spread=s.spread_mapping,
-                            precision=s.precision, top_k=s.top_k, max_samples=s.max_samples, progress=progress)
+                            precision=s.precision, top_k=s.top_k, max_samples=most, progress=progress)
         may_tie = PortfolioModel(applied, s.confidence_mode, s.spread_mapping).may_tie
-        return summarize_scores(applied, value_t / effort_t, s.seed, s.confidence_mode, may_tie)
+        return summarize_scores(applied, value_t / effort_t, s.seed, s.confidence_mode, may_tie, top_k=s.top_k)
 
     def _plan(self, applied: Portfolio, keys: tuple, selection: Scenarios, evaluation: Scenarios, s: Settings):
         """(plan, problem, failure, seconds): the recommended plan, or why there is none."""

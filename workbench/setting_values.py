@@ -4,6 +4,8 @@ Each reader takes a raw value and returns it typed, or raises ValueError saying 
 expected: amounts with k/M but never a percentage, fractions with %, whole numbers, choices with
 a "did you mean", mappings (`A=1,B=2`, repeated `A=1` options, dicts, pairs), LO:HI shares,
 comma-separated ids and estimate edits. `workbench.settings.FIELDS` pairs them with checks.
+Numbers, typed or written, get the estimates' checks: below 1e100, finite, ASCII digits and units
+only (`１０k` is refused with its ASCII spelling); messages quote at most 80 characters of a value.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .errors import did_you_mean
-from .model.estimates import FACTORS
+from .errors import did_you_mean, lookalike_problem, quote
+from .model.estimates import FACTORS, MAX_NUMBER
 
 _AMOUNT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmM]?)")
 _SCALE = {"": 1.0, "k": 1e3, "m": 1e6}
@@ -22,8 +24,26 @@ _SCALE = {"": 1.0, "k": 1e3, "m": 1e6}
 
 def text(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
+        raise ValueError(f"expected text, got {quote(value)}")
     return value.strip()
+
+
+def _ascii_number_text(value: Any) -> str:
+    """`value` as stripped text, refused when it spells digits or units with look-alike characters."""
+    raw = text(value)
+    problem = lookalike_problem(raw)
+    if problem:
+        raise ValueError(problem)
+    return raw
+
+
+def _bounded(number: int | float, value: Any) -> float:
+    """`number` as a float, refused when it is not finite or not below 1e100 (as an estimate is)."""
+    if isinstance(number, float) and math.isnan(number):
+        raise ValueError(f"expected a finite number, got {quote(value)}")
+    if not (abs(number) < MAX_NUMBER and abs(float(number)) < MAX_NUMBER):  # abs() first: float() cannot overflow
+        raise ValueError(f"expected a finite number below 1e100, got {quote(value)}")
+    return float(number)
 
 
 def amount(value: Any) -> float:
@@ -31,23 +51,19 @@ def amount(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
     if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        raw = text(value).replace("_", "")
-        if raw.endswith("%"):
-            raise ValueError(f"expected an amount such as 40 or 1.5k, not a percentage ({value!r})")
-        m = _AMOUNT.fullmatch(raw)
-        if not m:
-            raise ValueError(f"expected a number such as 40 or 1.5k, got {value!r}")
-        number = float(m.group(1)) * _SCALE[m.group(2).lower()]
-    if not math.isfinite(number):
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return number
+        return _bounded(value, value)
+    raw = _ascii_number_text(value).replace("_", "")
+    if raw.endswith("%"):
+        raise ValueError(f"expected an amount such as 40 or 1.5k, not a percentage ({quote(value)})")
+    m = _AMOUNT.fullmatch(raw)
+    if not m:
+        raise ValueError(f"expected a number such as 40 or 1.5k, got {quote(value)}")
+    return _bounded(float(m.group(1)) * _SCALE[m.group(2).lower()], value)
 
 
 def fraction(value: Any) -> float:
     """A number, or a percentage (10% = 0.1)."""
-    if isinstance(value, str) and value.strip().endswith("%"):
+    if isinstance(value, str) and _ascii_number_text(value).endswith("%"):
         return amount(value.strip()[:-1]) / 100
     return amount(value)
 
@@ -56,11 +72,14 @@ def whole(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, str):
-        digits = value.strip().replace("_", "").replace(",", "")
-        if re.fullmatch(r"[+-]?\d+", digits):
+        digits = _ascii_number_text(value).replace("_", "").replace(",", "")
+        if re.fullmatch(r"[+-]?[0-9]{1,100}", digits):  # longer is beyond 1e100 (and int() refuses 4,300+ digits)
             value = int(digits)
+        elif re.fullmatch(r"[+-]?[0-9]+", digits):
+            raise ValueError(f"expected a whole number below 1e100, got {quote(value)}")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a whole number, got {value!r}")
+        raise ValueError(f"expected a whole number, got {quote(value)}")
+    _bounded(value, value)
     return value
 
 
@@ -68,7 +87,7 @@ def choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         raw = text(value).lower()
         if raw not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}{did_you_mean(raw, options)}")
+            raise ValueError(f"expected one of {', '.join(options)}, got {quote(value)}{did_you_mean(raw, options)}")
         return raw
     return parse
 
@@ -87,14 +106,14 @@ def pairs(value_parser: Callable[[Any], Any], example: str) -> Callable[[Any], t
             for part in texts:
                 key, sep, v = part.rpartition("=")
                 if not sep or not key.strip():
-                    raise ValueError(f"expected NAME=VALUE pairs such as {example}, got {part!r}")
+                    raise ValueError(f"expected NAME=VALUE pairs such as {example}, got {quote(part)}")
                 items.append((key.strip(), v))
         elif isinstance(value, dict):
             items = list(value.items())
         elif isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
             items = list(value)
         else:
-            raise ValueError(f"expected a mapping such as {example}, got {value!r}")
+            raise ValueError(f"expected a mapping such as {example}, got {quote(value)}")
         return tuple((str(k).strip(), value_parser(v)) for k, v in items)
     return parse
 
@@ -104,10 +123,10 @@ def share(value: Any) -> tuple[float, float]:
     if isinstance(value, str):
         lo, sep, hi = value.partition(":")
         if not sep:
-            raise ValueError(f"expected LO:HI such as 0.3:0.6 or 30%:60%, got {value!r}")
+            raise ValueError(f"expected LO:HI such as 0.3:0.6 or 30%:60%, got {quote(value)}")
         value = (lo, hi)
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f"expected LO:HI such as 0.3:0.6, got {value!r}")
+        raise ValueError(f"expected LO:HI such as 0.3:0.6, got {quote(value)}")
     return (fraction(value[0]), fraction(value[1]))
 
 
@@ -116,7 +135,7 @@ def ids(value: Any) -> tuple[str, ...]:
         return tuple(i.strip() for i in value.split(",") if i.strip())
     if isinstance(value, (list, tuple)) and all(isinstance(i, str) for i in value):
         return tuple(i.strip() for i in value)
-    raise ValueError(f"expected initiative ids separated by commas, got {value!r}")
+    raise ValueError(f"expected initiative ids separated by commas, got {quote(value)}")
 
 
 def edits(value: Any) -> tuple:
@@ -125,6 +144,6 @@ def edits(value: Any) -> tuple:
         if isinstance(item, dict) and set(item) == {"id", "factor", "estimate"}:
             item = (item["id"], item["factor"], item["estimate"])
         if not (isinstance(item, (list, tuple)) and len(item) == 3 and all(isinstance(x, str) for x in item)):
-            raise ValueError(f"expected a list of {{\"id\", \"factor\", \"estimate\"}} objects, got {item!r}")
+            raise ValueError(f"expected a list of {{\"id\", \"factor\", \"estimate\"}} objects, got {quote(item)}")
         out.append((item[0], choice(FACTORS)(item[1]), item[2]))
     return tuple(out)

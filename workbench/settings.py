@@ -7,7 +7,8 @@ long option names with underscores (`budget`, `capacities`, `seed`, `lam`, ...).
 
 `Settings.for_portfolio(portfolio)` then checks what depends on the portfolio (team and theme
 names, matched case-insensitively and spelled as in the file; top k; edited initiatives) and
-resolves the defaults that depend on it (top k = min(5, initiatives)).
+resolves the defaults that depend on it (top k = min(5, initiatives)), and refuses work beyond
+`workbench.limits` (samples x initiatives, scenarios x initiatives, held draws) before any draw.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from . import limits
 from . import setting_values as read
 from .engine.sample import METHODS
 from .engine.simulation import CONFIDENCE_MODES, DEFAULT_SPREAD
-from .errors import InputError, Problem, did_you_mean
+from .errors import InputError, Problem, did_you_mean, quote
 from .model.estimates import EstimateError, parse_estimate
 from .model.portfolio import Portfolio
 from .planning.constraints import BUDGET_COLUMNS
@@ -92,7 +94,7 @@ class Settings:
         for key, raw in values.items():
             if key not in FIELDS:
                 hint = f"; did you mean {_ALIASES[key]!r}?" if key in _ALIASES else did_you_mean(key, FIELDS)
-                problems.append(Problem(f"unknown setting {key!r}{hint}", file=source))
+                problems.append(Problem(f"unknown setting {quote(key)}{hint}", file=source))
                 continue
             if raw is None and FIELDS[key].optional:
                 parsed[key] = None
@@ -117,7 +119,19 @@ class Settings:
         """Settings from a JSON file written by `to_json` (or by hand): an object of settings."""
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            # A large file is refused unread; a device or pipe (no size) is read one byte past the limit.
+            size = path.stat().st_size if path.is_file() else 0
+            raw = b""
+            if size <= limits.MAX_FILE_BYTES:
+                with path.open("rb") as f:
+                    raw = f.read(limits.MAX_FILE_BYTES + 1)
+            if max(size, len(raw)) > limits.MAX_FILE_BYTES:
+                got = f"{size:,} bytes" if size else "more bytes"
+                raise InputError(Problem(f"settings file of {got} is over the limit of {limits.MAX_FILE_BYTES:,} "
+                                         "bytes (limits.MAX_FILE_BYTES)", file=str(path)))
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InputError(Problem(f"not UTF-8 text (byte {exc.start})", file=str(path))) from None
         except json.JSONDecodeError as exc:
             raise InputError(Problem(f"not valid JSON: {exc.msg}", file=str(path), line=exc.lineno)) from None
         if not isinstance(data, dict):
@@ -185,15 +199,20 @@ class Settings:
                 out.append(f"{f.name}: {message}")
         return out
 
-    def for_portfolio(self, portfolio: Portfolio, *, need_budget: bool = False) -> Settings:
+    def for_portfolio(self, portfolio: Portfolio, *, need_budget: bool = False, plan: bool | None = None) -> Settings:
         """These settings checked against a portfolio and completed: names spelled as in the
-        file, top k resolved. Raises InputError listing every problem."""
+        file, top k resolved. Raises InputError listing every problem.
+
+        plan: whether a plan will be chosen (default: need_budget); with a budget, the limits on the
+        draws a plan holds (scenarios and samples x initiatives) are checked too."""
         problems = [Problem(p) for p in self.problems()]
         if need_budget and self.budget is None:
             problems.append(Problem("budget: a budget is needed to choose a plan, e.g. --budget 40 "
                                     "(person-months)"))
         n = len(portfolio)
+        planning = (need_budget if plan is None else plan) and (need_budget or self.budget is not None)
         top_k = min(5, n) if self.top_k is None else self.top_k
+        problems += [Problem(p) for p in self.work_problems(n, planning, top_k)]
         if top_k > n:
             problems.append(Problem(f"top_k: {top_k} is more than the {n} initiatives of the portfolio"))
         teams = sorted({ini.team for ini in portfolio if ini.team})
@@ -204,18 +223,42 @@ class Settings:
         ids = set(portfolio.ids)
         for id_, factor, text in self.edits:
             if id_ not in ids:
-                problems.append(Problem(f"edits: unknown initiative {id_!r}{did_you_mean(id_, ids)}"))
+                problems.append(Problem(f"edits: unknown initiative {quote(id_)}{did_you_mean(id_, ids)}"))
             elif (message := check_estimate(text, factor)) is not None:
-                problems.append(Problem(f"edits: {id_} {factor} {text!r}: {message}"))
+                problems.append(Problem(f"edits: {id_} {factor} {quote(text)}: {message}"))
         for id_, _ in self.overrides:
             if id_ not in ids:
-                problems.append(Problem(f"overrides: unknown initiative {id_!r}{did_you_mean(id_, ids)}"))
+                problems.append(Problem(f"overrides: unknown initiative {quote(id_)}{did_you_mean(id_, ids)}"))
         for id_ in self.plan:
             if id_ not in ids:
-                problems.append(Problem(f"plan: unknown initiative {id_!r}{did_you_mean(id_, ids)}"))
+                problems.append(Problem(f"plan: unknown initiative {quote(id_)}{did_you_mean(id_, ids)}"))
         if problems:
             raise InputError(problems)
         return replace(self, top_k=top_k, capacities=capacities, theme_shares=theme_shares, split=split)
+
+    def work_problems(self, n: int, plan: bool, top_k: int = 5) -> list[str]:
+        """What these settings would draw or hold beyond `workbench.limits` for n initiatives."""
+        out = []
+        if n * n > limits.MAX_RANK_MATRIX and top_k * n > limits.MAX_RANK_MATRIX:  # ranks counted: n x top k
+            out.append(_over("top_k", f"P(top {top_k:,}) counts {top_k:,} ranks x {n:,} initiatives", top_k * n,
+                             limits.MAX_RANK_MATRIX, "MAX_RANK_MATRIX",
+                             f"--top-k {limits.MAX_RANK_MATRIX // n:,} or fewer"))
+        if self.samples * n > limits.MAX_DRAWS:
+            out.append(_over("samples", f"{self.samples:,} samples x {n:,} initiatives", self.samples * n,
+                             limits.MAX_DRAWS, "MAX_DRAWS", f"--samples {limits.MAX_DRAWS // n:,} or fewer"))
+        if plan and self.samples * n > limits.MAX_HELD_VALUES:  # a plan is valued on draws held in memory
+            out.append(_over("samples", f"a plan holds {self.samples:,} samples x {n:,} initiatives in memory",
+                             self.samples * n, limits.MAX_HELD_VALUES, "MAX_HELD_VALUES",
+                             f"--samples {limits.MAX_HELD_VALUES // n:,} or fewer"))
+        if plan and self.scenarios * n > limits.MAX_SCENARIO_VALUES:
+            out.append(_over("scenarios", f"{self.scenarios:,} scenarios x {n:,} initiatives", self.scenarios * n,
+                             limits.MAX_SCENARIO_VALUES, "MAX_SCENARIO_VALUES",
+                             f"--scenarios {limits.MAX_SCENARIO_VALUES // n:,} or fewer"))
+        return out
+
+
+def _over(setting: str, what: str, value: int, limit: int, name: str, fix: str) -> str:
+    return f"{setting}: {what} = {value:,} values, over the limit of {limit:,} (limits.{name}); use {fix}"
 
 
 def check_estimate(text: str, factor: str) -> str | None:
@@ -240,10 +283,10 @@ def _match_names(setting: str, kind: str, pairs: tuple, known: list[str], proble
     for name, value in pairs:
         canonical = by_lower.get(str(name).strip().lower())
         if canonical in seen:
-            problems.append(Problem(f"{setting}: {kind} {canonical!r} is given twice ({seen[canonical]!r} and "
-                                    f"{name!r}); give it once"))
+            problems.append(Problem(f"{setting}: {kind} {quote(canonical)} is given twice "
+                                    f"({quote(seen[canonical])} and {quote(name)}); give it once"))
         elif canonical is None:
-            problems.append(Problem(f"{setting}: no initiative belongs to {kind} {name!r}"
+            problems.append(Problem(f"{setting}: no initiative belongs to {kind} {quote(name)}"
                                     f"{did_you_mean(name, known)} ({kind}s: {', '.join(known) or 'none'})"))
         else:
             seen[canonical] = name
@@ -262,11 +305,12 @@ def _match_split(split: str, teams: list[str], themes: list[str], problems: list
     in_themes = [t for t in themes if t.lower() == lower]
     in_teams = [t for t in teams if t.lower() == lower]
     if in_themes and in_teams:
-        problems.append(Problem(f"split: {split!r} is both a theme and a team; write theme:{split} or team:{split}"))
+        problems.append(Problem(f"split: {quote(split)} is both a theme and a team; "
+                                f"write theme:{split} or team:{split}"))
     elif in_themes or in_teams:
         return f"theme:{in_themes[0]}" if in_themes else f"team:{in_teams[0]}"
     else:
-        problems.append(Problem(f"split: no initiative belongs to a theme or team {split!r}"
+        problems.append(Problem(f"split: no initiative belongs to a theme or team {quote(split)}"
                                 f"{did_you_mean(split, [*themes, *teams])} (themes: {', '.join(themes) or 'none'}; "
                                 f"teams: {', '.join(teams) or 'none'})"))
     return None
@@ -292,12 +336,31 @@ def _positive(v: float) -> str | None:
     return None if v > 0 else f"must be > 0, got {v:g}"
 
 
+def _at_most(high: int, name: str) -> Callable[[Any], str | None]:
+    return lambda v: None if v <= high else f"{v:,} is over the limit of {high:,} (limits.{name})"
+
+
+def _between(low: int, high: int, name: str) -> Callable[[Any], str | None]:
+    return lambda v: _at_least(low)(v) or _at_most(high, name)(v)
+
+
+def _entries(pairs: tuple) -> str | None:
+    if len(pairs) > limits.MAX_CAPACITY_ENTRIES:
+        return (f"{len(pairs):,} entries, over the limit of {limits.MAX_CAPACITY_ENTRIES:,} "
+                "(limits.MAX_CAPACITY_ENTRIES)")
+    return None
+
+
 def _check_capacities(pairs: tuple) -> str | None:
+    if message := _entries(pairs):
+        return message
     bad = [f"{k}={v:g}" for k, v in pairs if v < 0]
     return f"a capacity must be >= 0, got {', '.join(bad)}" if bad else None
 
 
 def _check_shares(pairs: tuple) -> str | None:
+    if message := _entries(pairs):
+        return message
     bad = [f"{k}={lo:g}:{hi:g}" for k, (lo, hi) in pairs if not 0 <= lo <= hi <= 1]
     return f"a share must be LO:HI with 0 <= LO <= HI <= 1, got {', '.join(bad)}" if bad else None
 
@@ -333,14 +396,14 @@ FIELDS: dict[str, Field] = {
     "confidence_mode": Field(read.choice(CONFIDENCE_MODES)),
     "spread": Field(read.pairs(read.amount, "0.8=1.5,0.5=3"), _check_spread),
     "method": Field(read.choice(METHODS)),
-    "samples": Field(read.whole, _at_least(100)),
-    "scenarios": Field(read.whole, _at_least(10)),
+    "samples": Field(read.whole, _between(100, limits.MAX_DRAWS, "MAX_DRAWS")),
+    "scenarios": Field(read.whole, _between(10, limits.MAX_SCENARIO_VALUES, "MAX_SCENARIO_VALUES")),
     "seed": Field(read.whole, _at_least(0)),
     "top_k": Field(read.whole, _at_least(1), optional=True),
     "precision": Field(read.fraction, lambda v: None if 0 < v < 0.5 else
                        f"a probability half-width between 0 and 0.5 (e.g. 0.01), got {v:g}", optional=True),
-    "max_samples": Field(read.whole, _at_least(100)),
-    "frontier_points": Field(read.whole, _at_least(2)),
+    "max_samples": Field(read.whole, _between(100, limits.MAX_DRAWS, "MAX_DRAWS")),
+    "frontier_points": Field(read.whole, _between(2, limits.MAX_SWEEP_POINTS, "MAX_SWEEP_POINTS")),
     "time_limit": Field(read.amount, _positive),
     "plan": Field(read.ids),
     "budget_range": Field(read.text, _check_budget_range, optional=True),

@@ -28,9 +28,19 @@ def rank_order(scores: np.ndarray, rng: np.random.Generator, check_ties: bool = 
     return order
 
 
-def rank_counts(order: np.ndarray) -> np.ndarray:
-    """counts[i, r]: in how many rows initiative i holds rank r (0-based)."""
+def rank_counts(order: np.ndarray, ranks: int | None = None) -> np.ndarray:
+    """counts[i, r]: in how many rows initiative i holds rank r (0-based), for the first `ranks`
+    ranks (all of them by default): n x ranks, so a large portfolio need not hold an n x n matrix."""
     rows, n = order.shape
-    flat = order * n  # a new array, extended in place
-    flat += np.arange(n)
-    return np.bincount(flat.ravel(), minlength=n * n).reshape(n, n)
+    ranks = n if ranks is None else min(ranks, n)
+    flat = order[:, :ranks] * ranks  # a new array, extended in place
+    flat += np.arange(ranks)
+    return np.bincount(flat.ravel(), minlength=n * ranks).reshape(n, ranks)
+
+
+def rank_sums(order: np.ndarray) -> np.ndarray:
+    """Per initiative (column), the sum over rows of its 1-based rank: the numerator of its mean rank."""
+    rows, n = order.shape
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, n + 1)[None, :], axis=1)
+    return ranks.sum(axis=0)

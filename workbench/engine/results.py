@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import limits
+
 
 def top_k_probability(replicate_counts: np.ndarray, replicate_sizes: np.ndarray, k: int,
                       method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -42,11 +44,22 @@ class SimulationResult:
     mean: np.ndarray
     sd: np.ndarray
     quantiles: np.ndarray  # p10, p50, p90 x initiatives
-    replicate_counts: np.ndarray  # replicates x initiatives x ranks
+    replicate_counts: np.ndarray  # replicates x initiatives x ranks (the first `ranks_counted` ranks)
     replicate_sizes: np.ndarray
     kept_scores: np.ndarray | None = None
     precision_target: float | None = None
     precision_top_k: int | None = None
+    rank_sums: np.ndarray | None = None  # per initiative, the sum of its ranks: when not every rank is counted
+
+    @property
+    def ranks_counted(self) -> int:
+        """How many ranks were counted: all of them, or (a large portfolio) the first few."""
+        return self.replicate_counts.shape[2]
+
+    @property
+    def full_rank_matrix(self) -> bool:
+        """Whether every rank was counted, so that `rank_probabilities` is available."""
+        return self.ranks_counted >= len(self.portfolio)
 
     @property
     def scores(self) -> np.ndarray:
@@ -72,6 +85,8 @@ class SimulationResult:
 
     @property
     def expected_rank(self) -> np.ndarray:
+        if not self.full_rank_matrix:
+            return self.rank_sums / self.samples
         n = self.rank_counts.shape[0]
         return self.rank_counts @ np.arange(1, n + 1) / self.samples
 
@@ -80,8 +95,15 @@ class SimulationResult:
         return None if self.precision_target is None else float(self.half_width(self.precision_top_k).max())
 
     def rank_probabilities(self) -> pd.DataFrame:
-        """P(initiative holds rank r), initiatives x ranks 1..n; rows and columns each sum to 1."""
+        """P(initiative holds rank r), initiatives x ranks 1..n; rows and columns each sum to 1.
+
+        Kept only while n x n fits `limits.MAX_RANK_MATRIX`; beyond, a ValueError says so."""
         n = self.rank_counts.shape[0]
+        if not self.full_rank_matrix:
+            raise ValueError(
+                f"the {n:,} x {n:,} rank-probability matrix was not kept (more than the "
+                f"{limits.MAX_RANK_MATRIX:,} values of limits.MAX_RANK_MATRIX); P(top k) for k up to "
+                f"{self.ranks_counted} and the mean rank of every initiative are available")
         return pd.DataFrame(self.rank_counts / self.samples, index=pd.Index(self.portfolio.ids, name="id"),
                             columns=pd.Index(range(1, n + 1), name="rank"))
 
@@ -131,3 +153,7 @@ class SimulationResult:
     def _check_k(self, k: int) -> None:
         if k < 1:
             raise ValueError(f"top_k must be at least 1, got {k}")
+        if k > self.ranks_counted and not self.full_rank_matrix:
+            raise ValueError(
+                f"P(top {k}) was not counted: for {len(self.portfolio):,} initiatives only the first "
+                f"{self.ranks_counted} ranks are counted (limits.MAX_RANK_MATRIX); rank again with top_k={k}")

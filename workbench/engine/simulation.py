@@ -2,6 +2,9 @@
 
 Layout is samples x initiatives. Work proceeds in chunks of at most `CHUNK_ELEMENTS` values,
 so memory stays bounded whatever the sample count; statistics are merged across chunks.
+Rank counts are initiatives x ranks: every rank while n² fits `limits.MAX_RANK_MATRIX` (the exact
+rank-probability matrix), else the first `kept_ranks` ranks and each initiative's rank sum, so
+P(top k) and the mean rank stay exact in memory linear in the number of initiatives.
 Quasi-random methods run as independent randomized replicates whose spread gives their error.
 """
 
@@ -13,12 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .. import limits
 from ..model.correlation import copula_factor, correlation_matrix
 from ..model.distributions import FAMILIES, Point
 from ..model.estimates import FACTORS, Estimate, lognormal_interval
 from ..model.portfolio import Portfolio
 from ..rng import check_seed, stream
-from .ranking import rank_counts, rank_order
+from .ranking import rank_counts, rank_order, rank_sums
 from .results import SimulationResult, top_k_probability, z95
 from .sample import METHODS, Design
 
@@ -30,6 +34,15 @@ KEEP_SCORES_LIMIT = 1 << 25  # keep the full score matrix up to this many values
 QMC_REPLICATES = 8
 MAX_PRECISION_SAMPLES = 10_000_000
 U_EPS = 1e-12  # keeps inverse CDFs finite where a design yields exactly 0
+RANKS_KEPT = 20  # ranks counted beyond top k when the full matrix is not kept (the dashboard's slider)
+
+
+def kept_ranks(n: int, top_k: int | None = None) -> int:
+    """How many ranks (columns of the rank counts) a ranking of n initiatives counts: all of them
+    while the n x n matrix fits `limits.MAX_RANK_MATRIX`, else enough for P(top k) and a margin."""
+    if n * n <= limits.MAX_RANK_MATRIX:
+        return n
+    return min(n, max(top_k or 0, RANKS_KEPT))
 
 
 def spread_factor(confidence: np.ndarray | float, mapping: dict[float, float] | None = None) -> np.ndarray:
@@ -56,6 +69,12 @@ def effective_estimates(portfolio: Portfolio, confidence_mode: str,
                 for e, k in zip(est[f], factors)
             ]
     return est
+
+
+def _median(e: Estimate) -> float:
+    """The estimate's median; a point's value read directly (the same number, without a ppf call
+    per estimate, which dominated preparing a portfolio of thousands of initiatives)."""
+    return float(e.params[0]) if e.is_point else e.median()
 
 
 @dataclass
@@ -96,18 +115,18 @@ class PortfolioModel:
             self.uncertain[f], self.dims[f] = cols, np.arange(d, d + cols.size)
             d += cols.size
         conf = est["confidence"]
-        drawn = [j for j, c in enumerate(conf) if not (c.is_point and c.median() >= 1)]
+        drawn = [j for j, c in enumerate(conf) if not (c.is_point and _median(c) >= 1)]
         self.success_cols = np.array(drawn if confidence_mode == "success" else [], dtype=int)
         self.success_dims = np.arange(d, d + self.success_cols.size)
         self.n_dims = d + self.success_cols.size
         self.estimates = est
-        self.point_row = {f: np.array([e.median() if e.is_point else 0.0 for e in est[f]]) for f in FACTORS}
+        self.point_row = {f: np.array([_median(e) if e.is_point else 0.0 for e in est[f]]) for f in FACTORS}
         self.point_cols = {f: np.array([j for j, e in enumerate(est[f]) if e.is_point], dtype=int) for f in FACTORS}
         # Exact ties between positive scores need two initiatives whose score is a fixed number when
         # positive. Confidence enters that number only as a multiplier: in `success` mode it decides
         # whether the initiative delivers, not what a delivered one scores.
         in_score = FACTORS if confidence_mode == "multiplier" else ("reach", "impact", "effort")
-        values = [np.prod([est[f][j].median() for f in in_score if f != "effort"]) / est["effort"][j].median()
+        values = [np.prod([_median(est[f][j]) for f in in_score if f != "effort"]) / _median(est["effort"][j])
                   for j in range(self.n) if all(est[f][j].is_point for f in in_score)]
         self.may_tie = len(values) != len(set(values))
         # Correlated (initiative, factor) pairs on uncertain estimates only: a constant has no rank.
@@ -197,10 +216,14 @@ def _quantiles(scores_t: np.ndarray, qs=(0.1, 0.5, 0.9)) -> np.ndarray:
 class _Accumulator:
     """Streaming statistics of scores and ranks, merged chunk by chunk."""
 
-    def __init__(self, n: int, replicates: int, keep_rows: int | None, check_ties: bool = True):
+    def __init__(self, n: int, replicates: int, keep_rows: int | None, check_ties: bool = True,
+                 ranks: int | None = None):
         self.n, self.count, self.check_ties = n, 0, check_ties
         self.mean, self.m2 = np.zeros(n), np.zeros(n)
-        self.counts = np.zeros((replicates, n, n), dtype=np.int64)
+        self.ranks = n if ranks is None else min(ranks, n)
+        self.counts = np.zeros((replicates, n, self.ranks), dtype=np.int64)
+        # Mean ranks come from the counts when every rank is counted, else from these sums.
+        self.rank_sum = np.zeros(n, dtype=np.int64) if self.ranks < n else None
         self.rep_count = np.zeros(replicates, dtype=np.int64)
         self.quantile_sum, self.quantile_weight = np.zeros((3, n)), 0
         # The kept score matrix, initiatives x samples, filled chunk by chunk.
@@ -228,7 +251,9 @@ class _Accumulator:
         self.count = total
         # Ranking sorts within each sample: that needs samples as contiguous rows.
         order = rank_order(scores_t.T, tie_rng, self.check_ties)
-        self.counts[replicate] += rank_counts(order)
+        self.counts[replicate] += rank_counts(order, self.ranks)
+        if self.rank_sum is not None:
+            self.rank_sum += rank_sums(order)
         self.rep_count[replicate] += rows
         if self.kept is None:
             self.quantile_sum += rows * _quantiles(scores_t)
@@ -284,7 +309,8 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
     planned = per_replicate(samples if precision is None else 1024 * replicates) * replicates
     most = planned if precision is None else max(planned, max_samples)
     keep = (most * n <= KEEP_SCORES_LIMIT) if keep_scores is None else keep_scores
-    acc = _Accumulator(n, replicates, keep_rows=planned if keep else None, check_ties=model.may_tie)
+    acc = _Accumulator(n, replicates, keep_rows=planned if keep else None, check_ties=model.may_tie,
+                       ranks=kept_ranks(n, top_k))
 
     def run(rows_per_replicate: int, total_planned: int) -> None:
         for r, (rng, design, tie_rng) in enumerate(streams):
@@ -323,12 +349,13 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
 
 
 def summarize_scores(portfolio: Portfolio, scores_t: np.ndarray, seed: int, confidence_mode: str,
-                     check_ties: bool = True) -> SimulationResult:
+                     check_ties: bool = True, top_k: int | None = None) -> SimulationResult:
     """A plain Monte Carlo result from an initiatives x samples score matrix drawn elsewhere
     (the pipeline's block draws); ties are broken on the seed's "ties" stream.
-    check_ties=False when no two positive scores can be equal (see `PortfolioModel.may_tie`)."""
+    check_ties=False when no two positive scores can be equal (see `PortfolioModel.may_tie`).
+    top_k: the largest k whose P(top k) a large portfolio must count (see `kept_ranks`)."""
     n, rows = scores_t.shape
-    acc = _Accumulator(n, 1, keep_rows=None, check_ties=check_ties)
+    acc = _Accumulator(n, 1, keep_rows=None, check_ties=check_ties, ranks=kept_ranks(n, top_k))
     acc.kept = scores_t  # kept whole: exact quantiles at the end, no per-chunk ones
     acc.add(scores_t, 0, stream(seed, "ties"))
     return _result(acc, portfolio, seed, "mc", confidence_mode, None, None)
@@ -342,7 +369,7 @@ def _result(acc: _Accumulator, portfolio: Portfolio, seed: int, method: str, con
     return SimulationResult(
         portfolio=portfolio, seed=seed, samples=acc.count, method=method, confidence_mode=confidence_mode,
         mean=acc.mean, sd=np.sqrt(acc.m2 / max(acc.count - 1, 1)), quantiles=quantiles,
-        replicate_counts=acc.counts, replicate_sizes=acc.rep_count, kept_scores=scores,
+        replicate_counts=acc.counts, replicate_sizes=acc.rep_count, kept_scores=scores, rank_sums=acc.rank_sum,
         precision_target=target, precision_top_k=top_k,
     )
 

@@ -231,9 +231,13 @@ def _ranks(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
     second), P(top k) with its 95% half-width in both; largest movers first."""
     k = b.settings.top_k
     ra, rb = a.result.expected_rank, b.result.expected_rank
+    # A large portfolio counts only the first ranks (limits.MAX_RANK_MATRIX): beyond them the
+    # first scenario has no P(top k), shown as missing rather than as another k's figure.
+    counted = a.result.full_rank_matrix or k <= a.result.ranks_counted
+    p_a, hw_a = (a.result.p_top_k(k)[0], a.result.half_width(k)) if counted else (np.nan, np.nan)
     frame = pd.DataFrame({"id": b.portfolio.ids, "name": b.portfolio.names,
                           f"rank {first}": ra, f"rank {second}": rb, "moves up by": ra - rb,
-                          f"P(top {k}) {first}": a.result.p_top_k(k)[0], f"± {first}": a.result.half_width(k),
+                          f"P(top {k}) {first}": p_a, f"± {first}": hw_a,
                           f"P(top {k}) {second}": b.result.p_top_k(k)[0], f"± {second}": b.result.half_width(k)})
     order = np.argsort(-np.abs(frame["moves up by"].to_numpy()), kind="stable")
     return frame.iloc[order].set_index("id")

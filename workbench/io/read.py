@@ -3,7 +3,8 @@
 Each reader turns its format into a `Table` of raw cells with their locations (problems with the
 file or its header are raised here); `workbench.io.validate.build_portfolio` checks the cells and
 builds the `Portfolio`. Empty cells come as None (.xlsx, YAML null) or "" (CSV); validation gives
-both the field's default.
+both the field's default. Every file (portfolio and correlation CSV) is refused beyond
+`limits.MAX_FILE_BYTES` before it is read.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from ..errors import InputError, Problem
 from ..model.portfolio import Portfolio
 from .delimited import read_correlation_csv, read_csv, sniff_delimiter
-from .table import normalize_column
+from .table import check_file_size, normalize_column
 from .validate import build_portfolio
 from .workbook import read_xlsx
 from .yaml_file import read_yaml
@@ -39,6 +40,7 @@ def load_portfolio(path: str | Path, *, sheet: str | None = None,
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem("file not found" if not path.exists() else "not a file", file=str(path)))
+    check_file_size(path)  # before any reader opens it (each reader bounds what it reads as well)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         table = read_csv(path)
@@ -57,6 +59,8 @@ def load_portfolio(path: str | Path, *, sheet: str | None = None,
     companion = correlations_path(path)
     corr_path = Path(correlations) if correlations is not None else (companion if companion.is_file() else None)
     if corr_path is not None:
+        if corr_path.is_file():
+            check_file_size(corr_path)
         table.correlations += read_correlation_csv(corr_path)
     return build_portfolio(table, source=str(path))
 

@@ -6,11 +6,13 @@ into a `Table` of `Cell`s keyed by normalized column; `workbench.io.validate` ch
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from ..limits import MAX_FILE_BYTES
 from ..model.portfolio import REQUIRED
 
 
@@ -39,8 +41,35 @@ def normalize_column(name: object) -> str:
     return re.sub(r"[\s_\-]+", "_", str(name).strip().lower()).strip("_")
 
 
+def _too_big(path: Path, size: str) -> InputError:
+    return InputError(Problem(f"the file is {size}; at most {MAX_FILE_BYTES / 2**20:g} MiB are read "
+                              "(limits.MAX_FILE_BYTES)", file=str(path)))
+
+
+def check_file_size(path: Path) -> int:
+    """The file's size; `InputError` when it is over `limits.MAX_FILE_BYTES`, before anything reads it."""
+    size = os.stat(path).st_size
+    if size > MAX_FILE_BYTES:
+        raise _too_big(path, f"{size / 2**20:.1f} MiB")
+    return size
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, at most `limits.MAX_FILE_BYTES` of them (checked before reading, and while
+    reading: a file that grows, or a device that never ends, is cut off and refused)."""
+    size = check_file_size(path)
+    with open(path, "rb") as f:
+        raw = f.read(size + 1)  # read(n) allocates n bytes up front: ask for what the file holds
+        if len(raw) > size:  # it grew meanwhile
+            raw += f.read(MAX_FILE_BYTES + 1 - len(raw))
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_big(path, f"over {MAX_FILE_BYTES / 2**20:g} MiB")
+    return raw
+
+
 def decode_text(path: Path) -> str:
-    raw = path.read_bytes()
+    """The file's text (UTF-8, with or without a BOM), read within `limits.MAX_FILE_BYTES`."""
+    raw = read_bytes(path)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -66,7 +95,7 @@ def check_header(table: Table, header: list[str] | None) -> None:
             problems.append(Problem(f"missing required column {col!r} (found: {found})", file=table.file,
                                     line=table.header_line))
     if problems:
-        raise InputError(problems)
+        raise InputError(table.problems + problems)  # with what reading the header found (e.g. a quote)
 
 
 def renamed(table: Table, header: list[str]) -> Table:

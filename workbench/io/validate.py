@@ -4,16 +4,23 @@ Validation lives here, at the boundary: the readers in `workbench.io.read` turn 
 a `Table` of raw `Cell`s; `build_portfolio` checks every cell and raises one `InputError` listing
 every invalid one (file, line, column, value and what was expected). An empty cell gives the
 field's default: None for text and cost, () for id lists, False for planned.
+
+Ids, names, teams, themes and id references may hold no control character and no invisible format
+character (a zero-width space would make two ids that look the same differ, and a BEL in a name
+crashes the chart renderer); notes and other free-text columns may hold tabs and line breaks.
+Number cells (.xlsx, YAML) get the checks of the text they stand for (see `parse_estimate`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, bad_character, lookalike_problem, quote
+from ..limits import MAX_INITIATIVES
 from ..model.correlation import correlation_matrix
-from ..model.estimates import FACTORS, EstimateError, parse_estimate
+from ..model.estimates import FACTORS, MAX_NUMBER, EstimateError, number_text, parse_estimate
 from ..model.portfolio import OPTIONAL, REQUIRED, Correlation, Initiative, Portfolio
 from .table import Cell, Table
 
@@ -28,12 +35,31 @@ _FALSE = {"false", "no", "n", "0", ""}
 
 
 def _text(value: object) -> str:
-    """A cell as stripped text: "" when empty; whole floats (Excel numbers) without ".0"."""
+    """A cell as stripped text: "" when empty; numbers (Excel, YAML) as their exact shortest text
+    (whole ones without ".0")."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, int) and not abs(value) < MAX_NUMBER:  # str() of a huge int is slow or refused
+            return f"<a {int(math.log10(abs(value))) + 1}-digit number>"
+        return number_text(value)
     return str(value).strip()
+
+
+def _label(row: dict[str, Cell], name: str, report: Callable[[Cell, str], None]) -> str:
+    """The text of an id, name, team or theme cell; a control or format character in it is reported."""
+    cell = _cell(row, name)
+    _check_characters(cell, report)
+    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and not abs(cell.value) < MAX_NUMBER:
+        report(cell, f"expected text (or a number below 1e100) for the {name}")
+    return _text(cell.value)
+
+
+def _check_characters(cell: Cell, report: Callable[[Cell, str], None], free_text: bool = False) -> None:
+    if isinstance(cell.value, str):
+        problem = bad_character(cell.value if free_text else cell.value.strip(" \t\r\n"), free_text)
+        if problem:
+            report(cell, problem)
 
 
 def _cell(row: dict[str, Cell], name: str) -> Cell:
@@ -46,12 +72,12 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
     """The `Initiative` fields of one row; bad cells go to `report`. Empty cells give the defaults."""
     fields: dict = {}
     id_cell = _cell(row, "id")
-    fields["id"] = _text(id_cell.value)
+    fields["id"] = _label(row, "id", report)
     if not fields["id"]:
         report(id_cell, "an id is required")
     elif ";" in fields["id"] or "," in fields["id"]:
         report(id_cell, "an id cannot contain ';' or ','")
-    fields["name"] = _text(_cell(row, "name").value)
+    fields["name"] = _label(row, "name", report)
     if not fields["name"]:
         report(_cell(row, "name"), "a name is required")
     for factor in FACTORS:
@@ -60,8 +86,8 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
             fields[factor] = parse_estimate(c.value if not isinstance(c.value, str) else c.value.strip(), factor)
         except EstimateError as e:
             report(c, str(e))
-    fields["team"] = _text(_cell(row, "team").value) or None
-    fields["theme"] = _text(_cell(row, "theme").value) or None
+    fields["team"] = _label(row, "team", report) or None
+    fields["theme"] = _label(row, "theme", report) or None
     moscow = _text(_cell(row, "moscow").value).lower().replace("’", "'")
     moscow_key = re.sub(r"[\s\-_]+", "", moscow)
     if moscow_key and moscow_key not in _MOSCOW_ALIASES:
@@ -75,8 +101,10 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
                 raise EstimateError("expected a single number")
             fields["cost"] = cost.median()
         except EstimateError:
-            report(cost_cell, "cost must be a single number >= 0 (e.g. 120000 or 120k)")
+            lookalike = lookalike_problem(cost_cell.value) if isinstance(cost_cell.value, str) else None
+            report(cost_cell, lookalike or "cost must be a single number >= 0 (e.g. 120000 or 120k)")
     for col in ("depends_on", "excludes"):
+        _check_characters(_cell(row, col), report)
         refs = [r.strip() for r in re.split(r"[;,]", _text(_cell(row, col).value)) if r.strip()]
         fields[col] = tuple(dict.fromkeys(refs))
     planned = _cell(row, "planned").value
@@ -88,6 +116,8 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
     else:
         report(_cell(row, "planned"), "expected true or false (or yes/no, 1/0, empty)")
     fields["extra"] = {k: c.value for k, c in row.items() if k not in REQUIRED + OPTIONAL}
+    for key in fields["extra"]:
+        _check_characters(row[key], report, free_text=True)
     return fields
 
 
@@ -95,10 +125,15 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
     """Check every cell of `table`; the `Portfolio`, or one `InputError` listing every problem."""
     problems: list[Problem] = list(table.problems)
     file = table.file
+    if len(table.rows) > MAX_INITIATIVES:  # checked before any row is parsed: the work stays bounded
+        raise InputError([*problems, Problem(f"the portfolio has {len(table.rows):,} initiatives; at most "
+                                             f"{MAX_INITIATIVES:,} can be analysed (limits.MAX_INITIATIVES)",
+                                             file=file)])
 
     def report(cell: Cell, message: str) -> None:
-        problems.append(Problem(message, file=file, line=cell.line, column=cell.column,
-                                value=_text(cell.value) or None))
+        # A string is shown as written (bar spaces and line breaks around it), so a stray character shows.
+        shown = cell.value.strip(" \t\r\n") if isinstance(cell.value, str) else _text(cell.value)
+        problems.append(Problem(message, file=file, line=cell.line, column=cell.column, value=shown or None))
 
     parsed, first_line = [], {}
     for row in table.rows:
@@ -118,7 +153,7 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
                 if ref == fields["id"]:
                     report(c, f"{col}: an initiative cannot refer to itself")
                 elif ref not in known:
-                    report(c, f"{col}: unknown id {ref!r}")
+                    report(c, f"{col}: unknown id {quote(ref)}")
     if not table.rows and not problems:
         problems.append(Problem("the portfolio has no initiatives", file=file))
 
@@ -144,20 +179,25 @@ def _correlations(table: Table, known: set[str], problems: list[Problem]) -> lis
         refs = []
         for ref in (a, b):
             text = _text(ref)
+            problem = bad_character(text)
+            if problem:
+                bad(problem, text)
+                continue
             id_, _, factor = text.rpartition(".")
             factor = factor.lower()
             if not id_ or factor not in FACTORS:
                 bad("expected initiative.factor with factor one of reach, impact, confidence, effort", text or None)
             elif id_ not in known:
-                bad(f"unknown initiative id {id_!r}", text)
+                bad(f"unknown initiative id {quote(id_)}", text)
             else:
                 refs.append((id_, factor))
         try:
-            r = float(_text(rho))
+            lookalike = lookalike_problem(_text(rho))
+            r = float(_text(rho)) if lookalike is None else math.nan  # float() reads '０.５' as 0.5
             if not -1 <= r <= 1:
                 raise ValueError
         except ValueError:
-            bad("expected a rank correlation between -1 and 1", _text(rho) or None)
+            bad(lookalike or "expected a rank correlation between -1 and 1", _text(rho) or None)
             continue
         if len(refs) != 2:
             continue

@@ -1,5 +1,6 @@
 """Writing portfolio files: `save_portfolio` to CSV, .xlsx or YAML, so that `load_portfolio` reads
-the file back equal.
+the file back equal. No text runs as a spreadsheet formula: CSV text cells are guarded
+(`guard_formula`), .xlsx text cells are string cells.
 
 Everything is checked and serialized before the first byte is written; each file is replaced
 atomically.
@@ -12,9 +13,10 @@ import io
 import math
 from pathlib import Path
 
+from ..errors import quote
 from ..model.estimates import FACTORS, EstimateError, parse_estimate
 from ..model.portfolio import MOSCOW, OPTIONAL, REQUIRED, Portfolio
-from .files import write_atomic
+from .files import guard_formula, write_atomic
 from .read import correlations_path, normalize_column, sniff_delimiter
 
 SAVE_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
@@ -35,7 +37,9 @@ def save_portfolio(portfolio: Portfolio, path: str | Path) -> Path:
     Every file is replaced atomically (a failed write leaves the old file). Returns `path`. Raises
     ValueError, before writing anything, for an unsupported suffix, for values that would not read
     back as they are, and for a companion file that would otherwise be read back with the portfolio.
-    The readers strip spaces around text cells, and CSV reads `extra` values back as text.
+    The readers strip spaces around text cells, and CSV reads `extra` values back as text. CSV text
+    cells that start with a formula starter get a leading apostrophe (`guard_formula`), which the
+    reader drops; .xlsx text is always a string cell, never a formula.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -72,7 +76,7 @@ def _unwritable(portfolio: Portfolio) -> list[str]:
     """Values that a saved file would not give back as they are (only portfolios built in code have them)."""
     problems = []
     for ini in portfolio:
-        where = f"initiative {ini.id!r}"
+        where = f"initiative {quote(ini.id)}"
         if not ini.id or ini.id != ini.id.strip() or ";" in ini.id or "," in ini.id:
             problems.append(f"{where}: an id must be non-empty, without surrounding spaces, ';' or ','")
         if not str(ini.name).strip():
@@ -84,10 +88,10 @@ def _unwritable(portfolio: Portfolio) -> list[str]:
             except EstimateError:
                 same = False
             if not same:
-                problems.append(f"{where}: {factor} {str(est)!r} is not the text of its estimate; "
+                problems.append(f"{where}: {factor} {quote(str(est))} is not the text of its estimate; "
                                 f"build estimates with parse_estimate(text, {factor!r})")
         if ini.moscow is not None and ini.moscow not in MOSCOW:
-            problems.append(f"{where}: moscow {ini.moscow!r} is not one of {', '.join(MOSCOW)}")
+            problems.append(f"{where}: moscow {quote(ini.moscow)} is not one of {', '.join(MOSCOW)}")
         if ini.cost is not None and not (math.isfinite(ini.cost) and ini.cost >= 0
                                          and _parses_to(_number(ini.cost), ini.cost)):
             problems.append(f"{where}: cost {ini.cost!r} is not a number >= 0 that a file can hold")
@@ -97,7 +101,7 @@ def _unwritable(portfolio: Portfolio) -> list[str]:
                 problems.append(f"{where}: {col} {refs!r} refers to itself or repeats an id")
         for key in ini.extra:
             if not isinstance(key, str) or not key or normalize_column(key) != key or key in REQUIRED + OPTIONAL:
-                problems.append(f"{where}: extra column {key!r} would be read back as "
+                problems.append(f"{where}: extra column {quote(key)} would be read back as "
                                 f"{normalize_column(key)!r}; use a lower_case name that is not a standard column")
     return problems
 
@@ -138,10 +142,11 @@ def _csv_text(columns: list[str], records: list[dict]) -> str:
     # The csv module's default "\r\n" line end makes it quote cells holding "\r" as well as "\n"
     # (with "\n" alone a bare "\r" goes out unquoted and splits the row on reading).
     writer = csv.writer(buf)
-    writer.writerow(columns)
+    # Text cells (the header too) that a spreadsheet would run as a formula ('=HYPERLINK(…)',
+    # '+cmd|…') get a leading apostrophe; the CSV reader drops it again (unguard_formula), so the
+    # file reads back equal. Numbers and booleans are never guarded.
+    writer.writerow([guard_formula(c) for c in columns])
     for rec in records:
-        # Cells are written raw: no apostrophe before '=' (as csv_safe adds) since the reader would
-        # keep it as part of the text.
         writer.writerow([_csv_cell(rec.get(c, False if c == "planned" else None)) for c in columns])
     text = buf.getvalue()
     if sniff_delimiter(text) != ",":  # a header the reader would split on ';' or tabs
@@ -156,7 +161,7 @@ def _csv_cell(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return _number(value)
-    return str(value)
+    return guard_formula(value) if isinstance(value, str) else str(value)
 
 
 def _xlsx_bytes(columns: list[str], records: list[dict], problems: list[str]) -> bytes:

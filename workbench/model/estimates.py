@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from ..errors import clip, lookalike_problem, quote
+from ..limits import MAX_MESSAGE_VALUE
 from .distributions import FAMILIES, Z95, Family
 
 FACTORS = ("reach", "impact", "confidence", "effort")
@@ -85,15 +87,24 @@ class Estimate:
         return self.text or f"{self.family}{self.params}"
 
 
+def number_text(value: float) -> str:
+    """The exact, shortest text of a number, which parses back to the same float (never `:g`, which
+    turns 1234567 into 1.23457e+06): whole numbers without ".0", others as `repr`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+
+
 def point(value: float) -> Estimate:
-    return Estimate("point", (float(value),), f"{value:g}")
+    return Estimate("point", (float(value),), number_text(value))
 
 
 def lognormal_interval(lo: float, hi: float, text: str = "") -> Estimate:
     """Lognormal with `lo` and `hi` on its 5th and 95th percentiles."""
     mu = (math.log(lo) + math.log(hi)) / 2
     sigma = (math.log(hi) - math.log(lo)) / (2 * Z95)
-    return Estimate("lognormal", (mu, sigma), text or f"{lo:g}..{hi:g}")
+    return Estimate("lognormal", (mu, sigma), text or f"{number_text(lo)}..{number_text(hi)}")
 
 
 def _logitnormal_interval(lo: float, hi: float, text: str) -> Estimate:
@@ -123,6 +134,9 @@ class _Tok:
 
 
 def _tokenize(text: str) -> list[_Tok]:
+    lookalike = lookalike_problem(text)
+    if lookalike:
+        raise EstimateError(lookalike)
     tokens, pos = [], 0
     stripped = text.rstrip()
     while pos < len(stripped):
@@ -140,7 +154,7 @@ def _tokenize(text: str) -> list[_Tok]:
             if scale:
                 value *= SUFFIXES[scale.lower()]
             if not value < MAX_NUMBER:  # also catches inf (1e999)
-                raise EstimateError(f"{m.group(0).strip()!r} is too large; numbers must be below 1e100")
+                raise EstimateError(f"{quote(m.group(0).strip())} is too large; numbers must be below 1e100")
             tokens.append(_Tok("number", value, m.group(0).strip()))
         elif m["word"]:
             tokens.append(_Tok("word", m["word"].lower(), m["word"]))
@@ -166,7 +180,7 @@ class _Parser:
         tok = self.peek(kind)
         if tok is None:
             found = self.peek()
-            where = f"found {found.text!r}" if found else "the cell ends"
+            where = f"found {quote(found.text)}" if found else "the cell ends"
             raise EstimateError(f"expected {expected} but {where}")
         self.i += 1
         return tok
@@ -182,7 +196,7 @@ class _Parser:
         if tok is not None and tok.kind == "word" and not negative:
             self.i += 1
             return self.word(tok.value)
-        raise EstimateError(f"expected a number but found {tok.text!r}" if tok else "expected a number")
+        raise EstimateError(f"expected a number but found {quote(tok.text)}" if tok else "expected a number")
 
     def word(self, word: str) -> float:
         vocabulary = WORDS.get(self.factor, {})
@@ -190,8 +204,8 @@ class _Parser:
             return vocabulary[word]
         if vocabulary:
             words = ", ".join(f"{w} ({v:g})" for w, v in vocabulary.items())
-            raise EstimateError(f"unknown {self.factor} word {word!r}; expected a number or one of {words}")
-        raise EstimateError(f"{word!r} is not a number; expected {EXPECTED}")
+            raise EstimateError(f"unknown {self.factor} word {quote(word)}; expected a number or one of {words}")
+        raise EstimateError(f"{quote(word)} is not a number; expected {EXPECTED}")
 
     def cell(self) -> Estimate:
         if not self.tokens:
@@ -214,19 +228,19 @@ class _Parser:
     def trailing_hint(self, rest: _Tok) -> str:
         kinds = [t.kind for t in self.tokens]
         if kinds == ["number", "-", "number"]:
-            a, b = self.tokens[0].text, self.tokens[2].text
-            return f"{self.text.strip()!r} is not an estimate; for a 90% range write {a}..{b}"
+            a, b = clip(self.tokens[0].text), clip(self.tokens[2].text)
+            return f"{quote(self.text.strip())} is not an estimate; for a 90% range write {a}..{b}"
         if rest.kind == ",":
-            return (f"{self.text.strip()!r} contains a comma; write numbers without thousands separators "
+            return (f"{quote(self.text.strip())} contains a comma; write numbers without thousands separators "
                     f"or decimal commas (1200 or 1.2k, not 1,200; 2.5, not 2,5)")
         if rest.kind == "word" and rest.value == "to":
-            return f"for a 90% range write low..high (e.g. 200..800), not {self.text.strip()!r}"
-        return f"unexpected {rest.text!r} after the estimate; expected {EXPECTED}"
+            return f"for a 90% range write low..high (e.g. 200..800), not {quote(self.text.strip())}"
+        return f"unexpected {quote(rest.text)} after the estimate; expected {EXPECTED}"
 
     def call(self, name: str) -> Estimate:
         if name not in FUNCTIONS:
             known = ", ".join(f"{k}()" for k in ("pert", "tri", "uniform", "normal", "beta"))
-            raise EstimateError(f"unknown distribution {name!r}; expected one of {known}")
+            raise EstimateError(f"unknown distribution {quote(name)}; expected one of {known}")
         family, arg_names = FUNCTIONS[name]
         signature = f"{name}({', '.join(arg_names)})"
         self.i += 2  # NAME and '('
@@ -250,18 +264,19 @@ class _Parser:
     def range(self, lo: float, hi: float) -> Estimate:
         text = self.text.strip()
         if not lo < hi:
-            raise EstimateError(f"range {text!r}: the low end must be below the high end (got {lo:g} >= {hi:g})")
+            raise EstimateError(f"range {quote(text)}: the low end must be below the high end (got {lo:g} >= {hi:g})")
         if self.factor == "confidence":
             if not (0 < lo and hi < 1):
                 raise EstimateError(
-                    f"confidence range {text!r} (= {lo * 100:g}%..{hi * 100:g}%) must lie strictly inside 0%..100% "
+                    f"confidence range {quote(text)} (= {lo * 100:g}%..{hi * 100:g}%) "
+                    f"must lie strictly inside 0%..100% "
                     f"(it is a logit-normal 90% interval); use pert(min, mode, max) or uniform(a, b) "
                     f"to reach 0% or 100%"
                 )
             return _logitnormal_interval(lo, hi, text)
         if lo <= 0:
             raise EstimateError(
-                f"range {text!r}: the low end must be > 0 (a range is a lognormal 90% interval); "
+                f"range {quote(text)}: the low end must be > 0 (a range is a lognormal 90% interval); "
                 f"for a range that includes 0 use uniform({lo:g}, {hi:g}) or pert({lo:g}, mode, {hi:g})"
             )
         return lognormal_interval(lo, hi, text)
@@ -328,7 +343,7 @@ def _validate(est: Estimate, factor: str) -> Estimate:
     # near 0 make 1/effort explode: effort needs its whole support strictly above 0.
     strict_low = factor == "effort" and not est.dist.open_below
     if lo < lo_bound or (strict_low and lo <= lo_bound) or hi > hi_bound:
-        what = f"{est.text!r} can take values from {lo:g} to {hi:g}"
+        what = f"{quote(est.text)} can take values from {lo:g} to {hi:g}"
         raise EstimateError(f"{domain} for every value the estimate can take, but {what}")
     return _check_computable(est, factor)
 
@@ -343,10 +358,10 @@ def _check_computable(est: Estimate, factor: str | None) -> Estimate:
         values = est.ppf(_EDGE_U)
         mean = est.mean()
     if not (np.all(np.isfinite(values)) and math.isfinite(mean)):
-        raise EstimateError(f"{est.text!r} is too extreme to compute with: its values or its mean overflow "
+        raise EstimateError(f"{quote(est.text)} is too extreme to compute with: its values or its mean overflow "
                             f"floating point; use a narrower estimate or other units")
     if factor == "effort" and not np.all(values > 0):
-        raise EstimateError(f"{_DOMAIN[factor]}, but {est.text!r} has values that round to 0; "
+        raise EstimateError(f"{_DOMAIN[factor]}, but {quote(est.text)} has values that round to 0; "
                             f"use a narrower estimate or other units")
     return est
 
@@ -356,7 +371,7 @@ def _truncate_normal(est: Estimate, factor: str) -> Estimate:
     lo_bound, _, hi_bound = _BOUNDS[factor]
     tail = special.ndtr((lo_bound - mean) / sd) + special.ndtr((mean - hi_bound) / sd)
     if tail > NORMAL_TAIL_TOLERANCE:
-        raise EstimateError(f"{_DOMAIN[factor]}, but {est.text!r} puts {tail:.2%} of its mass outside; "
+        raise EstimateError(f"{_DOMAIN[factor]}, but {quote(est.text)} puts {tail:.2%} of its mass outside; "
                             + _normal_suggestion(factor, mean, sd))
     return Estimate("normal", (mean, sd, lo_bound, hi_bound), est.text)
 
@@ -385,15 +400,26 @@ def parse_estimate(text: object, factor: str | None) -> Estimate:
         raise ValueError(f"unknown factor {factor!r}; expected one of {', '.join(FACTORS)}")
     if isinstance(text, bool):
         raise EstimateError(f"{text!r} is not a number; expected {EXPECTED}")
-    if isinstance(text, (int, float)):
-        if not math.isfinite(text):
-            raise EstimateError(f"{text!r} is not a finite number; expected {EXPECTED}")
-        return _checked(Estimate("point", (float(text),), f"{text:g}"), factor)
+    if isinstance(text, (int, float)):  # a number cell (.xlsx, YAML): the checks of a typed number
+        return _checked(_number_cell(text), factor)
     if text is None:
         text = ""
     if not isinstance(text, str):
-        raise EstimateError(f"{text!r} is not an estimate; expected {EXPECTED}")
+        raise EstimateError(f"{quote(text)} is not an estimate; expected {EXPECTED}")
     return _checked(_Parser(text, factor).cell(), factor)
+
+
+def _number_cell(value: int | float) -> Estimate:
+    """A point estimate from a number cell, with the cap and finiteness a typed number gets, and the
+    number's exact text (a saved file gives back the same estimate)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EstimateError(f"{value!r} is not a finite number; expected {EXPECTED}")
+    # abs() first: exact for ints of any size, so float() cannot overflow; then as the text would parse.
+    if not (abs(value) < MAX_NUMBER and abs(float(value)) < MAX_NUMBER):
+        digits = int(math.log10(abs(value))) + 1
+        shown = f"a {digits}-digit number" if isinstance(value, int) and digits > MAX_MESSAGE_VALUE else quote(value)
+        raise EstimateError(f"{shown} is too large; numbers must be below 1e100")
+    return Estimate("point", (float(value),), number_text(value))
 
 
 def _checked(est: Estimate, factor: str | None) -> Estimate:

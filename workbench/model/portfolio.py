@@ -3,7 +3,9 @@ cross-row rules every portfolio obeys.
 
 Files are read by `workbench.io.read` and written by `workbench.io.write`; the readers check
 every cell and report located problems before a `Portfolio` is built, so the rest of the package
-works on a valid `Portfolio`.
+works on a valid `Portfolio`. Portfolios built in code get the character rules of files: no
+control or invisible format character in an id, name, team, theme or id reference, and no control
+character but tab and line breaks in notes and other extra columns.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, bad_character, quote
 from .estimates import FACTORS, Estimate
 
 # The columns of a portfolio file, which are also the fields of an `Initiative`.
@@ -39,6 +41,17 @@ class Initiative:
     excludes: tuple[str, ...] = ()
     planned: bool = False
     extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        # The readers report these with file and line; this catches portfolios built in code, whose
+        # names would otherwise reach the chart renderer (which aborts the process on a BEL or NUL).
+        labels = [("id", self.id), ("name", self.name), ("team", self.team), ("theme", self.theme)]
+        labels += [(col, ref) for col in ("depends_on", "excludes") for ref in getattr(self, col)]
+        labels += [(key, text) for key, text in self.extra.items() if isinstance(text, str)]
+        for what, text in labels:
+            problem = bad_character(text, free_text=what in self.extra) if isinstance(text, str) else None
+            if problem:
+                raise ValueError(f"initiative {quote(self.id)}: the {what} {quote(text)} has {problem}")
 
     def estimate(self, factor: str) -> Estimate:
         return getattr(self, factor)
@@ -121,13 +134,13 @@ def _check_portfolio(p: Portfolio) -> None:
     problems, seen = [], set()
     for ini in p.initiatives:
         if ini.id in seen:
-            problems.append(Problem(f"duplicate id {ini.id!r}"))
+            problems.append(Problem(f"duplicate id {quote(ini.id)}"))
         seen.add(ini.id)
     for ini in p.initiatives:
         for col in ("depends_on", "excludes"):
             for ref in getattr(ini, col):
                 if ref not in seen:
-                    problems.append(Problem(f"{ini.id}: {col} refers to unknown id {ref!r}"))
+                    problems.append(Problem(f"{quote(ini.id)}: {col} refers to unknown id {quote(ref)}"))
     if not p.initiatives:
         problems.append(Problem("the portfolio has no initiatives"))
     if problems:

@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .. import limits
 from ..engine.scenarios import Scenarios
 from ..errors import InputError, Problem
 from ..planning.constraints import Infeasible, PlanningProblem
@@ -35,9 +36,9 @@ def budget_range(text: str) -> np.ndarray:
     if not lo > 0:
         raise InputError(Problem(f"budget range {text!r}: every budget must be > 0"))
     points = (hi - lo) / step + 1  # counted before anything is allocated
-    if not points <= 1000:
-        raise InputError(Problem(f"budget range {text!r} has {points:,.0f} points; "
-                                 "use a larger STEP (at most 1,000 points)"))
+    if not points <= limits.MAX_SWEEP_POINTS:
+        raise InputError(Problem(f"budget range {text!r} has {points:,.0f} points; use a larger STEP "
+                                 f"(at most {limits.MAX_SWEEP_POINTS:,} points)"))
     return np.arange(lo, hi + step * 1e-9, step)
 
 

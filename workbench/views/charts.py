@@ -2,6 +2,10 @@
 
 Each function returns a chart the caller can compose; every mark has tooltips, and user text
 (names, ids) enters as data, never as markup. `to_svg` renders any of them offline.
+
+Every text a chart carries passes `_safe` first: vl-convert aborts the whole process (a report's
+kernel, a notebook's) on a control character such as BEL or NUL in an SVG text, and the readers
+refuse them, but a portfolio built in code or a label from elsewhere must never reach it with one.
 """
 
 from __future__ import annotations
@@ -13,12 +17,30 @@ import numpy as np
 import pandas as pd
 
 from ..engine.results import SimulationResult, z95
+from ..errors import replace_control_characters
 from ..planning.optimization import Frontier
 from ..planning.plans import Plan
 
 
+def _safe(data):
+    """`data` (a frame, a text, or a structure of them) with every control character replaced."""
+    if isinstance(data, str):
+        return replace_control_characters(data)
+    if isinstance(data, pd.DataFrame):
+        data = data.copy()
+        for col in data.columns:
+            if not pd.api.types.is_numeric_dtype(data[col]):  # text, objects, categories: per row, not per sample
+                data[col] = data[col].map(lambda v: replace_control_characters(v) if isinstance(v, str) else v)
+        return data.rename(columns=_safe)
+    if isinstance(data, dict):
+        return {_safe(k): _safe(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_safe(v) for v in data]
+    return data
+
+
 def _frame(result: SimulationResult, top_k: int) -> pd.DataFrame:
-    s = result.summary(top_k).reset_index()
+    s = _safe(result.summary(top_k).reset_index())
     half = z95(result.method, len(result.replicate_sizes)) * s["p_top_k_se"]
     return s.assign(lo=(s["p_top_k"] - half).clip(lower=0), hi=(s["p_top_k"] + half).clip(upper=1),
                     p_text=[f"{p:.3f} ± {h:.3f}" for p, h in zip(s["p_top_k"], half)])
@@ -106,9 +128,9 @@ def plan_value_distribution(plan: Plan, bins: int = 40) -> alt.LayerChart:
 
 
 def _frontier_frame(plans) -> pd.DataFrame:
-    return pd.DataFrame([{"step": k, "expected_value": p.expected_value, "cvar": p.cvar, "count": int(p.funded.sum()),
-                          "budget_used": p.cost, "ids": _ids_text(p.selected)} for k, p in enumerate(plans)],
-                        columns=["step", "expected_value", "cvar", "count", "budget_used", "ids"])
+    rows = [{"step": k, "expected_value": p.expected_value, "cvar": p.cvar, "count": int(p.funded.sum()),
+             "budget_used": p.cost, "ids": _ids_text(p.selected)} for k, p in enumerate(plans)]
+    return _safe(pd.DataFrame(rows, columns=["step", "expected_value", "cvar", "count", "budget_used", "ids"]))
 
 
 def efficient_frontier(frontier: Frontier, chosen: Plan | None = None,
@@ -128,7 +150,7 @@ def efficient_frontier(frontier: Frontier, chosen: Plan | None = None,
              + base.mark_point(filled=True, color=_BLUE, size=50))
     if chosen is not None:
         on = any(np.array_equal(p.funded, chosen.funded) for p in frontier.plans)
-        mark = _frontier_frame([chosen]).drop(columns="step").assign(label=chosen_label, on_frontier=on)
+        mark = _frontier_frame([chosen]).drop(columns="step").assign(label=_safe(chosen_label), on_frontier=on)
         pick = alt.Chart(mark).encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="plan"), *tooltip,
                                                          alt.Tooltip("on_frontier:N", title="on the frontier")])
         chart = (chart + pick.mark_point(shape="diamond", filled=True, color=_RED, size=160)
@@ -140,9 +162,9 @@ def budget_sweep(sweep: pd.DataFrame, current_budget: float | None = None) -> al
     """Expected value of the optimal plan per budget with its p10-p90 band; infeasible budgets are
     left out, and a rule marks `current_budget`."""
     ok = sweep[(sweep["status"] != "infeasible") & sweep["expected_value"].notna()]
-    data = pd.DataFrame({"budget": ok["budget"], "expected_value": ok["expected_value"], "p10": ok["p10"],
+    data = _safe(pd.DataFrame({"budget": ok["budget"], "expected_value": ok["expected_value"], "p10": ok["p10"],
                          "p90": ok["p90"], "cvar": ok["cvar"], "marginal_value": ok["marginal_value"],
-                         "funded": [len(s) for s in ok["selected"]], "status": ok["status"]}).reset_index(drop=True)
+                         "funded": [len(s) for s in ok["selected"]], "status": ok["status"]})).reset_index(drop=True)
     x = alt.X("budget:Q", title="budget")
     tooltip = [alt.Tooltip("budget:Q", format=",.4g"),
                alt.Tooltip("expected_value:Q", format=",.0f", title="expected value"),
@@ -167,7 +189,7 @@ def tornado(frame: pd.DataFrame, base: float | None = None) -> alt.LayerChart:
     """One bar per input from the plan's value with that input at its p10 to the value at its p90,
     largest swing on top; a rule at `base` (the value with every input at its median), if given."""
     data = frame.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
-    data = data[["input", "low", "high", "value_low", "value_high", "swing"]]
+    data = _safe(data[["input", "low", "high", "value_low", "value_high", "swing"]])
     y = alt.Y("input:N", sort=list(data["input"]), title=None)
     tooltip = [alt.Tooltip("input:N"), alt.Tooltip("low:Q", format=",.4g", title="input p10"),
                alt.Tooltip("high:Q", format=",.4g", title="input p90"),
@@ -199,7 +221,8 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert as vlc
 
     version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
-    svg = vlc.vegalite_to_svg(chart.to_dict(), vl_version=version if version in vlc.get_vegalite_versions() else None,
+    spec = _safe(chart.to_dict())  # a chart made elsewhere gets the same guard
+    svg = vlc.vegalite_to_svg(spec, vl_version=version if version in vlc.get_vegalite_versions() else None,
                               allowed_base_urls=[])
     external = [m for m in _EXTERNAL.findall(svg) if m not in _SVG_NAMESPACES]
     if external:

@@ -20,11 +20,13 @@ def terminal_text(text: object, width: int | None = None) -> str:
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (`guard_formula`)."""
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (`guard_formula`),
+    the column names too (every cell of the file, not only the body); numbers never do."""
     out = frame.copy()
-    for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(lambda v: guard_formula(v) if isinstance(v, str) else v)
+    for j in range(out.shape[1]):  # by position: column names may repeat
+        if not pd.api.types.is_numeric_dtype(out.iloc[:, j]):
+            out.isetitem(j, out.iloc[:, j].map(lambda v: guard_formula(v) if isinstance(v, str) else v))
+    out.columns = [guard_formula(c) if isinstance(c, str) else c for c in out.columns]
     return out
 
 
