@@ -6,8 +6,6 @@ The same dashboard in a real JupyterLab and Chromium is tests/test_strategy_sess
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 
@@ -373,24 +371,3 @@ def test_capacities_come_from_the_portfolio_and_none_are_set_by_default():
         assert d.close() and not any(worker.alive for worker in d._workers)
 
 
-EXIT_SCRIPT = """
-import workbench
-workbench.Dashboard(workbench.demo_portfolio(), objective="cvar")  # the frontier's solves start at once
-"""
-
-
-def test_a_process_exits_cleanly_while_a_solve_is_in_flight():
-    # Without the atexit hook the worker thread is still inside HiGHS when Python finalizes, and
-    # the process aborts ("terminate called without an active exception", status 134) in about
-    # half the runs: four at once make a regression all but certain to show.
-    runs = [subprocess.Popen([sys.executable, "-c", EXIT_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True) for _ in range(4)]
-    try:
-        for run in runs:
-            _, stderr = run.communicate(timeout=600)  # a hang fails here
-            assert "terminate called" not in stderr
-            assert run.returncode == 0, stderr[-2000:]
-    finally:
-        for run in runs:
-            if run.poll() is None:
-                run.kill()

@@ -396,3 +396,23 @@ def test_the_cli_reports_reader_problems_with_exit_2(tmp_path, capsys):
     code, err = run(["score", str(cut)], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and err.startswith(f"{cut}:")
     assert "sheet 'Sheet' is damaged" in err and "internal error" not in err
+
+
+def test_xlsx_with_more_parts_than_the_limit_is_refused_before_listing_them(tmp_path):
+    """zipfile builds an object per part: a 50 MB zip of empty parts (~1M) would take ~300 MB before
+    any size check, so the count in the zip's end record is checked first."""
+    import tracemalloc
+
+    from workbench.limits import MAX_ZIP_PARTS
+
+    path = tmp_path / "parts.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for i in range(MAX_ZIP_PARTS + 1):
+            z.writestr(f"x/{i}", b"")
+    tracemalloc.start()
+    with pytest.raises(InputError) as info:
+        load_portfolio(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert str(info.value) == f"{path}: the workbook has {MAX_ZIP_PARTS + 1:,} parts; at most {MAX_ZIP_PARTS:,} are read (limits.MAX_ZIP_PARTS)"
+    assert peak < 2 * 2**20

@@ -10,6 +10,7 @@ from __future__ import annotations
 # --- files ----------------------------------------------------------------------------------
 MAX_FILE_BYTES = 50 * 2**20           # a portfolio, correlation or settings file on disk
 MAX_UNZIPPED_BYTES = 200 * 2**20      # the parts of an .xlsx, as declared in its zip directory
+MAX_ZIP_PARTS = 10_000                # parts (files) inside an .xlsx: real workbooks have tens to hundreds
 MAX_ROWS = 20_000                     # data rows of a sheet or CSV (each one an initiative)
 MAX_COLUMNS = 512                     # columns of a sheet or CSV
 MAX_CELL_CHARS = 32_767               # one cell (Excel's own limit)

@@ -25,6 +25,7 @@ its block only, a budget or risk change re-solves the plan only.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import time
@@ -135,7 +136,9 @@ class LiveEngine:
         # The plan does not depend on the ranking: solve it on another core meanwhile.
         planned = None
         if selection is not None:
-            planned = _pool().submit(self._plan, applied, sel_keys, selection, evaluation, s)
+            # The caller's context goes along: a dashboard worker's solve time cap holds in the pool too.
+            planned = _pool().submit(contextvars.copy_context().run, self._plan, applied, sel_keys, selection,
+                                     evaluation, s)
         # A large portfolio counts only the ranks top k needs (`kept_ranks`), so their number is part of the key.
         rank_key = (eval_keys, s.method, s.precision, s.max_samples, s.top_k if streamed else None,
                     kept_ranks(len(applied), s.top_k))

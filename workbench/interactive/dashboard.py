@@ -11,8 +11,11 @@ indices and value of information run on a button (`pipeline.analyses`). What is 
 by `dashboard_views`. The same settings give the same numbers in the CLI and the reports.
 
 Closing: `Dashboard.close()` stops and joins the worker threads. Python calls it for every
-dashboard still open at exit (and at a kernel restart), before daemon threads are killed, so no
-thread is left inside the solver while the interpreter finalizes (see `workbench.interactive.workers`).
+dashboard still open at exit (and at a kernel shutdown or restart), before daemon threads are
+killed, and joins any worker a timed-out `close()` left running, so no thread is left inside the
+solver while the interpreter finalizes (see `workbench.interactive.workers`). Worker solves take
+at most `INTERACTIVE_SOLVE_LIMIT` s (a plan cut short shows its gap), and a fraction of a second
+once stale: that bounds the wait at a close or an exit.
 """
 
 from __future__ import annotations
@@ -40,12 +43,12 @@ from ..settings import Settings
 from . import dashboard_views as views
 from .dashboard_controls import Controls, reporting
 from .session import ScenarioBook
-from .workers import LatestOnly, Superseded
+from .workers import EXIT_WAIT, LatestOnly, Superseded
 
 __all__ = ["Dashboard", "LatestOnly", "Superseded", "default_settings"]
 
 _ESC = views._ESC
-EXIT_WAIT = 90.0  # seconds to let solves in progress finish at exit (HiGHS stops at its time limit)
+INTERACTIVE_SOLVE_LIMIT = 10.0  # seconds per solve in a session (HiGHS stops there and reports its gap)
 _OPEN: weakref.WeakSet[Dashboard] = weakref.WeakSet()
 
 
@@ -87,9 +90,10 @@ class Dashboard:
 
         def shown(show):
             return reporting(self._status, show, "could not show the result")
-        self._fast = LatestOnly(self._compute, shown(self._show_outcome), debounce, "workbench-fast")
-        self._slow = LatestOnly(self._compute_slow, shown(self._show_slow), 0.0, "workbench-slow")
-        self._heavy = LatestOnly(self._compute_heavy, shown(self._show_heavy), 0.0, "workbench-heavy")
+        limit = INTERACTIVE_SOLVE_LIMIT
+        self._fast = LatestOnly(self._compute, shown(self._show_outcome), debounce, "workbench-fast", limit)
+        self._slow = LatestOnly(self._compute_slow, shown(self._show_slow), 0.0, "workbench-slow", limit)
+        self._heavy = LatestOnly(self._compute_heavy, shown(self._show_heavy), 0.0, "workbench-heavy", limit)
         self._workers = (self._fast, self._slow, self._heavy)
         _OPEN.add(self)
         # Side by side when there is room, the views below the controls when there is not.
@@ -429,14 +433,20 @@ class Dashboard:
 
 def close_all(timeout: float = EXIT_WAIT) -> bool:
     """Close every open dashboard, all at once, within `timeout` seconds in all. Registered with
-    `atexit`: Python runs it before it kills daemon threads, so a worker inside a solve ends first."""
+    `atexit` (before daemon threads are killed); the workers' own handler then joins any left."""
     open_now: list[Any] = list(_OPEN)
     for dash in open_now:  # every worker stale first: their solves wind down in parallel
         for worker in dash._workers:
             worker.cancel()
     deadline = time.monotonic() + timeout
-    # Only the threads: at exit the widgets' comms may already be gone.
-    return all([dash.stop(max(deadline - time.monotonic(), 0.0)) for dash in open_now])
+    ended = True
+    for dash in open_now:  # only the threads and report processes: at exit the widgets' comms may be gone
+        try:
+            ended = dash.stop(max(deadline - time.monotonic(), 0.0)) and ended
+        except Exception as exc:  # one dashboard's failure must not leave the others' threads running
+            print(f"workbench: could not stop a dashboard at exit: {exc}", file=sys.stderr)
+            ended = False
+    return ended
 
 
 atexit.register(close_all)

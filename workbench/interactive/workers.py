@@ -8,17 +8,34 @@ Its thread is a daemon (a forgotten dashboard must never keep Python from exitin
 be *closed and joined* before the interpreter finalizes: a daemon thread still inside a solver
 (HiGHS, with the GIL released) when Python finalizes is killed as it returns, and unwinding
 through the solver's C++ frames aborts the process ("terminate called without an active
-exception", exit status 134). `close(timeout)` makes the work stale and waits for the thread.
+exception", exit status 134). A solve cannot be interrupted, only waited for, so the wait is
+kept short instead: a worker's solves may take at most `solve_limit` seconds while wanted and
+`CANCELLED_SOLVE_LIMIT` once stale, and long work skips what is left at its next `check()`.
+
+`close(timeout)` makes the work stale and waits for the thread. At interpreter exit (a script's
+end, a kernel's shutdown or restart) every worker still running, closed in time or not, is made
+stale as soon as Python starts shutting down (`threading._register_atexit`, before it joins
+non-daemon threads such as the engine's pool) and is joined by an `atexit` handler, which Python
+runs before it kills daemon threads.
 """
 
 from __future__ import annotations
 
+import atexit
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from ..planning.optimization import cap_solve_time, solve_time_cap
+
 Work = Callable[[Any, Callable[[], None]], Any]
+
+CANCELLED_SOLVE_LIMIT = 0.25  # seconds a solve may take once its result is no longer wanted
+EXIT_WAIT = 120.0  # seconds to wait at exit for the solves in progress (a dashboard's take <= 10 s)
+_LIVE: set[LatestOnly] = set()  # every worker whose thread has not ended, closed or not
+_LIVE_LOCK = threading.Lock()
 
 
 class Superseded(Exception):
@@ -35,8 +52,9 @@ class LatestOnly:
     """
 
     def __init__(self, work: Work, apply: Callable[[Any], None], debounce: float = 0.0,
-                 name: str = "workbench-worker"):
+                 name: str = "workbench-worker", solve_limit: float | None = None):
         self.work, self.apply, self.debounce = work, apply, debounce
+        self.solve_limit = solve_limit  # seconds each solve of `work` may take at most (None: as asked)
         self.generation = 0
         self._cv = threading.Condition()
         self._pending: tuple[int, Any] | None = None
@@ -45,6 +63,8 @@ class LatestOnly:
         self._closed = False
         self.errors: list[BaseException] = []  # failures of apply() itself, kept for inspection
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         self._thread.start()
 
     def request(self, payload: Any, delay: float | None = None) -> int:
@@ -95,6 +115,13 @@ class LatestOnly:
             return self._busy or self._pending is not None
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
+
+    def _serve(self) -> None:
         while True:
             with self._cv:
                 while not self._closed and (self._pending is None or time.monotonic() < self._due):
@@ -109,8 +136,12 @@ class LatestOnly:
                 if generation != self.generation:
                     raise Superseded
 
+            def cap(generation=generation) -> float | None:
+                return self.solve_limit if generation == self.generation else CANCELLED_SOLVE_LIMIT
+
             try:
-                result = self.work(payload, check)
+                with solve_time_cap(cap):
+                    result = self.work(payload, check)
             except Superseded:
                 result = Superseded
             except Exception as exc:  # shown to the user by `apply`, never lost in a thread
@@ -124,3 +155,30 @@ class LatestOnly:
                 finally:
                     self._busy = False
                     self._cv.notify_all()
+
+
+def _stop_all_soon() -> None:
+    """As the interpreter starts shutting down: every worker stale, every solve from now on short."""
+    cap_solve_time(CANCELLED_SOLVE_LIMIT)
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for worker in live:
+        worker.cancel()
+
+
+def join_all(timeout: float = EXIT_WAIT) -> bool:
+    """Close every worker still running and wait, `timeout` seconds in all, for their threads to end.
+    Registered with `atexit`; True when none is left."""
+    _stop_all_soon()
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    deadline = time.monotonic() + timeout
+    ended = all([worker.close(max(deadline - time.monotonic(), 0.0)) for worker in live])
+    if not ended:  # say why, should the process abort as it finalizes
+        print(f"workbench: a worker thread is still inside a solve after {timeout:g} s at exit", file=sys.stderr)
+    return ended
+
+
+# threading's hook runs first at shutdown (Python >= 3.9; a plain atexit handler is the fallback).
+getattr(threading, "_register_atexit", atexit.register)(_stop_all_soon)
+atexit.register(join_all)

@@ -31,6 +31,7 @@ from ..limits import (
     MAX_STRUCTURE_BYTES,
     MAX_STYLES_BYTES,
     MAX_UNZIPPED_BYTES,
+    MAX_ZIP_PARTS,
 )
 from ..model.portfolio import REQUIRED
 from .table import Cell, Table, check_header, renamed
@@ -47,9 +48,27 @@ def _mib(n: int) -> str:
     return f"{n / 2**20:,.0f} MiB"
 
 
+def _count_parts(path: Path) -> int | None:
+    """The number of parts the zip's end record declares, read before `zipfile` builds an object
+    per part (None when there is no end record: zipfile then reports the file as not a zip)."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - (22 + 65_535)))  # the end record, then a comment of at most 64 KiB
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 12:
+        return None
+    count = int.from_bytes(tail[at + 10: at + 12], "little")
+    return MAX_ZIP_PARTS + 1 if count == 0xFFFF else count  # 0xFFFF: a zip64 count, beyond any workbook
+
+
 def _check_archive(path: Path) -> dict[str, int]:
     """The declared size of each part; refuse a file that is not a zip, or whose parts would unpack
     beyond the limits."""
+    parts = _count_parts(path)
+    if parts is not None and parts > MAX_ZIP_PARTS:
+        raise _problem(path, f"the workbook has {parts:,} parts; at most {MAX_ZIP_PARTS:,} are read "
+                             "(limits.MAX_ZIP_PARTS)")
     try:
         with zipfile.ZipFile(path) as archive:
             sizes = {p.filename: p.file_size for p in archive.infolist()}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ..errors import InputError, Problem, bad_character, quote
+from ..errors import InputError, Problem, bad_character, clip, quote
 from .estimates import FACTORS, Estimate
 
 # The columns of a portfolio file, which are also the fields of an `Initiative`.
@@ -140,7 +140,7 @@ def _check_portfolio(p: Portfolio) -> None:
         for col in ("depends_on", "excludes"):
             for ref in getattr(ini, col):
                 if ref not in seen:
-                    problems.append(Problem(f"{quote(ini.id)}: {col} refers to unknown id {quote(ref)}"))
+                    problems.append(Problem(f"{clip(ini.id)}: {col} refers to unknown id {quote(ref)}"))
     if not p.initiatives:
         problems.append(Problem("the portfolio has no initiatives"))
     if problems:

@@ -18,10 +18,7 @@ keywords, draw the scenarios and build the problem.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
-import sys
-import threading
+import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,45 +43,47 @@ class SolverError(RuntimeError):
     """The solver stopped (time limit, numerical trouble) before finding any feasible plan."""
 
 
-_SILENCE_LOCK = threading.Lock()
-_silence = {"depth": 0, "saved": None, "devnull": None}
+# HiGHS prints nothing with log_to_console=False (scipy's disp=False), so no solve touches the
+# process's file descriptors: redirecting descriptor 1 would swallow what other threads print.
+_MILP_OPTIONS = {"mip_rel_gap": MIP_REL_GAP, "disp": False}
+
+# How long a solve may take at most, whatever its caller asks: a cap for the whole process (set once it
+# is exiting, so the solves still to come are short) and one for the current context (a worker's
+# solves: modest while wanted, short once cancelled). milp cannot be interrupted, so a cap is all
+# that bounds the wait for a thread inside a solve.
+_PROCESS_CAP: list[float] = []
+_CONTEXT_CAP: contextvars.ContextVar[Callable[[], float | None] | None] = contextvars.ContextVar(
+    "workbench_solve_cap", default=None)
+
+
+def cap_solve_time(seconds: float) -> None:
+    """Hold every solve that starts from now on, on any thread, to at most `seconds` (at exit)."""
+    _PROCESS_CAP[:] = [float(seconds)]
 
 
 @contextlib.contextmanager
-def _solver_output_silenced():
-    """Route file descriptor 1 to /dev/null around a solve.
-
-    HiGHS (inside scipy 1.17) can print diagnostics to the process's stdout even with
-    disp=False; they would corrupt JSON or CSV written to standard output and clutter notebooks.
-    C's stdio buffer is flushed before the descriptor is restored so nothing leaks out later.
-    Descriptor 1 belongs to the whole process and solves may overlap on several threads (the
-    dashboard), so it is redirected by the first solve in and restored by the last one out.
-    """
-    with _SILENCE_LOCK:
-        if _silence["depth"] == 0:
-            sys.stdout.flush()
-            try:
-                _silence["saved"] = os.dup(1)
-            except OSError:  # no file descriptor 1 (embedded interpreters): nothing to protect
-                _silence["saved"] = None
-            if _silence["saved"] is not None:
-                _silence["devnull"] = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(_silence["devnull"], 1)
-        _silence["depth"] += 1
+def solve_time_cap(cap: Callable[[], float | None]):
+    """Within the block (this thread, or a context copied from it), each solve may take at most
+    `cap()` seconds, asked as the solve starts (None: no cap)."""
+    token = _CONTEXT_CAP.set(cap)
     try:
         yield
     finally:
-        with _SILENCE_LOCK:
-            _silence["depth"] -= 1
-            if _silence["depth"] == 0 and _silence["saved"] is not None:
-                try:
-                    ctypes.CDLL(None).fflush(None)
-                except (OSError, AttributeError):
-                    pass
-                os.dup2(_silence["saved"], 1)
-                os.close(_silence["saved"])
-                os.close(_silence["devnull"])
-                _silence["saved"] = _silence["devnull"] = None
+        _CONTEXT_CAP.reset(token)
+
+
+def _allowed_time(time_limit: float) -> float:
+    """The seconds a solve asked to take at most `time_limit` may take under the caps in force."""
+    caps = list(_PROCESS_CAP)
+    context_cap = _CONTEXT_CAP.get()
+    if context_cap is not None and (seconds := context_cap()) is not None:
+        caps.append(seconds)
+    return min([float(time_limit), *caps])
+
+
+def _milp_options(time_limit: float) -> dict:
+    """The options of every HiGHS solve: silent, to the package's gap, within `time_limit` seconds."""
+    return {**_MILP_OPTIONS, "time_limit": time_limit}
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,10 +191,9 @@ def solve(problem: PlanningProblem, scenarios: Scenarios, objective: str = "mean
     integrality = np.zeros(n_vars)
     integrality[:n] = 1
 
-    with _solver_output_silenced():
-        res = milp(cost, integrality=integrality, bounds=Bounds(lb, ub),
-                   constraints=LinearConstraint(a_matrix, b_lo, b_hi),
-                   options={"time_limit": time_limit, "mip_rel_gap": MIP_REL_GAP, "disp": False})
+    time_limit = _allowed_time(time_limit)
+    res = milp(cost, integrality=integrality, bounds=Bounds(lb, ub), constraints=LinearConstraint(a_matrix, b_lo, b_hi),
+               options=_milp_options(time_limit))
     funded = None if res.x is None else res.x[:n] > 0.5
     status = {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
     gap = getattr(res, "mip_gap", None)

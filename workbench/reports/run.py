@@ -8,6 +8,9 @@ thing, so the plain papermill CLI gets the same checks.
 
 `run_report` executes a template and writes `<name>.ipynb`, `<name>.html` and `<name>.json`
 atomically: a failed run keeps the last good report and leaves `<name>.failed.ipynb` beside it.
+Two runs into one directory never interfere: scratch files are unique per run (and swept when a
+killed run left them), and the three files are published under a lock on the directory, so the
+set always comes from one run (the last to finish).
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, Problem, did_you_mean
-from ..io.files import write_atomic
+from ..io.files import publish_lock, scratch_name, sweep_stale, write_atomic
 from ..io.read import demo_portfolio, load_portfolio
 from ..model.portfolio import Portfolio
 from ..pipeline import check_plan
@@ -56,8 +59,17 @@ class ReportJob:
         return load_portfolio(self.portfolio) if self.portfolio else demo_portfolio()
 
 
-def check_parameters(params: dict) -> ReportJob:
-    """Every problem with a report's parameters at once (InputError); the job when there is none."""
+def check_parameters(params: dict, *, namespace: bool = False) -> ReportJob:
+    """Every problem with a report's parameters at once (InputError); the job when there is none.
+
+    namespace: `params` is a template's `globals()` as papermill left them (it sets any name it is
+    given), so every name in it counts except private ones, IPython's own and imported modules;
+    None stands for a parameter not given.
+    """
+    if namespace:
+        ipython = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+        params = {k: v for k, v in params.items()
+                  if not k.startswith("_") and k not in ipython and not isinstance(v, types.ModuleType)}
     problems = [Problem(f"unknown parameter {name!r}{did_you_mean(name, [*REPORT_PARAMETERS, *FIELDS])}")
                 for name in params if name not in REPORT_PARAMETERS and name not in FIELDS]
     quarter = params.get("quarter")
@@ -139,8 +151,10 @@ def run_report(kind: str, params: dict | ReportJob, output_dir: str | Path = "re
     name = name or f"{job.quarter}-{kind}"
     ipynb, html_path, data_path = (out_dir / f"{name}{ext}" for ext in (".ipynb", ".html", ".json"))
     failed = out_dir / f"{name}.failed.ipynb"
-    # Unique per run: two runs into one directory never share a scratch file.
-    scratch = out_dir / f".{name}.{os.getpid()}-{secrets.token_hex(4)}.running.ipynb"
+    # Unique per run (pid in the name): two runs into one directory never share a scratch file,
+    # and one a killed run left is swept by the next run (only if its process is gone).
+    sweep_stale(out_dir)
+    scratch = out_dir / scratch_name(name, "running.ipynb")
     try:
         pm.execute_notebook(str(template), str(scratch), parameters=job.parameters(), kernel_name=kernel_name,
                             progress_bar=False, log_output=False, cwd=str(out_dir),
@@ -148,20 +162,26 @@ def run_report(kind: str, params: dict | ReportJob, output_dir: str | Path = "re
                             # encrypted is noise in every report run (errors still show).
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as e:
-        scratch.replace(failed)
+        with publish_lock(out_dir):
+            scratch.replace(failed)
         raise ReportError(f"{kind} report failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
                           f"the failed notebook is {failed}") from None
     except BaseException:
         scratch.unlink(missing_ok=True)
         raise
     try:
+        # Everything is made before the lock; the three files are then published under it, so two
+        # runs into one directory never interleave: the last to finish wins whole.
         notebook = nbformat.read(str(scratch), as_version=4)
-        write_atomic(data_path, json.dumps(report_data(notebook), indent=2, ensure_ascii=False) + "\n")
-        write_atomic(html_path, to_html(notebook, remove_tags=(DATA_TAG,)))
-        scratch.replace(ipynb)
+        data = json.dumps(report_data(notebook), indent=2, ensure_ascii=False) + "\n"
+        page = to_html(notebook, remove_tags=(DATA_TAG,))
+        with publish_lock(out_dir):
+            write_atomic(data_path, data)
+            write_atomic(html_path, page)
+            scratch.replace(ipynb)
+            failed.unlink(missing_ok=True)
     finally:
         scratch.unlink(missing_ok=True)
-    failed.unlink(missing_ok=True)
     return ipynb, html_path, data_path
 
 
