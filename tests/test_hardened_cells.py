@@ -6,13 +6,16 @@ expectation is the spec: a located one-line problem with the fix, or the exact v
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 
 import openpyxl
 import pytest
 
+from workbench import Settings
 from workbench import setting_values as read
 from workbench.errors import InputError, Problem
 from workbench.io.read import load_portfolio
@@ -20,8 +23,9 @@ from workbench.io.table import Cell, Table
 from workbench.io.validate import build_portfolio
 from workbench.io.write import save_portfolio
 from workbench.limits import MAX_INITIATIVES, MAX_MESSAGE_VALUE
-from workbench.model.estimates import EstimateError, parse_estimate
+from workbench.model.estimates import EstimateError, number_problem, parse_estimate
 from workbench.model.portfolio import Initiative
+from workbench.sensitivity.sweeps import budget_range
 
 GOOD = {"id": "a", "name": "Alpha", "reach": "100", "impact": "2", "confidence": "80%", "effort": "3"}
 MEGA = "x" * 1_000_000
@@ -259,3 +263,110 @@ def test_more_than_max_initiatives_is_one_problem_naming_the_limit():
     assert [str(p) for p in info.value.problems] == [
         f"p.csv: the portfolio has {MAX_INITIATIVES + 1:,} initiatives; at most {MAX_INITIATIVES:,} "
         f"can be analysed (limits.MAX_INITIATIVES)"]
+
+
+# --- 6. review of issue 11: joiners in names, whole-number ids, shared number checks, bounded entries ---
+
+
+PERSIAN = "گزارش\u200cهای مالی"  # "financial reports": ZWNJ is part of the spelling
+EMOJI = "\U0001f469\u200d\U0001f4bb Dev tools"  # woman technologist: a ZWJ sequence
+
+
+REFUSED_FORMAT = [  # still refused: other format characters in names, and the joiners in identifiers
+    ("name", "Alpha\u200b", "U+200B (ZERO WIDTH SPACE) at character 6"),
+    ("name", "Al\u202epha", "U+202E (RIGHT-TO-LEFT OVERRIDE) at character 3"),
+    ("name", "\ufeffAlpha", "U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
+    ("name", "Al\u2060pha", "U+2060 (WORD JOINER) at character 3"),
+    ("team", "گزارش\u200cها", "U+200C (ZERO WIDTH NON-JOINER) at character 6"),
+    ("theme", "a\u200db", "U+200D (ZERO WIDTH JOINER) at character 2"),
+    ("id", "a\u200cb", "U+200C (ZERO WIDTH NON-JOINER) at character 2"),
+]
+
+
+def test_names_may_hold_the_joiners_zwnj_and_zwj_and_nothing_else_invisible():
+    p = build_portfolio(table({**GOOD, "name": PERSIAN}, {**GOOD, "id": "b", "name": EMOJI}), "p.csv")
+    assert p.names == [PERSIAN, EMOJI]
+    ini = Initiative(id="c", name=EMOJI, **dict(zip(("reach", "impact", "confidence", "effort"), estimates())))
+    assert ini.name == EMOJI
+    for column, value, found in REFUSED_FORMAT:
+        assert problems_of(table({**GOOD, column: value})) == [
+            f"p.csv:2: column {column}: {value!r}: {found}; delete it"]
+        with pytest.raises(ValueError, match=re.escape(found)):
+            Initiative(**{**{"id": "a", "name": "Alpha"}, column: value},
+                       **dict(zip(("reach", "impact", "confidence", "effort"), estimates())))
+
+
+def test_a_number_typed_as_an_id_or_name_keeps_all_its_digits_and_an_estimate_its_exact_text():
+    cases = [(1.2345678901234568e16, "12345678901234568"), (12345678901234568, "12345678901234568"),
+             (1e20, "100000000000000000000"), (1234567.0, "1234567"), (2.5, "2.5")]
+    for value, text in cases:
+        p = build_portfolio(table({**GOOD, "id": value, "name": value}), "p.csv")
+        assert (p.ids, p.names) == ([text], [text])
+        assert float(text) == value
+    est = parse_estimate(1.2345678901234568e16, "reach")  # an estimate: exact, shortest text
+    assert est.text == "1.2345678901234568e+16" and est.params == (1.2345678901234568e16,)
+    assert parse_estimate(est.text, "reach") == est
+
+
+@pytest.mark.parametrize("value, problem", [
+    (10**400, "a 401-digit number is too large; numbers must be below 1e100"),
+    (1e100, "'1e+100' is too large; numbers must be below 1e100"),
+    (10**100, "a 101-digit number is too large; numbers must be below 1e100"),
+    (float("inf"), "inf is not a finite number"),
+    (float("nan"), "nan is not a finite number"),
+    (-(10**99), None), (9.9e99, None), (0, None)])
+def test_one_number_check_for_estimates_settings_and_cells(value, problem):
+    assert number_problem(value) == problem
+    if problem is None:
+        assert parse_estimate(value, None).params == (float(value),)
+        assert read.amount(value) == float(value)
+        return
+    with pytest.raises(EstimateError):
+        parse_estimate(value, None)
+    with pytest.raises(ValueError, match="expected a finite number"):
+        read.amount(value)
+    if "too large" in problem:
+        assert problems_of(table({**GOOD, "name": value}))[0].endswith(
+            "expected text (or a number below 1e100) for the name")
+
+
+def test_lookalike_digits_in_a_budget_range_are_refused_with_the_ascii_spelling():
+    with pytest.raises(InputError) as info:
+        budget_range("١٠:٢٠:５")
+    assert str(info.value) == "budget range: '١٠:٢٠:５' uses Arabic-Indic digits and full-width characters; type 10:20:5"
+    assert list(budget_range("10:20:5")) == [10, 15, 20]
+
+
+@pytest.mark.parametrize("text", [MEGA, "1:" + MEGA + ":1", MEGA + ":1:1", "5:1:" + "1" * 10_000, "0:1" + "0" * 10_000 + ":1"])
+def test_budget_range_messages_quote_at_most_80_characters(text):
+    with pytest.raises(InputError) as info:
+        budget_range(text)
+    assert len(str(info.value)) < MESSAGE_BOUND
+
+
+def test_capacity_entries_are_counted_before_any_is_parsed():
+    parsed = []
+
+    def parser(v):
+        parsed.append(v)
+        return 1.0
+
+    mapping = read.pairs(parser, "A=1")
+    for value in (",".join(f"t{i}=1" for i in range(1001)), {f"t{i}": 1 for i in range(1001)},
+                  [f"t{i}=1" for i in range(1001)], [(f"t{i}", 1) for i in range(1001)]):
+        with pytest.raises(ValueError, match=r"^1,001 entries, over the limit of 1,000 \(limits.MAX_CAPACITY_ENTRIES\)$"):
+            mapping(value)
+    assert parsed == []
+    assert len(mapping(",".join(f"t{i}=1" for i in range(1000)) + ",")) == 1000
+
+
+def test_a_settings_file_is_read_without_asking_for_the_size_limit_up_front(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text('{"seed": 3}')
+    tracemalloc.start()
+    try:
+        assert Settings.from_json(path).seed == 3
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"{peak:,} bytes to read an 11-byte file"

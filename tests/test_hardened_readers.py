@@ -23,6 +23,7 @@ import pytest
 from workbench import cli, limits
 from workbench.errors import InputError, Problem
 from workbench.io import delimited
+from workbench.io import table as table_module
 from workbench.io import workbook as workbook_module
 from workbench.io.read import load_portfolio
 
@@ -121,12 +122,12 @@ def test_a_cell_over_the_limit_is_located(tmp_path, length):
     with bounded(2, 50):
         found = problems(path)
     assert found == [str(Problem(f"the cell has {length:,} characters; at most {limits.MAX_CELL_CHARS:,} are read "
-                                 "(limits.MAX_CELL_CHARS)", file=str(path), line=4, column="7 (notes)", value="x" * 80))]
+                                 "(limits.MAX_CELL_CHARS)", file=str(path), line=4, column="7 (notes)", value="x" * 81))]
 
 
 def small_row_limit(monkeypatch, rows: int = 100) -> int:
     """The readers' row limit made small, so that the test needs not build and validate 20,000 rows."""
-    for module in (delimited, workbook_module):
+    for module in (delimited, workbook_module, table_module):
         monkeypatch.setattr(module, "MAX_ROWS", rows, raising=False)  # absent before the limit existed
     return rows
 
@@ -294,8 +295,8 @@ def test_xlsx_string_and_style_bombs_are_refused_before_loading(tmp_path, part, 
     assert path.stat().st_size < 200_000
     with bounded(2, 50):
         found = problems(path)
-    assert found == [f"{path}: the workbook's part {part} unpacks to {len(xml) / MB:,.0f} MiB; at most "
-                     f"{limit / MB:,.0f} MiB are read ({bound})"]
+    assert found == [f"{path}: the workbook's part {part!r} unpacks to {len(xml) / MB:,.0f} MiB; at most "
+                     f"{limit / MB:,.0f} MiB are read (limits.{bound})"]
 
 
 def test_xlsx_values_read_as_openpyxl_reads_them(tmp_path):
@@ -345,7 +346,8 @@ def test_xlsx_whose_parts_unpack_beyond_the_limit_is_refused(tmp_path):
     assert len(found) == 1 and found[0].startswith(f"{path}: the workbook's parts unpack to 201 MiB; at most 200 MiB")
     declare_size(path, SHEET, 65 * MB)  # within the total, but beyond what one sheet may hold
     with bounded(2, 50):
-        assert problems(path) == [f"{path}: sheet 'Sheet' unpacks to 65 MiB; at most 64 MiB are read (MAX_SHEET_BYTES)"]
+        assert problems(path) == [
+            f"{path}: sheet 'Sheet' unpacks to 65 MiB; at most 64 MiB are read (limits.MAX_SHEET_BYTES)"]
 
 
 def test_xlsx_damaged_inside_is_a_located_problem(tmp_path):
@@ -389,7 +391,7 @@ def test_the_cli_reports_reader_problems_with_exit_2(tmp_path, capsys):
     code, err = run(["score", str(big)], capsys)
     assert (code, err.splitlines()) == (2, [str(Problem(
         "the cell has 200,000 characters; at most 32,767 are read (limits.MAX_CELL_CHARS)", file=str(big), line=3,
-        column="7 (notes)", value="x" * 80))])
+        column="7 (notes)", value="x" * 81))])
     data = workbook(10)
     xml = sheet_xml(data)
     cut = rewrite(data, tmp_path / "cut.xlsx", {SHEET: xml[: len(xml) // 2].encode()})
@@ -416,3 +418,137 @@ def test_xlsx_with_more_parts_than_the_limit_is_refused_before_listing_them(tmp_
     tracemalloc.stop()
     assert str(info.value) == f"{path}: the workbook has {MAX_ZIP_PARTS + 1:,} parts; at most {MAX_ZIP_PARTS:,} are read (limits.MAX_ZIP_PARTS)"
     assert peak < 2 * 2**20
+
+
+# --- review fixes: rows that leave out empty cells, lying zip directories, renamed parts, lost cells ---
+
+
+def test_a_stray_quote_over_rows_that_leave_out_trailing_empty_cells_is_reported(tmp_path):
+    """The rows after the stray quote have 6 cells of the header's 8: they still look like rows."""
+    text = ("id,name,reach,impact,confidence,effort,notes,team\n"
+            'a,A,100,1,0.8,2,"oops\n'
+            "b,B,100,1,0.8,2\n"
+            "c,C,100,1,0.8,2\n"
+            'd,D,100,1,0.8,2,"n"\n')
+    path = write(tmp_path / "p.csv", text)
+    assert problems(path) == [
+        f"{path}:2: column 7 (notes): a double quote opens this cell and it runs on to line 5, over line 3 which "
+        "looks like a row of its own; lines 2 to 5 would be read as one cell; remove the stray quote (inside a "
+        'quoted cell, write a quote as "")']
+    fixed = write(tmp_path / "ok.csv", text.replace('"oops', "oops"))
+    assert load_portfolio(fixed).ids == ["a", "b", "c", "d"]
+
+
+def test_a_value_under_a_blank_csv_header_is_reported(tmp_path):
+    path = write(tmp_path / "p.csv", "id,name,reach,impact,confidence,effort,,notes\n"
+                                     "a,A,1,1,1,1,,n\nb,B,1,1,1,1,lost,n\nc,C,1,1,1,1,also lost,n\n")
+    assert problems(path) == [
+        f"{path}:3: column 7: 'lost': a value in a column with no name in the header (line 1), and 1 more below "
+        "it; give this column a name or delete the value"]
+
+
+def test_a_header_name_with_a_line_break_is_quoted_in_one_line(tmp_path):
+    path = write(tmp_path / "p.csv", 'id,name,"re\nach",impact,confidence,effort\na,A,1,1,1,1\n')
+    assert problems(path) == [f"{path}:1: missing required column 'reach' (found: 'id', 'name', 're\\nach', "
+                              "'impact', 'confidence', 'effort')"]
+
+
+def end_record_count(path: Path, count: int) -> Path:
+    """Rewrite the number of parts the zip's end record declares (on this disk and in all)."""
+    raw = bytearray(path.read_bytes())
+    at = raw.rindex(b"PK\x05\x06")
+    raw[at + 8: at + 12] = count.to_bytes(2, "little") * 2
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_xlsx_whose_end_record_understates_its_parts_is_refused(tmp_path):
+    """zipfile lists every entry within the directory's byte size, whatever count the end record says."""
+    path = tmp_path / "parts.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for i in range(20_009):
+            z.writestr(f"x/{i}", b"")
+    end_record_count(path, 9)
+    with bounded(5, 4):
+        found = problems(path)
+    assert found == [f"{path}: the workbook has 20,009 parts; at most {limits.MAX_ZIP_PARTS:,} are read "
+                     "(limits.MAX_ZIP_PARTS)"]
+
+
+def test_xlsx_whose_zip_directory_is_too_large_for_the_part_limit_is_refused_unread(tmp_path):
+    path = tmp_path / "names.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:  # 3,000 parts with 2,000-character names
+        for i in range(3_000):
+            z.writestr(f"{i:05}" + "n" * 2_000, b"")
+    end_record_count(path, 9)
+    size = 3_000 * (46 + 2_005)
+    with bounded(5, 4):
+        found = problems(path)
+    assert found == [f"{path}: the workbook's zip directory is {size:,} bytes, room for more than "
+                     f"{limits.MAX_ZIP_PARTS:,} parts; at most {limits.MAX_ZIP_PARTS:,} are read (limits.MAX_ZIP_PARTS)"]
+
+
+def renamed_book(data: bytes, path: Path, pad: int) -> Path:
+    """The workbook with its workbook part renamed to xl/book.xml (manifest and relationships updated),
+    padded with `pad` spaces."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        book, book_rels = z.read("xl/workbook.xml").decode(), z.read("xl/_rels/workbook.xml.rels")
+        types = z.read("[Content_Types].xml").decode().replace("/xl/workbook.xml", "/xl/book.xml")
+        rels = z.read("_rels/.rels").decode().replace("xl/workbook.xml", "xl/book.xml")
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            if info.filename not in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
+                                     "_rels/.rels"):
+                out.writestr(info.filename, src.read(info.filename))
+        out.writestr("[Content_Types].xml", types)
+        out.writestr("_rels/.rels", rels)
+        out.writestr("xl/_rels/book.xml.rels", book_rels)
+        out.writestr("xl/book.xml", book.replace("<sheets>", " " * pad + "<sheets>", 1))
+    return path
+
+
+def test_xlsx_workbook_part_under_another_name_is_bounded(tmp_path):
+    data = workbook(2)
+    assert load_portfolio(renamed_book(data, tmp_path / "ok.xlsx", 0)).ids == ["i0", "i1"]
+    path = renamed_book(data, tmp_path / "p.xlsx", 3 * MB)
+    with bounded(5, 20):
+        found = problems(path)
+    assert len(found) == 1 and found[0].startswith(
+        f"{path}: the workbook's part 'xl/book.xml' unpacks to 3 MiB; at most 2 MiB are read "
+        "(limits.MAX_STRUCTURE_BYTES)")
+
+
+def cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def test_xlsx_values_in_columns_the_header_does_not_name_are_reported(tmp_path):
+    data = workbook(3)
+    xml = sheet_xml(data)
+    xml = xml.replace("</row>", cell("H1", "notes") + "</row>", 1)  # G1 is blank
+    xml = xml.replace('</row><row r="3"', cell("G2", "under a blank") + '</row><row r="3"')
+    xml = xml.replace('</row><row r="4"', cell("G3", "again") + cell("K3", "beyond") + '</row><row r="4"')
+    path = rewrite(data, tmp_path / "p.xlsx", {SHEET: xml.encode()})
+    assert problems(path) == [
+        f"{path}:2: column G: 'under a blank': a value in a column with no name in the header (line 1), and 1 more "
+        "below it; give this column a name or delete the value",
+        f"{path}:3: column K: 'beyond': a value in a column with no name in the header (line 1); give this column "
+        "a name or delete the value"]
+
+
+def test_xlsx_cell_written_twice_is_reported(tmp_path):
+    data = workbook(2)
+    xml = sheet_xml(data).replace('</row><row r="3"', cell("F2", "9") + '</row><row r="3"')
+    path = rewrite(data, tmp_path / "p.xlsx", {SHEET: xml.encode()})
+    assert problems(path) == [f"{path}:2: column F: cell 'F2' is written more than once in the sheet (a cell holds "
+                              "one value); open it in Excel and save it again"]
+
+
+def test_xlsx_negative_shared_string_index_is_a_problem(tmp_path):
+    data = workbook(2)
+    xml = sheet_xml(data).replace('<c r="B2" t="inlineStr"><is><t>Name 0</t></is></c>', '<c r="B2" t="s"><v>-1</v></c>')
+    sst = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>first</t></si>'
+           b"<si><t>last</t></si></sst>")
+    path = with_shared_strings(data, tmp_path / "p.xlsx", sst, xml)
+    assert problems(path) == [f"{path}:2: sheet 'Sheet' is damaged (shared string -1 does not exist); open it in "
+                              "Excel and save it again"]

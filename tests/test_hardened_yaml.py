@@ -19,7 +19,7 @@ import pytest
 
 from workbench.errors import InputError
 from workbench.io.read import load_portfolio
-from workbench.limits import MAX_CELL_CHARS, MAX_INITIATIVES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from workbench.limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_INITIATIVES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 FIELDS = "    name: Alpha\n    reach: 100\n    impact: 1\n    confidence: 1\n    effort: 1\n"
 
@@ -260,8 +260,9 @@ def test_a_second_document_is_refused(tmp_path):
 
 def test_a_value_over_the_cell_limit_is_refused_as_in_csv(tmp_path):
     path = write(tmp_path, "- id: a\n" + FIELDS.replace("    ", "  ") + "  notes: " + "n" * (MAX_CELL_CHARS + 1) + "\n")
-    assert problems(path) == [f"{path}:7: column 10 (notes): {'n' * 79 + '…'!r}: the value has "
-                              f"{MAX_CELL_CHARS + 1:,} characters; at most {MAX_CELL_CHARS:,} (limits.MAX_CELL_CHARS)"]
+    assert problems(path) == [f"{path}:7: column 10 (notes): {'n' * 79 + '…'!r}: the cell has "
+                              f"{MAX_CELL_CHARS + 1:,} characters; at most {MAX_CELL_CHARS:,} are read "
+                              "(limits.MAX_CELL_CHARS)"]
     ok = write(tmp_path, "- id: a\n" + FIELDS.replace("    ", "  ") + "  notes: " + "n" * MAX_CELL_CHARS + "\n", "ok.yaml")
     assert load_portfolio(ok)["a"].extra["notes"] == "n" * MAX_CELL_CHARS
 
@@ -285,8 +286,8 @@ def test_aliases_to_a_long_scalar_count_its_length(tmp_path):
                 + "    notes: [" + ", ".join(["*t"] * aliases) + "]\n")
 
     within = write(tmp_path, text(n))  # read, and its joined text is then over the cell limit
-    assert problems(within) == [f"{within}:9: column 12 (notes): {'y' * 79 + '…'!r}: the value has {n * 6401 - 1:,} "
-                                f"characters; at most {MAX_CELL_CHARS:,} (limits.MAX_CELL_CHARS)"]
+    assert problems(within) == [f"{within}:9: column 12 (notes): {'y' * 79 + '…'!r}: the cell has {n * 6401 - 1:,} "
+                                f"characters; at most {MAX_CELL_CHARS:,} are read (limits.MAX_CELL_CHARS)"]
     path = write(tmp_path, text(n + 1), "over.yaml")
     assert problems(path) == [f"{path}:9: column {13 + 4 * n}: aliases expand to more than {MAX_YAML_NODES:,} nodes "
                               "(limits.MAX_YAML_NODES); write the values out instead of repeating anchors"]
@@ -297,3 +298,13 @@ def test_a_character_yaml_forbids_is_named_with_its_line_and_column(tmp_path):
     path = write(tmp_path, "- id: a\n" + FIELDS.replace("    ", "  ") + "  team: Café\x07\n")
     assert problems(path) == [f"{path}:7: column 13: invalid YAML: the character U+0007 (BEL) is not allowed in "
                               "YAML; delete it"]
+
+
+def test_an_initiative_with_more_fields_than_the_column_limit_is_refused(tmp_path):
+    extra = "".join(f"  x{k}: 1\n" for k in range(MAX_COLUMNS - 6))  # with id and the five fields: the limit
+    ok = write(tmp_path, "- id: a\n" + FIELDS.replace("    ", "  ") + extra, "ok.yaml")
+    assert len(load_portfolio(ok)["a"].extra) == MAX_COLUMNS - 6
+    path = write(tmp_path, "- id: a\n" + FIELDS.replace("    ", "  ") + extra + "  one: 1\n  two: 2\n")
+    line = 1 + 5 + (MAX_COLUMNS - 6) + 1  # id, the five fields, the extra ones, then "one"
+    assert problems(path) == [f"{path}:{line}: column 3: the mapping on line 1 has more than {MAX_COLUMNS:,} keys; at "
+                              f"most {MAX_COLUMNS:,} fields are read (limits.MAX_COLUMNS)"]

@@ -156,7 +156,7 @@ def test_capacity_entries_beyond_the_limit_are_refused_in_one_line(refusals):
 
 def test_a_settings_file_over_the_size_limit_is_refused_unread(refusals):
     err = refused(refusals, "file")
-    assert f"settings file of {limits.MAX_FILE_BYTES + 1:,} bytes is over the limit" in err
+    assert f"the file is {(limits.MAX_FILE_BYTES + 1) / 2**20:.1f} MiB; at most" in err
     assert "limits.MAX_FILE_BYTES" in err
 
 
@@ -241,3 +241,64 @@ def test_a_top_k_that_would_count_an_n_by_n_matrix_is_refused():
         Settings(top_k=n).for_portfolio(p)
     assert str(caught.value) == ("top_k: P(top 6,000) counts 6,000 ranks x 6,000 initiatives = 36,000,000 values, "
                                  "over the limit of 25,000,000 (limits.MAX_RANK_MATRIX); use --top-k 4,166 or fewer")
+
+
+def test_a_top_k_counted_once_per_qmc_replicate_is_refused_with_the_replicates():
+    # sobol and lhs keep QMC_REPLICATES rank-count matrices: 8 x 1,000 x 10,000 = 80,000,000 counts.
+    n, top_k = 10_000, 1_000
+    assert n * n > limits.MAX_RANK_MATRIX and top_k * n <= limits.MAX_RANK_MATRIX < 8 * top_k * n
+    assert Settings(top_k=top_k).work_problems(n, plan=False, top_k=top_k) == []
+    for method in ("sobol", "lhs"):
+        assert Settings(method=method, top_k=top_k).work_problems(n, plan=False, top_k=top_k) == [
+            f"top_k: P(top 1,000) counts 1,000 ranks x 10,000 initiatives x 8 replicates ({method}) = 80,000,000 "
+            f"values, over the limit of 25,000,000 (limits.MAX_RANK_MATRIX); use --top-k 312 or fewer"]
+
+
+# --- correlations: a bounded number of correlated estimates, checked before the matrix ----------------
+
+
+def _correlated_table(n: int):
+    """n initiatives whose reach-impact and confidence-effort are correlated: 4 n distinct estimates."""
+    from workbench.io.table import Cell, Table
+
+    good = {"reach": "100..200", "impact": "1..2", "confidence": "50%..90%", "effort": "1..3"}
+    rows = [{k: Cell(v, j + 2, k) for k, v in {"id": f"i{j}", "name": f"I{j}", **good}.items()} for j in range(n)]
+    pairs = [(f"i{j}.{a}", f"i{j}.{b}", "0.3", 2 + j) for j in range(n) for a, b in (("reach", "impact"),
+                                                                                      ("confidence", "effort"))]
+    return Table("p.csv", rows, correlations=pairs)
+
+
+def test_correlations_among_more_estimates_than_the_limit_are_refused_before_any_matrix(monkeypatch):
+    from workbench.io.validate import build_portfolio
+    from workbench.model import correlation
+    from workbench.model.portfolio import Correlation
+
+    n = limits.MAX_CORRELATED // 4 + 1  # 4 n = 2,004 distinct estimates
+    eye = []
+    monkeypatch.setattr(correlation.np, "eye", lambda d, *a, **k: eye.append(d))  # no d x d matrix may be made
+    with pytest.raises(InputError) as caught:
+        build_portfolio(_correlated_table(n), "p.csv")
+    assert [str(p) for p in caught.value.problems] == [
+        "p.csv: column correlations: correlations involve 2,004 distinct estimates (initiative.factor); at most "
+        "2,000 can be correlated (limits.MAX_CORRELATED); correlate fewer"]
+    # A portfolio built in code is checked by correlation_matrix itself.
+    monkeypatch.undo()
+    big = Portfolio(tuple(initiative(f"i{j}", reach="100..200", impact="1..2") for j in range(n)),
+                    tuple(Correlation((f"i{j}", "reach"), (f"i{j}", f), 0.3)
+                          for j in range(n) for f in ("impact", "confidence", "effort")))
+    monkeypatch.setattr(correlation.np, "eye", lambda d, *a, **k: eye.append(d))
+    with pytest.raises(InputError, match=r"correlations involve 2,004 distinct estimates"):
+        correlation.correlation_matrix(big)
+    assert eye == []
+
+
+def test_qmc_replicates_count_towards_the_rank_matrix_limit():
+    """lhs/sobol keep rank counts once per replicate: 8 full n x n matrices at n = 5,000 would be
+    1.6 GB, so beyond MAX_RANK_MATRIX / 8 only the first ranks are counted."""
+    from workbench import limits
+    from workbench.engine.simulation import QMC_REPLICATES, RANKS_KEPT, kept_ranks
+
+    n = int((limits.MAX_RANK_MATRIX / QMC_REPLICATES) ** 0.5) + 1
+    assert kept_ranks(n, 5) == n  # plain Monte Carlo: one matrix fits
+    assert kept_ranks(n, 5, QMC_REPLICATES) == RANKS_KEPT
+    assert kept_ranks(n - 1, 5, QMC_REPLICATES) == n - 1

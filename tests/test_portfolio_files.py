@@ -235,7 +235,7 @@ def test_xlsx_named_sheet(tmp_path):
 
 def test_xlsx_unknown_sheet_lists_the_sheets(tmp_path):
     path = make_workbook(tmp_path / "p.xlsx")
-    assert problems(path, sheet="Nope") == [f"{path}: no sheet named 'Nope'; the sheets are Q3, Q4"]
+    assert problems(path, sheet="Nope") == [f"{path}: no sheet named 'Nope'; the sheets are 'Q3', 'Q4'"]
 
 
 def test_xlsx_bad_cells_are_located_by_column_letter(tmp_path):
@@ -530,13 +530,13 @@ def test_bad_optional_columns(tmp_path, column, value, message):
 def test_missing_required_column(tmp_path):
     path = write(tmp_path / "p.csv", "id,name,reach,impact,effort,notes\na,A,1,1,1,x\n")
     assert problems(path) == [
-        f"{path}:1: missing required column 'confidence' (found: id, name, reach, impact, effort, notes)"]
+        f"{path}:1: missing required column 'confidence' (found: 'id', 'name', 'reach', 'impact', 'effort', 'notes')"]
 
 
 def test_missing_required_columns_are_all_reported(tmp_path):
     path = write(tmp_path / "p.csv", "\nID,Title\na,A\n")
     assert problems(path) == [
-        f"{path}:2: missing required column {c!r} (found: ID, Title)"
+        f"{path}:2: missing required column {c!r} (found: 'ID', 'Title')"
         for c in ("name", "reach", "impact", "confidence", "effort")
     ]
 

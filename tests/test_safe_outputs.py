@@ -115,14 +115,29 @@ def test_write_atomic_sweeps_temporary_files_of_dead_or_old_runs_but_not_of_live
     dead = tmp_path / f".out.json.{dead_pid}-0badc0de.tmp"
     live = tmp_path / f".out.json.{live_pid}-0badc0de.tmp"
     old = tmp_path / f".out.json.{live_pid}-0000aaaa.tmp"  # pids are reused: a day-old file is a leftover
-    other = tmp_path / f".other.json.{dead_pid}-0badc0de.tmp"  # another file's: swept by its own writes
-    for p in (dead, live, old, other):
+    for p in (dead, live, old):
         p.write_text("partial")
     os.utime(old, (time.time() - STALE_AFTER - 60,) * 2)
     write_atomic(tmp_path / "out.json", "{}")
     assert not dead.exists() and not old.exists()
-    assert live.exists() and other.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "out.json"])
+    assert live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "out.json"])
+
+
+def test_write_atomic_sweeps_every_leftover_in_the_directory_not_only_its_own_files(tmp_path, live_pid, dead_pid):
+    # A killed `-o a.csv` left its temporary file, and a killed report its scratch notebook: the
+    # next write of *any* file into the directory removes them; another live run's files stay.
+    killed = [tmp_path / f".a.csv.{dead_pid}-0badc0de.tmp", tmp_path / f".Q-quarterly.{dead_pid}-12345678.running.ipynb",
+              tmp_path / f".c.csv.{live_pid}-0000aaaa.tmp"]  # a day old: its pid may be another process's now
+    running = [tmp_path / f".a.csv.{live_pid}-0badc0de.tmp", tmp_path / f".R-sensitivity.{live_pid}-abcdef01.running.ipynb"]
+    unrelated = [tmp_path / ".a.csv.tmp", tmp_path / f".a.csv.{dead_pid}-nothex00.tmp", tmp_path / ".gitignore",
+                 tmp_path / f"a.csv.{dead_pid}-0badc0de.tmp"]  # not what scratch_name makes: never touched
+    for p in killed + running + unrelated:
+        p.write_text("partial")
+    os.utime(killed[2], (time.time() - STALE_AFTER - 60,) * 2)
+    write_atomic(tmp_path / "b.csv", "id\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in [*running, *unrelated,
+                                                                                 tmp_path / "b.csv"])
 
 
 def test_write_atomic_leaves_no_temporary_file_when_the_write_fails(tmp_path, monkeypatch):

@@ -16,7 +16,9 @@ import papermill
 import pytest
 from jupyter_client import KernelManager
 
-from workbench.reports import template_path
+from workbench.errors import InputError
+from workbench.reports import check_parameters, template_path
+from workbench.reports.run import TEMPLATE_PARAMETERS
 
 # A demo-sized session whose frontier keeps the slow worker solving; `how` says how the script ends.
 SESSION = """
@@ -76,6 +78,32 @@ def test_a_workers_solves_get_its_limit_and_a_short_one_once_stale():
     assert solve(problem, sc, "mean", time_limit=60).time_limit == 60  # no cap outside a worker
 
 
+# A user's own (non-daemon) thread that solves after the main thread has ended, as Python is
+# exiting, next to a Dashboard whose workers are being stopped.
+USER_THREAD = """
+import threading, time
+import workbench
+from workbench.planning.optimization import scenarios_and_problem, solve
+
+d = workbench.Dashboard(workbench.demo_portfolio(), samples=1000, scenarios=50, debounce=0)
+sc, problem = scenarios_and_problem(workbench.demo_portfolio(), 40, scenarios=50, seed=1)
+
+def user_solves():
+    threading.main_thread().join()
+    time.sleep(0.5)  # the exit hooks have run by now
+    print("limit", solve(problem, sc, "mean", time_limit=60).time_limit, flush=True)
+
+threading.Thread(target=user_solves).start()
+"""
+
+
+def test_exit_shortens_the_workers_solves_only_not_a_users_own_thread():
+    # Before the fix, the exit set a cap for the whole process and the user's solve got 0.25 s.
+    run = subprocess.run([sys.executable, "-c", USER_THREAD], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "terminate called" not in run.stderr, run.stderr[-2000:]
+    assert run.stdout.splitlines() == ["limit 60.0"]
+
+
 def _kernel(log) -> KernelManager:
     # A generous wait: this checks how the kernel ends, not how fast a loaded machine finalizes it
     # (past the wait, jupyter_client sends SIGTERM and then SIGKILL, and the status would say so).
@@ -130,6 +158,93 @@ def test_plain_papermill_stops_in_the_first_cell_after_the_parameters(tmp_path, 
         papermill.execute_notebook(str(template_path("quarterly")), str(tmp_path / "out.ipynb"),
                                    parameters=parameters, progress_bar=False, cwd=str(tmp_path))
     error = failed.value
-    # Cell 0 holds the parameters, cell 1 papermill's injected values: cell 2 is the check.
-    assert (error.cell_index, error.ename, error.evalue) == (2, "InputError", message)
+    # Cell 0 keeps the kernel's names, cell 1 holds the parameters, cell 2 papermill's injected
+    # values: cell 3 is the check.
+    assert (error.cell_index, error.ename, error.evalue) == (3, "InputError", message)
     assert "check_parameters" in error.source
+
+
+STARTUP = """
+from pathlib import Path
+import json as _json
+
+
+class Helper:
+    pass
+
+
+def helper():
+    return Path.cwd()
+
+
+verbose = True
+"""
+
+
+def test_plain_papermill_ignores_what_ipython_startup_files_define(tmp_path, monkeypatch):
+    # A startup file's import, class, function and variable are the kernel's, not parameters: only
+    # the name papermill injected is refused (before the fix, every one of them was).
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-helpers.py").write_text(STARTUP)
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        papermill.execute_notebook(str(template_path("sensitivity")), str(tmp_path / "out.ipynb"),
+                                   parameters={"budgett": 40, "samples": 1000}, progress_bar=False, cwd=str(tmp_path))
+    error = failed.value
+    assert (error.cell_index, error.ename) == (3, "InputError")
+    assert error.evalue == "unknown parameter 'budgett'; did you mean 'budget'?"
+
+
+def _startup_namespace() -> dict:
+    """A kernel's globals before the parameters cell: IPython's names and a startup file's."""
+    namespace = {"__name__": "__main__", "In": [""], "Out": {}, "get_ipython": lambda: None, "exit": object()}
+    exec(compile(STARTUP, "00-helpers.py", "exec"), namespace)  # the test's own constant, as IPython runs it
+    return namespace
+
+
+def _template_globals(before: dict, injected: dict) -> dict:
+    """The globals the check cell sees: `before`, the parameters cell, papermill's values, its import."""
+    import workbench.reports
+
+    defaults = dict.fromkeys(TEMPLATE_PARAMETERS)
+    defaults.update(portfolio="", quarter="2026Q4", settings="", previous_portfolio="")
+    return {**before, "_before_parameters": before, **defaults, **injected, "reports": workbench.reports,
+            "_i3": "source", "_3": None}
+
+
+def test_check_parameters_ignores_the_kernels_own_names_and_refuses_unknown_injected_ones():
+    before = _startup_namespace()
+    assert {"Path", "Helper", "helper", "verbose"} <= before.keys()
+    job = check_parameters(_template_globals(before, {"budget": 30, "samples": 1000}), before=dict(before))
+    assert (job.quarter, job.settings.budget, job.settings.samples) == ("2026Q4", 30, 1000)
+    # An unknown injected name is refused, also when it rebinds a startup file's name.
+    with pytest.raises(InputError) as refused:
+        check_parameters(_template_globals(before, {"budgett": 30, "verbose": "yes"}), before=dict(before))
+    assert [p.message for p in refused.value.problems] == [
+        "unknown parameter 'verbose'", "unknown parameter 'budgett'; did you mean 'budget'?"]
+    # papermill replacing the template's copy of the namespace is refused, not trusted.
+    with pytest.raises(InputError, match="unknown parameter '_before_parameters'"):
+        check_parameters(_template_globals(before, {}), before=3)
+
+
+def test_template_parameters_is_what_the_parameters_cell_sets():
+    import ast
+    import json
+
+    for kind in ("quarterly", "sensitivity"):
+        cells = json.loads(template_path(kind).read_text())["cells"]
+        (cell,) = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
+        names = {t.id for node in ast.parse("".join(cell["source"])).body for t in node.targets}
+        assert names == TEMPLATE_PARAMETERS, kind
+
+
+def test_report_messages_quote_at_most_a_clipped_value():
+    from workbench.limits import MAX_MESSAGE_VALUE
+
+    huge = "x" * 1_000_000
+    with pytest.raises(InputError) as refused:
+        check_parameters({"quarter": huge, "portfolio": 10**6, huge: 1, "settings": 5})
+    text = str(refused.value)
+    assert len(text) < 6 * MAX_MESSAGE_VALUE + 400 and "got '1000000'" in text, text
+    assert all(len(line) < MAX_MESSAGE_VALUE + 120 for line in text.splitlines())

@@ -94,9 +94,15 @@ def character_name(ch: str) -> str:
     return f"U+{code:04X} ({name})"
 
 
-def bad_character(text: str, free_text: bool = False) -> str | None:
+# Joiners a name may hold: ZWNJ is part of Persian spelling, ZWJ of emoji sequences (👩‍💻). Ids,
+# references, teams and themes (identifiers) refuse them: two ids that look the same must be equal.
+NAME_JOINERS = frozenset("\u200c\u200d")
+
+
+def bad_character(text: str, free_text: bool = False, name: bool = False) -> str | None:
     """The first control or invisible format character of `text`, named with its (1-based) position
-    and the fix, or None. With `free_text`, tabs, line breaks and format characters are allowed."""
+    and the fix, or None. With `free_text`, tabs, line breaks and format characters are allowed;
+    with `name`, the joiners ZWNJ and ZWJ are (bidi overrides, zero-width spaces, BOMs are not)."""
     if free_text:
         m = _FREE_TEXT_CONTROL.search(text)
         pos = m.start() if m else None
@@ -105,7 +111,9 @@ def bad_character(text: str, free_text: bool = False) -> str | None:
         pos = m.start() if m else None
         # Format characters (zero-width space/joiner, BOM, bidi overrides) make two ids that look the same differ.
         if not text.isascii():
-            fmt = next((i for i, ch in enumerate(text[:pos]) if unicodedata.category(ch) == "Cf"), None)
+            allowed = NAME_JOINERS if name else ()
+            fmt = next((i for i, ch in enumerate(text[:pos])
+                        if unicodedata.category(ch) == "Cf" and ch not in allowed), None)
             pos = fmt if fmt is not None else pos
     if pos is None:
         return None

@@ -36,3 +36,5 @@ MAX_SCENARIO_VALUES = 20_000_000      # scenarios x initiatives in the planning 
 MAX_RANK_MATRIX = 25_000_000          # initiatives^2: exact rank-probability matrix (P(top k) always)
 MAX_SWEEP_POINTS = 1_000              # budgets in a budget sweep
 MAX_CAPACITY_ENTRIES = 1_000          # team capacities and theme shares
+MAX_CORRELATED = 2_000                # distinct estimates in correlations: their d x d matrix is decomposed
+                                      # (O(d^3): 1.1 s for eigvalsh, 2.3 s for eigh at 2,000, one core)

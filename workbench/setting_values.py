@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any
 
 from .errors import did_you_mean, lookalike_problem, quote
-from .model.estimates import FACTORS, MAX_NUMBER
+from .limits import MAX_CAPACITY_ENTRIES
+from .model.estimates import FACTORS, number_problem, shown_number
 
 _AMOUNT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmM]?)")
 _SCALE = {"": 1.0, "k": 1e3, "m": 1e6}
@@ -41,8 +42,9 @@ def _bounded(number: int | float, value: Any) -> float:
     """`number` as a float, refused when it is not finite or not below 1e100 (as an estimate is)."""
     if isinstance(number, float) and math.isnan(number):
         raise ValueError(f"expected a finite number, got {quote(value)}")
-    if not (abs(number) < MAX_NUMBER and abs(float(number)) < MAX_NUMBER):  # abs() first: float() cannot overflow
-        raise ValueError(f"expected a finite number below 1e100, got {quote(value)}")
+    if number_problem(number):
+        shown = shown_number(value) if isinstance(value, (int, float)) else quote(value)
+        raise ValueError(f"expected a finite number below 1e100, got {shown}")
     return float(number)
 
 
@@ -92,10 +94,18 @@ def choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     return parse
 
 
-def pairs(value_parser: Callable[[Any], Any], example: str) -> Callable[[Any], tuple]:
+def pairs(value_parser: Callable[[Any], Any], example: str, most: int = MAX_CAPACITY_ENTRIES,
+          limit: str = "MAX_CAPACITY_ENTRIES") -> Callable[[Any], tuple]:
     """A mapping: a dict (JSON, Python), a list of pairs, text `A=1,B=2` (a papermill parameter), or
-    a list of `A=1` texts (repeated command-line options)."""
+    a list of `A=1` texts (repeated command-line options); at most `most` entries (`limits.<limit>`)."""
     def parse(value: Any) -> tuple:
+        # Counted before any entry is parsed: a million entries would take seconds and hundreds of MiB.
+        if isinstance(value, str):
+            count = value.strip(" \t\r\n,").count(",") + 1  # an upper bound: `A=1,,B=2` counts 3
+        else:
+            count = len(value) if isinstance(value, Sized) else 0
+        if count > most:
+            raise ValueError(f"{count:,} entries, over the limit of {most:,} (limits.{limit})")
         texts = None
         if isinstance(value, str):
             texts = [p for p in (p.strip() for p in value.split(",")) if p]

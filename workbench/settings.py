@@ -22,8 +22,9 @@ from typing import Any
 from . import limits
 from . import setting_values as read
 from .engine.sample import METHODS
-from .engine.simulation import CONFIDENCE_MODES, DEFAULT_SPREAD
+from .engine.simulation import CONFIDENCE_MODES, DEFAULT_SPREAD, QMC_REPLICATES
 from .errors import InputError, Problem, did_you_mean, quote
+from .io.table import read_bytes
 from .model.estimates import EstimateError, parse_estimate
 from .model.portfolio import Portfolio
 from .planning.constraints import BUDGET_COLUMNS
@@ -118,17 +119,8 @@ class Settings:
     def from_json(cls, path: str | Path, base: Settings | None = None) -> Settings:
         """Settings from a JSON file written by `to_json` (or by hand): an object of settings."""
         path = Path(path)
+        raw = read_bytes(path)  # within limits.MAX_FILE_BYTES, refused unread when larger
         try:
-            # A large file is refused unread; a device or pipe (no size) is read one byte past the limit.
-            size = path.stat().st_size if path.is_file() else 0
-            raw = b""
-            if size <= limits.MAX_FILE_BYTES:
-                with path.open("rb") as f:
-                    raw = f.read(limits.MAX_FILE_BYTES + 1)
-            if max(size, len(raw)) > limits.MAX_FILE_BYTES:
-                got = f"{size:,} bytes" if size else "more bytes"
-                raise InputError(Problem(f"settings file of {got} is over the limit of {limits.MAX_FILE_BYTES:,} "
-                                         "bytes (limits.MAX_FILE_BYTES)", file=str(path)))
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise InputError(Problem(f"not UTF-8 text (byte {exc.start})", file=str(path))) from None
@@ -239,10 +231,13 @@ class Settings:
     def work_problems(self, n: int, plan: bool, top_k: int = 5) -> list[str]:
         """What these settings would draw or hold beyond `workbench.limits` for n initiatives."""
         out = []
-        if n * n > limits.MAX_RANK_MATRIX and top_k * n > limits.MAX_RANK_MATRIX:  # ranks counted: n x top k
-            out.append(_over("top_k", f"P(top {top_k:,}) counts {top_k:,} ranks x {n:,} initiatives", top_k * n,
-                             limits.MAX_RANK_MATRIX, "MAX_RANK_MATRIX",
-                             f"--top-k {limits.MAX_RANK_MATRIX // n:,} or fewer"))
+        # Ranks counted: n x top k, once per replicate (sobol and lhs run QMC_REPLICATES of them).
+        reps = 1 if self.method == "mc" else QMC_REPLICATES
+        if n * n > limits.MAX_RANK_MATRIX and reps * top_k * n > limits.MAX_RANK_MATRIX:
+            each = f" x {reps} replicates ({self.method})" if reps > 1 else ""
+            out.append(_over("top_k", f"P(top {top_k:,}) counts {top_k:,} ranks x {n:,} initiatives{each}",
+                             reps * top_k * n, limits.MAX_RANK_MATRIX, "MAX_RANK_MATRIX",
+                             f"--top-k {max(1, limits.MAX_RANK_MATRIX // (n * reps)):,} or fewer"))
         if self.samples * n > limits.MAX_DRAWS:
             out.append(_over("samples", f"{self.samples:,} samples x {n:,} initiatives", self.samples * n,
                              limits.MAX_DRAWS, "MAX_DRAWS", f"--samples {limits.MAX_DRAWS // n:,} or fewer"))
@@ -410,7 +405,8 @@ FIELDS: dict[str, Field] = {
     "split": Field(read.text, lambda v: None if v else "name a theme or team", optional=True),
     "value_unit": Field(read.text, lambda v: None if 0 < len(v) <= 60 else "needs 1 to 60 characters"),
     "edits": Field(read.edits),
-    "overrides": Field(read.pairs(read.choice(OVERRIDES), "checkout=in"), None),
+    "overrides": Field(read.pairs(read.choice(OVERRIDES), "checkout=in", limits.MAX_INITIATIVES, "MAX_INITIATIVES"),
+                       None),
 }
 # Spread keys are confidence levels: read them as fractions too ("80%" or "0.8").
 FIELDS["spread"] = Field(lambda v: tuple((read.fraction(k), f) for k, f in read.pairs(read.amount, "0.8=1.5,0.5=3")(v)),

@@ -37,10 +37,11 @@ U_EPS = 1e-12  # keeps inverse CDFs finite where a design yields exactly 0
 RANKS_KEPT = 20  # ranks counted beyond top k when the full matrix is not kept (the dashboard's slider)
 
 
-def kept_ranks(n: int, top_k: int | None = None) -> int:
+def kept_ranks(n: int, top_k: int | None = None, replicates: int = 1) -> int:
     """How many ranks (columns of the rank counts) a ranking of n initiatives counts: all of them
-    while the n x n matrix fits `limits.MAX_RANK_MATRIX`, else enough for P(top k) and a margin."""
-    if n * n <= limits.MAX_RANK_MATRIX:
+    while the n x n matrix, once per replicate, fits `limits.MAX_RANK_MATRIX`, else enough for
+    P(top k) and a margin."""
+    if replicates * n * n <= limits.MAX_RANK_MATRIX:
         return n
     return min(n, max(top_k or 0, RANKS_KEPT))
 
@@ -310,7 +311,7 @@ def simulate(portfolio: Portfolio, samples: int = 10_000, seed: int | None = Non
     most = planned if precision is None else max(planned, max_samples)
     keep = (most * n <= KEEP_SCORES_LIMIT) if keep_scores is None else keep_scores
     acc = _Accumulator(n, replicates, keep_rows=planned if keep else None, check_ties=model.may_tie,
-                       ranks=kept_ranks(n, top_k))
+                       ranks=kept_ranks(n, top_k, replicates))
 
     def run(rows_per_replicate: int, total_planned: int) -> None:
         for r, (rng, design, tie_rng) in enumerate(streams):

@@ -16,7 +16,9 @@ kept short instead: a worker's solves may take at most `solve_limit` seconds whi
 end, a kernel's shutdown or restart) every worker still running, closed in time or not, is made
 stale as soon as Python starts shutting down (`threading._register_atexit`, before it joins
 non-daemon threads such as the engine's pool) and is joined by an `atexit` handler, which Python
-runs before it kills daemon threads.
+runs before it kills daemon threads. The short limit applies to the workers' own solves only
+(their thread, and the pool threads running their work in a copy of their context): a user's
+own thread still optimizing after the main thread ended keeps the time it asked for.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..planning.optimization import cap_solve_time, solve_time_cap
+from ..planning.optimization import solve_time_cap
 
 Work = Callable[[Any, Callable[[], None]], Any]
 
@@ -36,6 +38,7 @@ CANCELLED_SOLVE_LIMIT = 0.25  # seconds a solve may take once its result is no l
 EXIT_WAIT = 120.0  # seconds to wait at exit for the solves in progress (a dashboard's take <= 10 s)
 _LIVE: set[LatestOnly] = set()  # every worker whose thread has not ended, closed or not
 _LIVE_LOCK = threading.Lock()
+_EXITING = threading.Event()  # set as the interpreter starts shutting down: every worker's solves short
 
 
 class Superseded(Exception):
@@ -137,7 +140,8 @@ class LatestOnly:
                     raise Superseded
 
             def cap(generation=generation) -> float | None:
-                return self.solve_limit if generation == self.generation else CANCELLED_SOLVE_LIMIT
+                wanted = generation == self.generation and not _EXITING.is_set()
+                return self.solve_limit if wanted else CANCELLED_SOLVE_LIMIT
 
             try:
                 with solve_time_cap(cap):
@@ -158,8 +162,9 @@ class LatestOnly:
 
 
 def _stop_all_soon() -> None:
-    """As the interpreter starts shutting down: every worker stale, every solve from now on short."""
-    cap_solve_time(CANCELLED_SOLVE_LIMIT)
+    """As the interpreter starts shutting down: every worker stale, each of their solves from now on
+    short (through their own cap, so no other thread's solves are shortened)."""
+    _EXITING.set()
     with _LIVE_LOCK:
         live = list(_LIVE)
     for worker in live:

@@ -21,7 +21,7 @@ from ..errors import InputError, Problem
 from ..limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from ..model.portfolio import REQUIRED
 from .files import unguard_formula
-from .table import Cell, Table, check_header, decode_text, normalize_column, renamed
+from .table import Cell, Table, Unnamed, check_header, decode_text, long_cell, normalize_column, renamed, too_many_rows
 
 _EOL = re.compile(r"\r\n|\r|\n")
 _QUOTED = re.compile(r'"([^"]*+(?:""[^"]*+)*+)"')  # possessive: linear time, however long the cell
@@ -68,6 +68,7 @@ class _Scanner:
         self.header: list[str] = []
         self.width = 0  # cells a row should have (the header's), once known
         self.cap = MAX_COLUMNS  # cells kept per record; the rest are only counted
+        self.narrowest = MAX_COLUMNS + 1  # cells of the narrowest data row so far (rows may leave out empty cells)
         self.problems: list[Problem] = []
         self.quote_trouble: set[int] = set()  # lines where a record with a reported quote starts
         self._quote_problems = 0
@@ -135,6 +136,9 @@ class _Scanner:
         else:
             eol = _EOL.search(self.text, pos)
             width = self.width or self.text.count(self.delimiter, self.pos, eol.start() if eol else None) + 1
+            # A row may leave out its trailing empty cells: a line looks like a row once it holds the
+            # separators of the required columns (or of the narrowest row seen), not the header's.
+            width = min(width, len(REQUIRED), self.narrowest)
             inner = _row_like(self.delimiter, max(1, width - 1)).search(self.text, pos, m.end() - 1)
             if inner is None:
                 return True
@@ -152,7 +156,8 @@ class _Scanner:
 
     def column_label(self, index: int) -> str:
         """A column as messages show it: its number and, once the header is read, its name."""
-        return str(index + 1) + (f" ({self.header[index]})" if index < len(self.header) else "")
+        name = self.header[index] if index < len(self.header) else ""
+        return f"{index + 1} ({name})" if name.strip() else str(index + 1)
 
 
 def _too_wide(scanner: _Scanner, line: int, count: int, what: str = "row") -> Problem:
@@ -172,9 +177,7 @@ def _blank(cells: list[str]) -> bool:
 def _cell_text(scanner: _Scanner, value: str, line: int, index: int) -> str:
     """The cell's text, unguarded; a cell over `MAX_CELL_CHARS` is reported and cut to it."""
     if len(value) > MAX_CELL_CHARS:
-        scanner.problems.append(Problem(
-            f"the cell has {len(value):,} characters; at most {MAX_CELL_CHARS:,} are read (limits.MAX_CELL_CHARS)",
-            file=scanner.file, line=line, column=scanner.column_label(index), value=value[:80]))
+        scanner.problems.append(long_cell(value, scanner.file, line, scanner.column_label(index)))
         value = value[:MAX_CELL_CHARS]
     return unguard_formula(value)
 
@@ -201,6 +204,7 @@ def _data(scanner: _Scanner, records) -> Iterator[tuple[int, list[str]]]:
         if _blank(cells) and not overflow:
             continue
         rows += 1
+        scanner.narrowest = min(scanner.narrowest, count)
         if rows > MAX_ROWS:
             first_excess = first_excess or line
             continue
@@ -215,9 +219,7 @@ def _data(scanner: _Scanner, records) -> Iterator[tuple[int, list[str]]]:
         yield line, [c if len(c) <= MAX_CELL_CHARS and c[:1] != "'" else _cell_text(scanner, c, line, j)
                      for j, c in enumerate(cells)]
     if first_excess is not None:
-        scanner.problems.append(Problem(
-            f"the file has {rows:,} rows of data; at most {MAX_ROWS:,} are read (limits.MAX_ROWS); "
-            "split the portfolio into several files", file=scanner.file, line=first_excess))
+        scanner.problems.append(too_many_rows(rows, "file", scanner.file, first_excess))
 
 
 def read_csv(path: Path) -> Table:
@@ -229,8 +231,18 @@ def read_csv(path: Path) -> Table:
                                  file=str(path)))
     scanner, records = _scan(path, text)
     header_line, header = _header(scanner, records) or (1, None)
-    rows = [{h: Cell(cells[j] if j < len(cells) else "", line, f"{j + 1} ({h})") for j, h in enumerate(header)}
-            for line, cells in _data(scanner, records)] if header is not None else []
+    rows = []
+    if header is not None:
+        columns = [(j, h, scanner.column_label(j)) for j, h in enumerate(header) if normalize_column(h)]
+        unnamed = Unnamed(str(path), header_line)
+        blank = [j for j, h in enumerate(header) if not normalize_column(h)]  # renamed() leaves them out
+        for line, cells in _data(scanner, records):
+            n = len(cells)
+            rows.append({h: Cell(cells[j] if j < n else "", line, label) for j, h, label in columns})
+            for j in blank:
+                if j < n and cells[j].strip():
+                    unnamed.add(scanner.column_label(j), line, cells[j])
+        scanner.problems += unnamed.problems()
     table = Table(str(path), rows, header_line, problems=scanner.problems)
     check_header(table, header)
     return renamed(table, header)

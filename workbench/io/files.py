@@ -46,9 +46,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def sweep_stale(directory: str | Path, name: str | None = None) -> list[Path]:
+def sweep_stale(directory: str | Path) -> list[Path]:
     """Remove the scratch files (`scratch_name`) in `directory` that a crashed run left: those whose
-    process is gone, or older than STALE_AFTER (pids are reused). With `name`, only that file's.
+    process is gone, or older than STALE_AFTER (pids are reused).
     Returns what was removed; files of live runs stay. Pids are this machine's: a directory shared
     with runs on another host (or in another pid namespace) would need a per-host name."""
     removed = []
@@ -59,7 +59,7 @@ def sweep_stale(directory: str | Path, name: str | None = None) -> list[Path]:
         return removed
     for entry in entries:
         m = _SCRATCH.fullmatch(entry.name)
-        if m is None or (name is not None and m["name"] != name):
+        if m is None:
             continue
         try:
             st = entry.stat(follow_symlinks=False)
@@ -110,10 +110,13 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
 
     A symlink is written through: its target is replaced and the link stays a link. Directories,
     devices, fifos and sockets are refused with InputError. The temporary file is removed on any
-    failure; one left by a killed process is swept by the next write of the same file."""
+    failure; any left in the directory by a killed process (of this file or another) is swept by
+    the next write into it."""
     path = writable_target(path)
     mode = "wb" if isinstance(data, bytes) else "w"
-    sweep_stale(path.parent, path.name)
+    # Every leftover of the directory, not only this file's: a killed `-o a.csv` must not leave its
+    # temporary file until a.csv happens to be written again. Live runs' files stay (sweep_stale).
+    sweep_stale(path.parent)
     tmp = path.parent / scratch_name(path.name, "tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -1,10 +1,11 @@
 """Reading portfolio files: CSV, .xlsx and YAML (plus correlation files), and the bundled demo.
 
-Each reader turns its format into a `Table` of raw cells with their locations (problems with the
-file or its header are raised here); `workbench.io.validate.build_portfolio` checks the cells and
-builds the `Portfolio`. Empty cells come as None (.xlsx, YAML null) or "" (CSV); validation gives
-both the field's default. Every file (portfolio and correlation CSV) is refused beyond
-`limits.MAX_FILE_BYTES` before it is read.
+This module picks the reader by the file's suffix: `delimited` (CSV and correlation CSVs),
+`workbook` (.xlsx) and `yaml_file` (YAML) each turn their format into a `table.Table` of raw cells
+with their locations (problems with the file or its header are raised there, header checks live
+in `table`); `workbench.io.validate.build_portfolio` checks the cells and builds the `Portfolio`.
+Empty cells come as None (.xlsx, YAML null) or "" (CSV); validation gives both the field's default.
+Every file (portfolio and correlation CSV) is refused beyond `limits.MAX_FILE_BYTES` before it is read.
 """
 
 from __future__ import annotations
@@ -58,9 +59,7 @@ def load_portfolio(path: str | Path, *, sheet: str | None = None,
         raise InputError(Problem("--sheet only applies to .xlsx files", file=str(path)))
     companion = correlations_path(path)
     corr_path = Path(correlations) if correlations is not None else (companion if companion.is_file() else None)
-    if corr_path is not None:
-        if corr_path.is_file():
-            check_file_size(corr_path)
+    if corr_path is not None:  # read_correlation_csv checks its size before reading it
         table.correlations += read_correlation_csv(corr_path)
     return build_portfolio(table, source=str(path))
 

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, Problem
-from ..limits import MAX_FILE_BYTES
+from ..errors import InputError, Problem, quote
+from ..limits import MAX_CELL_CHARS, MAX_FILE_BYTES, MAX_MESSAGE_VALUE, MAX_ROWS
 from ..model.portfolio import REQUIRED
 
 
@@ -79,26 +79,62 @@ def decode_text(path: Path) -> str:
             file=str(path), line=line)) from None
 
 
+def long_cell(value: str, file: str, line: int | None, column: str | None) -> Problem:
+    """The problem of a cell over `limits.MAX_CELL_CHARS` (every reader words it alike)."""
+    return Problem(f"the cell has {len(value):,} characters; at most {MAX_CELL_CHARS:,} are read "
+                   "(limits.MAX_CELL_CHARS)", file=file, line=line, column=column,
+                   value=value[: MAX_MESSAGE_VALUE + 1])  # one more: the message shows it is cut
+
+
+def too_many_rows(count: int, what: str, file: str, line: int) -> Problem:
+    """The problem of `count` data rows, over `limits.MAX_ROWS`; `line` is the first one not read."""
+    return Problem(f"the {what} has {count:,} rows of data; at most {MAX_ROWS:,} are read (limits.MAX_ROWS); "
+                   "split the portfolio into several files", file=file, line=line)
+
+
+class Unnamed:
+    """Values in columns the header gives no name (they would be dropped): one problem per column,
+    at its first value, with how many more it holds."""
+
+    def __init__(self, file: str, header_line: int):
+        self.file, self.header_line = file, header_line
+        self.found: dict[str, list] = {}  # column label -> [line, value, count]
+
+    def add(self, column: str, line: int, value: object) -> None:
+        first = self.found.setdefault(column, [line, value, 0])
+        first[2] += 1
+
+    def problems(self) -> list[Problem]:
+        return [Problem(f"a value in a column with no name in the header (line {self.header_line})"
+                        + (f", and {count - 1:,} more below it" if count > 1 else "")
+                        + "; give this column a name or delete the value", file=self.file, line=line,
+                        column=column, value=value if not isinstance(value, str) else value[: MAX_MESSAGE_VALUE + 1])
+                for column, (line, value, count) in self.found.items()]
+
+
 def check_header(table: Table, header: list[str] | None) -> None:
+    """`InputError` (with the table's problems) when a column repeats another or a required one is missing."""
     names = [normalize_column(h) for h in header or []]
     problems = []
     seen: dict[str, str] = {}
     for raw, name in zip(header or [], names):
         if name and name in seen:
-            problems.append(Problem(f"column {raw!r} repeats column {seen[name]!r} "
+            problems.append(Problem(f"column {quote(raw)} repeats column {quote(seen[name])} "
                                     f"(names are case- and space-insensitive)", file=table.file,
                                     line=table.header_line))
         seen.setdefault(name, raw)
     for col in REQUIRED:
         if col not in names:
-            found = ", ".join(h for h in header or [] if h)
-            problems.append(Problem(f"missing required column {col!r} (found: {found})", file=table.file,
+            found = ", ".join(quote(h) for h in header or [] if h)
+            problems.append(Problem(f"missing required column {quote(col)} (found: {found})", file=table.file,
                                     line=table.header_line))
     if problems:
         raise InputError(table.problems + problems)  # with what reading the header found (e.g. a quote)
 
 
 def renamed(table: Table, header: list[str]) -> Table:
+    """The table with its rows keyed by normalized column; columns with no name are left out (the
+    readers report their values as `Unnamed`)."""
     mapping = {h: normalize_column(h) for h in header}
     table.rows = [{mapping[h]: c for h, c in row.items() if mapping.get(h)} for row in table.rows]
     return table

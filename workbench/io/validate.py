@@ -1,9 +1,10 @@
 """Checking the cells of a portfolio file and building the `Portfolio`, whatever the format.
 
-Validation lives here, at the boundary: the readers in `workbench.io.read` turn each format into
-a `Table` of raw `Cell`s; `build_portfolio` checks every cell and raises one `InputError` listing
-every invalid one (file, line, column, value and what was expected). An empty cell gives the
-field's default: None for text and cost, () for id lists, False for planned.
+Validation lives here, at the boundary: the readers (`workbench.io.delimited` for CSV,
+`workbench.io.workbook` for .xlsx, `workbench.io.yaml_file` for YAML, with the header checks in
+`workbench.io.table`) turn each format into a `Table` of raw `Cell`s; `build_portfolio` checks
+every cell and raises one `InputError` listing every invalid one (file, line, column, value and
+what was expected). An empty cell gives the field's default: None for text and cost, () for id lists, False for planned.
 
 Ids, names, teams, themes and id references may hold no control character and no invisible format
 character (a zero-width space would make two ids that look the same differ, and a BEL in a name
@@ -18,9 +19,9 @@ import re
 from collections.abc import Callable
 
 from ..errors import InputError, Problem, bad_character, lookalike_problem, quote
-from ..limits import MAX_INITIATIVES
-from ..model.correlation import correlation_matrix
-from ..model.estimates import FACTORS, MAX_NUMBER, EstimateError, number_text, parse_estimate
+from ..limits import MAX_CORRELATED, MAX_INITIATIVES
+from ..model.correlation import correlation_matrix, too_many_correlated
+from ..model.estimates import FACTORS, EstimateError, number_problem, number_text, parse_estimate, shown_number
 from ..model.portfolio import OPTIONAL, REQUIRED, Correlation, Initiative, Portfolio
 from .table import Cell, Table
 
@@ -35,29 +36,30 @@ _FALSE = {"false", "no", "n", "0", ""}
 
 
 def _text(value: object) -> str:
-    """A cell as stripped text: "" when empty; numbers (Excel, YAML) as their exact shortest text
-    (whole ones without ".0")."""
+    """A cell as stripped text: "" when empty; numbers (Excel, YAML) as their exact text (whole ones
+    with all their digits and no ".0")."""
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if isinstance(value, int) and not abs(value) < MAX_NUMBER:  # str() of a huge int is slow or refused
-            return f"<a {int(math.log10(abs(value))) + 1}-digit number>"
-        return number_text(value)
+        if number_problem(value):  # str() of a huge int is slow or refused; inf and nan are no id
+            return f"<{shown_number(value)}>" if isinstance(value, int) else repr(value)
+        return number_text(value, whole=True)  # an id typed as 12345678901234568 keeps its digits
     return str(value).strip()
 
 
 def _label(row: dict[str, Cell], name: str, report: Callable[[Cell, str], None]) -> str:
     """The text of an id, name, team or theme cell; a control or format character in it is reported."""
     cell = _cell(row, name)
-    _check_characters(cell, report)
-    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and not abs(cell.value) < MAX_NUMBER:
+    _check_characters(cell, report, name=name == "name")
+    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and number_problem(cell.value):
         report(cell, f"expected text (or a number below 1e100) for the {name}")
     return _text(cell.value)
 
 
-def _check_characters(cell: Cell, report: Callable[[Cell, str], None], free_text: bool = False) -> None:
+def _check_characters(cell: Cell, report: Callable[[Cell, str], None], free_text: bool = False,
+                      name: bool = False) -> None:
     if isinstance(cell.value, str):
-        problem = bad_character(cell.value if free_text else cell.value.strip(" \t\r\n"), free_text)
+        problem = bad_character(cell.value if free_text else cell.value.strip(" \t\r\n"), free_text, name)
         if problem:
             report(cell, problem)
 
@@ -210,4 +212,7 @@ def _correlations(table: Table, known: set[str], problems: list[Problem]) -> lis
             continue
         seen[key] = line
         out.append(Correlation(refs[0], refs[1], r))
+    correlated = len({ref for c in out for ref in (c.a, c.b)})
+    if correlated > MAX_CORRELATED:  # reported before correlation_matrix would allocate d x d
+        problems.append(Problem(too_many_correlated(correlated), file=table.file, column="correlations"))
     return out

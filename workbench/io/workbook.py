@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from xml.parsers import expat
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, quote
 from ..limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -34,10 +34,11 @@ from ..limits import (
     MAX_ZIP_PARTS,
 )
 from ..model.portfolio import REQUIRED
-from .table import Cell, Table, check_header, renamed
+from .table import Cell, Table, Unnamed, check_header, long_cell, normalize_column, renamed, too_many_rows
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "  # expat: "namespace local-name"
 _CHUNK = 1 << 16
+_ENTRY_BYTES = 46 + 256  # a central-directory entry with a generous name: bounds the directory zipfile reads
 
 
 def _problem(path: Path, message: str, **where) -> InputError:
@@ -49,17 +50,42 @@ def _mib(n: int) -> str:
 
 
 def _count_parts(path: Path) -> int | None:
-    """The number of parts the zip's end record declares, read before `zipfile` builds an object
-    per part (None when there is no end record: zipfile then reports the file as not a zip)."""
+    """The number of parts zipfile would list, counted in the zip's central directory before
+    `zipfile` builds an object per part (None when there is no end record: zipfile then reports the
+    file as not a zip). zipfile lists every entry within the directory's declared byte size, whatever
+    count the end record declares, so the entries are walked here; a directory too large for
+    `limits.MAX_ZIP_PARTS` entries is refused unread."""
     with open(path, "rb") as f:
         f.seek(0, 2)
-        f.seek(max(0, f.tell() - (22 + 65_535)))  # the end record, then a comment of at most 64 KiB
+        start = max(0, f.tell() - (22 + 65_535))  # the end record, then a comment of at most 64 KiB
+        f.seek(start)
         tail = f.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) < at + 12:
-        return None
-    count = int.from_bytes(tail[at + 10: at + 12], "little")
-    return MAX_ZIP_PARTS + 1 if count == 0xFFFF else count  # 0xFFFF: a zip64 count, beyond any workbook
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) < at + 22:
+            return None
+        count = int.from_bytes(tail[at + 10: at + 12], "little")
+        size = int.from_bytes(tail[at + 12: at + 16], "little")
+        directory_end = start + at
+        if tail[max(0, at - 20): at - 16] == b"PK\x06\x07":  # zip64: zipfile takes the zip64 record's values
+            record = tail[max(0, at - 76): at - 20]
+            if record[:4] != b"PK\x06\x06":
+                return None
+            count, size = int.from_bytes(record[32:40], "little"), int.from_bytes(record[40:48], "little")
+            directory_end -= 76
+        if count > MAX_ZIP_PARTS:
+            return count
+        if size > MAX_ZIP_PARTS * _ENTRY_BYTES:
+            raise _problem(path, f"the workbook's zip directory is {size:,} bytes, room for more than "
+                                 f"{MAX_ZIP_PARTS:,} parts; at most {MAX_ZIP_PARTS:,} are read (limits.MAX_ZIP_PARTS)")
+        if size > directory_end:
+            return None  # zipfile reports it as damaged
+        f.seek(directory_end - size)
+        directory = f.read(size)
+    parts, pos = 0, 0
+    while pos + 46 <= len(directory) and directory[pos: pos + 4] == b"PK\x01\x02":  # as zipfile walks it
+        parts += 1
+        pos += 46 + sum(int.from_bytes(directory[pos + k: pos + k + 2], "little") for k in (28, 30, 32))
+    return parts
 
 
 def _check_archive(path: Path) -> dict[str, int]:
@@ -78,16 +104,22 @@ def _check_archive(path: Path) -> dict[str, int]:
     if total > MAX_UNZIPPED_BYTES:
         raise _problem(path, f"the workbook's parts unpack to {_mib(total)}; at most {_mib(MAX_UNZIPPED_BYTES)} are "
                              "read (limits.MAX_UNZIPPED_BYTES)")
-    for name, size in sizes.items():
+    for name in sizes:
         base = name.rsplit("/", 1)[-1]
         bound, what = ((MAX_STRUCTURE_BYTES, "MAX_STRUCTURE_BYTES") if base.endswith(".rels")
                        or base.startswith(("workbook", "[Content_Types]")) else
                        (MAX_SHARED_STRINGS_BYTES, "MAX_SHARED_STRINGS_BYTES") if base.startswith("sharedStrings") else
                        (MAX_STYLES_BYTES, "MAX_STYLES_BYTES") if base.startswith("styles") else (None, ""))
-        if bound is not None and size > bound:
-            raise _problem(path, f"the workbook's part {name} unpacks to {_mib(size)}; at most {_mib(bound)} are read "
-                                 f"({what})")
+        if bound is not None:
+            _check_part(path, sizes, name, bound, what)
     return sizes
+
+
+def _check_part(path: Path, sizes: dict[str, int], name: str | None, bound: int, what: str) -> None:
+    """Refuse part `name` when it unpacks beyond `bound` (the limit named `what`)."""
+    if name is not None and sizes.get(name, 0) > bound:
+        raise _problem(path, f"the workbook's part {quote(name)} unpacks to {_mib(sizes[name])}; at most "
+                             f"{_mib(bound)} are read (limits.{what})")
 
 
 def _stream(archive: zipfile.ZipFile, name: str, start: Callable, end: Callable, text: Callable | None,
@@ -204,7 +236,7 @@ def _column_number(ref: str) -> int:
         elif ch.isdigit():
             break
         else:
-            raise ValueError(f"bad cell reference {ref!r}")
+            raise ValueError(f"bad cell reference {quote(ref)}")
     return n
 
 
@@ -215,7 +247,8 @@ class _Sheet:
                  beyond: Callable[[int, int, object], None]):
         self.strings, self.dates, self.durations, self.epoch, self.beyond = strings, dates, durations, epoch, beyond
         self.ready: list[tuple[int, dict[int, object]]] = []
-        self.row, self.column, self.values = 0, 0, {}
+        self.problems: list[Problem] = []  # cells written twice
+        self.row, self.column, self.values, self.seen = 0, 0, {}, set()
         self.kind, self.style, self.v, self.inline = "n", 0, None, None
         self.texts = _Text()
 
@@ -223,6 +256,15 @@ class _Sheet:
         if tag == _NS + "c":
             ref = attrs.get("r")
             self.column = _column_number(ref) if ref else self.column + 1
+            if self.column in self.seen and len(self.problems) < MAX_COLUMNS:  # one would be lost; bounded
+                from openpyxl.utils import get_column_letter
+
+                letter = get_column_letter(self.column) if self.column <= 18_278 else str(self.column)
+                self.problems.append(Problem(
+                    f"cell {quote(ref or letter + str(self.row))} is written more than once in the sheet (a cell "
+                    "holds one value); open it in Excel and save it again", file=str(self.beyond.path), line=self.row,
+                    column=letter))
+            self.seen.add(self.column)
             self.kind, self.style, self.v, self.inline = attrs.get("t", "n"), int(attrs.get("s", 0)), None, None
         elif tag == _NS + "v":
             self.v = []
@@ -230,7 +272,7 @@ class _Sheet:
             self.inline = []
         elif tag == _NS + "row":
             r = attrs.get("r")
-            self.row, self.column, self.values = (int(r) if r else self.row + 1), 0, {}
+            self.row, self.column, self.values, self.seen = (int(r) if r else self.row + 1), 0, {}, set()
         elif self.inline is not None:
             self.texts.start(tag)
 
@@ -268,7 +310,10 @@ class _Sheet:
         if not v:
             return None
         if kind == "s":
-            return self.strings[int(v)]
+            index = int(v)
+            if not 0 <= index < len(self.strings):  # Python would read -1 as the last string
+                raise ValueError(f"shared string {index} does not exist")
+            return self.strings[index]
         if kind == "b":
             return bool(int(v))
         if kind == "d":
@@ -286,7 +331,8 @@ class _Sheet:
 
 def read_xlsx(path: Path, sheet: str | None) -> Table:
     """The raw table of a sheet (the first worksheet by default) of an .xlsx workbook."""
-    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.packaging.relationship import get_rels_path
+    from openpyxl.reader.excel import ExcelReader, _find_workbook_part
     from openpyxl.xml.constants import ARC_STYLE, SHARED_STRINGS
 
     sizes = _check_archive(path)
@@ -298,6 +344,11 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
     try:
         try:
             reader.read_manifest()
+            # The workbook part is parsed whole, with its relationships, under whatever name the
+            # manifest gives it: bound it by that name (the names checked before are only the usual ones).
+            book = _find_workbook_part(reader.package).PartName[1:]
+            for part in (book, get_rels_path(book)):
+                _check_part(path, sizes, part, MAX_STRUCTURE_BYTES, "MAX_STRUCTURE_BYTES")
             reader.read_workbook()
             worksheets = {s.name: rel.target for s, rel in reader.parser.find_sheets()
                           if rel.target in sizes and "chartsheet" not in rel.Type}
@@ -305,13 +356,12 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
                 raise _problem(path, "the workbook has no worksheet; expected a sheet with a header row with "
                                      + ", ".join(REQUIRED))
             if sheet is not None and sheet not in worksheets:
-                raise _problem(path, f"no sheet named {sheet!r}; the sheets are {', '.join(worksheets)}")
+                raise _problem(path, f"no sheet named {quote(sheet)}; the sheets are "
+                                     + ", ".join(quote(w) for w in worksheets))
             step = "the shared strings"
             part = reader.package.find(SHARED_STRINGS)
             name = part.PartName[1:] if part is not None else None
-            if name is not None and sizes.get(name, 0) > MAX_SHARED_STRINGS_BYTES:
-                raise _problem(path, f"the workbook's part {name} unpacks to {_mib(sizes[name])}; at most "
-                                     f"{_mib(MAX_SHARED_STRINGS_BYTES)} are read (MAX_SHARED_STRINGS_BYTES)")
+            _check_part(path, sizes, name, MAX_SHARED_STRINGS_BYTES, "MAX_SHARED_STRINGS_BYTES")
             strings = _shared_strings(archive, name) if name in sizes else []
             step = "the styles"
             dates, durations = _date_styles(archive, ARC_STYLE) if ARC_STYLE in sizes else (set(), set())
@@ -321,17 +371,17 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
             raise _problem(path, f"cannot read {step} of the workbook: {_reason(e)}") from None
         name = sheet if sheet is not None else next(iter(worksheets))
         if sizes[worksheets[name]] > MAX_SHEET_BYTES:
-            raise _problem(path, f"sheet {name!r} unpacks to {_mib(sizes[worksheets[name]])}; at most "
-                                 f"{_mib(MAX_SHEET_BYTES)} are read (MAX_SHEET_BYTES)")
+            raise _problem(path, f"sheet {quote(name)} unpacks to {_mib(sizes[worksheets[name]])}; at most "
+                                 f"{_mib(MAX_SHEET_BYTES)} are read (limits.MAX_SHEET_BYTES)")
         beyond = _Beyond(path)
         handlers = _Sheet(strings, dates, durations, reader.wb.epoch, beyond)
         try:
             rows = _stream(archive, worksheets[name], handlers.start, handlers.end, handlers.data, handlers.ready)
-            return _table(path, rows, beyond)
+            return _table(path, rows, lambda: beyond.problems + handlers.problems)
         except InputError:
             raise
         except Exception as e:  # truncated or malformed XML, a bad shared-string index, a bad number
-            raise _problem(path, f"sheet {name!r} is damaged ({_reason(e)}); open it in Excel and save it again",
+            raise _problem(path, f"sheet {quote(name)} is damaged ({_reason(e)}); open it in Excel and save it again",
                            line=handlers.row or None) from None
     finally:
         archive.close()
@@ -353,18 +403,21 @@ class _Beyond:
                 column=get_column_letter(column), value=str(value)[:80]))
 
 
-def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], beyond: _Beyond) -> Table:
-    """The table of the sheet's rows: the first is the header; at most `MAX_ROWS` data rows."""
+def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], found: Callable[[], list[Problem]]) -> Table:
+    """The table of the sheet's rows: the first is the header; at most `MAX_ROWS` data rows. Values
+    in a column the header does not name are reported; `found()` are the problems met while streaming."""
     from openpyxl.utils import get_column_letter
 
     file = str(path)
     header, header_line, rows, problems = None, 1, [], []
-    count, first_excess = 0, None
+    count, first_excess, unnamed = 0, None, None
     for r, values in rows_in:
         if header is None:
             header_line = r
             header = ["" if values.get(j) is None else str(values[j]) for j in range(1, max(values) + 1)]
-            columns = [(j, h, f"{get_column_letter(j + 1)} ({h})") for j, h in enumerate(header) if h]
+            columns = [(j, h, f"{get_column_letter(j + 1)} ({h})") for j, h in enumerate(header) if normalize_column(h)]
+            named = {j + 1 for j, _, _ in columns}
+            unnamed = Unnamed(file, header_line)
             continue
         count += 1
         if count > MAX_ROWS:
@@ -374,19 +427,17 @@ def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], beyond:
         for j, h, label in columns:
             value = values.get(j + 1)
             if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-                problems.append(Problem(f"the cell has {len(value):,} characters; at most {MAX_CELL_CHARS:,} are "
-                                        "read (limits.MAX_CELL_CHARS)", file=file, line=r, column=label,
-                                        value=value[:80]))
+                problems.append(long_cell(value, file, r, label))
                 value = value[:MAX_CELL_CHARS]
             row[h] = Cell(value, r, label)
         rows.append(row)
+        for j in values.keys() - named:  # a value beyond the last name, or under a blank one, would be lost
+            unnamed.add(get_column_letter(j), r, values[j])
     if header is None:
         raise _problem(path, "the sheet is empty; expected a header row with " + ", ".join(REQUIRED))
     if first_excess is not None:
-        problems.append(Problem(f"the sheet has {count:,} rows of data; at most {MAX_ROWS:,} are read "
-                                "(limits.MAX_ROWS); split the portfolio into several files", file=file,
-                                line=first_excess))
-    table = Table(file, rows, header_line, problems=beyond.problems + problems)
+        problems.append(too_many_rows(count, "sheet", file, first_excess))
+    table = Table(file, rows, header_line, problems=found() + problems + unnamed.problems())
     check_header(table, header)
     return renamed(table, header)
 

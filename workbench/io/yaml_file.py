@@ -20,9 +20,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, Problem, character_name, clip, did_you_mean, quote
-from ..limits import MAX_CELL_CHARS, MAX_INITIATIVES, MAX_YAML_DEPTH, MAX_YAML_NODES, MAX_YAML_WRITTEN_NODES
+from ..limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_INITIATIVES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+    MAX_YAML_WRITTEN_NODES,
+)
 from ..model.portfolio import REQUIRED
-from .table import Cell, Table, decode_text, normalize_column
+from .table import Cell, Table, decode_text, long_cell, normalize_column
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -30,18 +37,15 @@ _NOT_TEXT = {_TAG + "bool": "a boolean", _TAG + "null": "empty (null)", _TAG + "
              _TAG + "timestamp": "a date"}
 _SECTIONS = ("initiatives", "correlations")
 _MERGE = "merge keys (<<) are not applied by this reader; write the fields out"
-# Nodes as written (aliases apart): each costs some 200 bytes composed, and a 50 MB file of `[1,1,...`
-# would hold 25 million. 20,000 initiatives of 15 fields are 620,000 nodes; 1,000,000 keep the
-# composed tree near 200 MB. (Belongs in `limits` as MAX_YAML_WRITTEN_NODES.)
 
 
 class _Node:
     """A composed YAML node: kind 'scalar' (value: str), 'seq' (list of nodes) or 'map' (key, value pairs)."""
 
-    __slots__ = ("kind", "tag", "line", "column", "value", "plain", "size", "open", "anchored", "key", "keys")
+    __slots__ = ("kind", "tag", "line", "column", "value", "size", "open", "anchored", "key", "keys", "dropped")
 
-    def __init__(self, kind: str, tag: str, line: int, column: int, value: object, plain: bool = False):
-        self.kind, self.tag, self.line, self.column, self.value, self.plain = kind, tag, line, column, value, plain
+    def __init__(self, kind: str, tag: str, line: int, column: int, value: object):
+        self.kind, self.tag, self.line, self.column, self.value = kind, tag, line, column, value
         # Nodes once aliases are expanded (children add theirs as they are attached); a long scalar
         # counts one more per 64 characters, so that aliases to one cannot build gigabytes of text.
         self.size = 1 + (len(value) // 64 if kind == "scalar" else 0)
@@ -49,6 +53,7 @@ class _Node:
         self.anchored = False
         self.key: _Node | None = None  # a mapping's key waiting for its value
         self.keys: dict[str, int] | None = {} if kind == "map" else None  # key texts -> their lines
+        self.dropped = 0  # keys beyond `limits.MAX_COLUMNS` (reported at the first)
 
 
 def read_yaml(path: Path) -> Table:
@@ -114,9 +119,7 @@ def _row(item: _Node, file: str, problems: list[Problem]) -> dict[str, Cell]:
                                     value=node.value))
         value = node.value if name == "id" and node.kind == "scalar" and node.value else _value(node, name == "planned")
         if isinstance(value, str) and len(value) > MAX_CELL_CHARS:  # a list's cell is its items joined
-            problems.append(Problem(f"the value has {len(value):,} characters; at most {MAX_CELL_CHARS:,} "
-                                    "(limits.MAX_CELL_CHARS)", file=file, line=node.line, column=where,
-                                    value=value[:200]))  # quoted clipped, with its ellipsis
+            problems.append(long_cell(value, file, node.line, where))
             continue
         row[name] = Cell(value, node.line, where)
     return row
@@ -259,7 +262,7 @@ def _start(event, resolve, line: int, column: int) -> _Node:
         tag = event.tag if explicit else resolve(event.value) if plain else _TAG + "str"
         if not explicit and tag not in _SCALAR_TAGS and tag != _TAG + "merge":
             tag = _TAG + "str"  # a plain `=` resolves to YAML 1.1's value tag: it is only text here
-        return _Node("scalar", tag, line, column, event.value, plain=plain)
+        return _Node("scalar", tag, line, column, event.value)
     kind = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
     return _Node(kind, event.tag if explicit else _TAG + kind, line, column, [])
 
@@ -280,6 +283,13 @@ def _attach(parent: _Node, node: _Node, file: str, problems: list[Problem], top:
         return
     if key.tag == _TAG + "merge":  # `<<: *defaults` would add fields this reader does not see
         problems.append(Problem(_MERGE, file=file, line=key.line, column=str(key.column)))
+        return
+    if len(parent.keys) >= MAX_COLUMNS:  # an initiative's fields are a table's columns: bounded alike
+        parent.dropped += 1
+        if parent.dropped == 1:  # once per mapping, at its first key beyond the limit
+            problems.append(Problem(f"the mapping on line {parent.line:,} has more than {MAX_COLUMNS:,} keys; at most "
+                                    f"{MAX_COLUMNS:,} fields are read (limits.MAX_COLUMNS)", file=file,
+                                    line=key.line, column=str(key.column)))
         return
     first = parent.keys.get(key.value)
     if first is not None:

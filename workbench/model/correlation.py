@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, clip, quote
+from ..limits import MAX_CORRELATED
+
+SHOWN_NAMES = 12  # estimates a message names; a long list is cut
+
+
+def too_many_correlated(d: int) -> str:
+    """The message for correlations among more distinct estimates than `limits.MAX_CORRELATED`."""
+    return (f"correlations involve {d:,} distinct estimates (initiative.factor); at most {MAX_CORRELATED:,} "
+            "can be correlated (limits.MAX_CORRELATED); correlate fewer")
 
 
 def correlation_matrix(portfolio) -> tuple[list[tuple[int, str]], np.ndarray]:
@@ -14,13 +23,18 @@ def correlation_matrix(portfolio) -> tuple[list[tuple[int, str]], np.ndarray]:
     copula with Pearson correlation 2 sin(pi rho_s / 6); the matrix of those must be positive
     semi-definite, or no joint distribution has the requested correlations.
     """
-    variables: list[tuple[int, str]] = []
     position: dict[tuple[str, str], int] = {}
     for c in portfolio.correlations:
         for ref in (c.a, c.b):
-            if ref not in position:
-                position[ref] = len(variables)
-                variables.append((portfolio.index(ref[0]), ref[1]))
+            position.setdefault(ref, len(position))
+    if len(position) > MAX_CORRELATED:  # before the d x d matrix and its O(d^3) decomposition
+        raise InputError(Problem(too_many_correlated(len(position)), file=portfolio.source, column="correlations"))
+    index = {id_: k for k, id_ in enumerate(portfolio.ids)}  # one pass, not `portfolio.index` per estimate
+    unknown = [id_ for id_, _ in position if id_ not in index]
+    if unknown:
+        raise InputError(Problem(f"correlations refer to unknown id {quote(unknown[0])}", file=portfolio.source,
+                                 column="correlations"))
+    variables = [(index[id_], factor) for id_, factor in position]
     m = np.eye(len(variables))
     for c in portfolio.correlations:
         i, j = position[c.a], position[c.b]
@@ -28,7 +42,9 @@ def correlation_matrix(portfolio) -> tuple[list[tuple[int, str]], np.ndarray]:
     if variables:
         eigenvalues = np.linalg.eigvalsh(m)
         if eigenvalues[0] < -1e-10:
-            names = ", ".join(f"{a}.{f}" for a, f in position)
+            refs = [clip(f"{a}.{f}", 40) for a, f in list(position)[:SHOWN_NAMES]]
+            more = len(position) - len(refs)
+            names = ", ".join(refs) + (f" and {more:,} more" if more > 0 else "")
             raise InputError(Problem(
                 f"the correlations are inconsistent: their matrix is not positive semi-definite "
                 f"(smallest eigenvalue {eigenvalues[0]:.3f}); check the pairs among {names}",

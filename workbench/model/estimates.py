@@ -87,13 +87,39 @@ class Estimate:
         return self.text or f"{self.family}{self.params}"
 
 
-def number_text(value: float) -> str:
+def number_text(value: float, whole: bool = False) -> str:
     """The exact, shortest text of a number, which parses back to the same float (never `:g`, which
-    turns 1234567 into 1.23457e+06): whole numbers without ".0", others as `repr`."""
+    turns 1234567 into 1.23457e+06): whole numbers without ".0", others as `repr`.
+
+    whole: a number that becomes an id or a text cell (an .xlsx id typed as 12345678901234568) is
+    written with all its digits, also from 1e16 up, where `repr` switches to 1.2345678901234568e+16.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     value = float(value)
-    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    if value.is_integer() and (abs(value) < 1e16 or (whole and abs(value) < MAX_NUMBER)):
+        return str(int(value))
+    return repr(value)
+
+
+def shown_number(value: int | float) -> str:
+    """A number as a message shows it: quoted, or "a 401-digit number" for an integer too long to quote
+    (str() of a huge int is slow, and refused beyond 4,300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not abs(value) < 10**MAX_MESSAGE_VALUE:
+        return f"a {int(math.log10(abs(value))) + 1}-digit number"
+    return quote(value)
+
+
+def number_problem(value: int | float) -> str | None:
+    """Why a typed number (an .xlsx or YAML cell, a JSON setting) cannot be used, or None: it must be
+    finite and below 1e100 (`MAX_NUMBER`), as any number written in text must be. The one check
+    estimates, settings and the portfolio validator share."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a finite number"
+    # abs() first: exact for ints of any size, so float() cannot overflow; then as the text would parse.
+    if not (abs(value) < MAX_NUMBER and abs(float(value)) < MAX_NUMBER):
+        return f"{shown_number(value)} is too large; numbers must be below 1e100"
+    return None
 
 
 def point(value: float) -> Estimate:
@@ -412,13 +438,9 @@ def parse_estimate(text: object, factor: str | None) -> Estimate:
 def _number_cell(value: int | float) -> Estimate:
     """A point estimate from a number cell, with the cap and finiteness a typed number gets, and the
     number's exact text (a saved file gives back the same estimate)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise EstimateError(f"{value!r} is not a finite number; expected {EXPECTED}")
-    # abs() first: exact for ints of any size, so float() cannot overflow; then as the text would parse.
-    if not (abs(value) < MAX_NUMBER and abs(float(value)) < MAX_NUMBER):
-        digits = int(math.log10(abs(value))) + 1
-        shown = f"a {digits}-digit number" if isinstance(value, int) and digits > MAX_MESSAGE_VALUE else quote(value)
-        raise EstimateError(f"{shown} is too large; numbers must be below 1e100")
+    problem = number_problem(value)
+    if problem:
+        raise EstimateError(f"{problem}; expected {EXPECTED}" if "finite" in problem else problem)
     return Estimate("point", (float(value),), number_text(value))
 
 

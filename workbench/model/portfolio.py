@@ -49,7 +49,8 @@ class Initiative:
         labels += [(col, ref) for col in ("depends_on", "excludes") for ref in getattr(self, col)]
         labels += [(key, text) for key, text in self.extra.items() if isinstance(text, str)]
         for what, text in labels:
-            problem = bad_character(text, free_text=what in self.extra) if isinstance(text, str) else None
+            problem = (bad_character(text, free_text=what in self.extra, name=what == "name")
+                       if isinstance(text, str) else None)
             if problem:
                 raise ValueError(f"initiative {quote(self.id)}: the {what} {quote(text)} has {problem}")
 

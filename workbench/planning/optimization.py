@@ -47,18 +47,11 @@ class SolverError(RuntimeError):
 # process's file descriptors: redirecting descriptor 1 would swallow what other threads print.
 _MILP_OPTIONS = {"mip_rel_gap": MIP_REL_GAP, "disp": False}
 
-# How long a solve may take at most, whatever its caller asks: a cap for the whole process (set once it
-# is exiting, so the solves still to come are short) and one for the current context (a worker's
-# solves: modest while wanted, short once cancelled). milp cannot be interrupted, so a cap is all
-# that bounds the wait for a thread inside a solve.
-_PROCESS_CAP: list[float] = []
+# How long a solve may take at most, whatever its caller asks, in the current context (a worker's
+# solves: modest while wanted, short once cancelled or exiting; pool threads get it through the copied
+# context). milp cannot be interrupted, so a cap is all that bounds the wait for a thread inside a solve.
 _CONTEXT_CAP: contextvars.ContextVar[Callable[[], float | None] | None] = contextvars.ContextVar(
     "workbench_solve_cap", default=None)
-
-
-def cap_solve_time(seconds: float) -> None:
-    """Hold every solve that starts from now on, on any thread, to at most `seconds` (at exit)."""
-    _PROCESS_CAP[:] = [float(seconds)]
 
 
 @contextlib.contextmanager
@@ -73,12 +66,11 @@ def solve_time_cap(cap: Callable[[], float | None]):
 
 
 def _allowed_time(time_limit: float) -> float:
-    """The seconds a solve asked to take at most `time_limit` may take under the caps in force."""
-    caps = list(_PROCESS_CAP)
+    """The seconds a solve asked to take at most `time_limit` may take under the context's cap."""
     context_cap = _CONTEXT_CAP.get()
     if context_cap is not None and (seconds := context_cap()) is not None:
-        caps.append(seconds)
-    return min([float(time_limit), *caps])
+        return min(float(time_limit), seconds)
+    return float(time_limit)
 
 
 def _milp_options(time_limit: float) -> dict:

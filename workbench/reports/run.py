@@ -3,8 +3,9 @@
 `check_parameters` is the boundary: it reads a template's parameters (individual settings such
 as `budget`, and one `settings` file or mapping) with the same validator as the CLI and the
 dashboard (`Settings.from_mapping`) and checks them against the portfolio, so a bad value is
-reported at once, in the same words, and no kernel starts. The templates call it too, first
-thing, so the plain papermill CLI gets the same checks.
+reported at once, in the same words, and no kernel starts. The templates call it too, in the
+first cell after the parameters, so the plain papermill CLI gets the same checks (on the names
+the parameters cell and papermill set, not on what the kernel's startup files define).
 
 `run_report` executes a template and writes `<name>.ipynb`, `<name>.html` and `<name>.json`
 atomically: a failed run keeps the last good report and leaves `<name>.failed.ipynb` beside it.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from ..errors import InputError, Problem, did_you_mean
+from ..errors import InputError, Problem, clip, did_you_mean, quote
 from ..io.files import publish_lock, scratch_name, sweep_stale, write_atomic
 from ..io.read import demo_portfolio, load_portfolio
 from ..model.portfolio import Portfolio
@@ -34,6 +35,10 @@ from .html import to_html
 
 TEMPLATES = {"quarterly": "quarterly_report.ipynb", "sensitivity": "budget_sensitivity.ipynb"}
 REPORT_PARAMETERS = ("portfolio", "quarter", "previous_portfolio", "settings")
+# The names the templates' parameters cell sets (tests/test_shutdown.py keeps the two in step).
+TEMPLATE_PARAMETERS = frozenset({*REPORT_PARAMETERS, "budget", "capacities", "confidence_mode", "samples", "scenarios",
+                                 "seed", "top_k", "objective", "alpha", "lam", "budget_range", "split", "value_unit"})
+BEFORE_PARAMETERS = "_before_parameters"  # the template's copy of its globals before the parameters cell
 DATA_TAG = "report-data"  # the cell whose output is the report's JSON (not shown in the HTML)
 
 
@@ -59,30 +64,42 @@ class ReportJob:
         return load_portfolio(self.portfolio) if self.portfolio else demo_portfolio()
 
 
-def check_parameters(params: dict, *, namespace: bool = False) -> ReportJob:
+def template_namespace(namespace: dict, before: object) -> dict:
+    """The parameters in a template's `globals()`: the names its parameters cell sets and every name
+    papermill injected after it (it sets any name it is given). `before` is the namespace as it was
+    before the parameters cell (the template's first cell keeps a copy): a name bound then (by
+    IPython or a startup file: imports, classes, variables) counts only if it was bound again
+    since. Private names and modules (the template's own imports) never count."""
+    if not isinstance(before, dict):  # the copy itself was replaced by an injected value
+        raise InputError(Problem(f"unknown parameter {quote(BEFORE_PARAMETERS)}: the template's own name"))
+    return {k: v for k, v in namespace.items()
+            if not k.startswith("_") and not isinstance(v, types.ModuleType)
+            and (k in TEMPLATE_PARAMETERS or k not in before or before[k] is not v)}
+
+
+def check_parameters(params: dict, *, before: object = None) -> ReportJob:
     """Every problem with a report's parameters at once (InputError); the job when there is none.
 
-    namespace: `params` is a template's `globals()` as papermill left them (it sets any name it is
-    given), so every name in it counts except private ones, IPython's own and imported modules;
-    None stands for a parameter not given.
+    before: given, `params` is a template's `globals()` as papermill left them and `before` its
+    globals before the parameters cell (see `template_namespace`). None stands for a parameter not given.
     """
-    if namespace:
-        ipython = {"In", "Out", "exit", "quit", "get_ipython", "open"}
-        params = {k: v for k, v in params.items()
-                  if not k.startswith("_") and k not in ipython and not isinstance(v, types.ModuleType)}
-    problems = [Problem(f"unknown parameter {name!r}{did_you_mean(name, [*REPORT_PARAMETERS, *FIELDS])}")
+    if before is not None:
+        params = template_namespace(params, before)
+    problems = [Problem(f"unknown parameter {quote(name)}{did_you_mean(name, [*REPORT_PARAMETERS, *FIELDS])}")
                 for name in params if name not in REPORT_PARAMETERS and name not in FIELDS]
     quarter = params.get("quarter")
     if not isinstance(quarter, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,40}", quarter):
-        problems.append(Problem(f"quarter: expected a label such as 2026Q4 (letters, digits, . _ -), got {quarter!r}"))
+        problems.append(Problem("quarter: expected a label such as 2026Q4 (letters, digits, . _ -), "
+                                f"got {'nothing' if quarter is None else quote(quarter)}"))
     paths = {}
     for name in ("portfolio", "previous_portfolio"):
         value = params.get(name) or ""
         if not isinstance(value, (str, os.PathLike)):
-            problems.append(Problem(f"{name}: expected a file path, got {value!r}"))
+            problems.append(Problem(f"{name}: expected a file path, got {quote(value)}"))
             continue
-        if value and not Path(value).is_file():
-            problems.append(Problem(f"{name}: file not found", file=str(value)))
+        if value and not _is_file(value):
+            problems.append(Problem(f"{name}: file not found", file=clip(str(value))))
+            continue
         paths[name] = str(Path(value).resolve()) if value else ""
     settings = None
     try:
@@ -121,16 +138,24 @@ def _base_settings(value) -> Settings | None:
         except json.JSONDecodeError as exc:
             raise InputError(Problem(f"settings: not valid JSON: {exc.msg}")) from None
     if isinstance(value, (str, os.PathLike)):
-        if not Path(value).is_file():
-            raise InputError(Problem("settings: file not found", file=str(value)))
+        if not _is_file(value):
+            raise InputError(Problem("settings: file not found", file=clip(str(value))))
         return Settings.from_json(value)
-    raise InputError(Problem(f"settings: expected a JSON file or a mapping, got {value!r}"))
+    raise InputError(Problem(f"settings: expected a JSON file or a mapping, got {quote(value)}"))
+
+
+def _is_file(value: str | os.PathLike) -> bool:
+    """Whether a user's path names a file; False (not an exception) for a NUL or an overlong name."""
+    try:
+        return Path(value).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def template_path(kind: str) -> Path:
     """The template notebook of a kind of report (package data)."""
     if kind not in TEMPLATES:
-        raise InputError(Problem(f"unknown report {kind!r}; expected one of {', '.join(TEMPLATES)}"))
+        raise InputError(Problem(f"unknown report {quote(kind)}; expected one of {', '.join(TEMPLATES)}"))
     return Path(str(resources.files("workbench") / "templates" / TEMPLATES[kind]))
 
 

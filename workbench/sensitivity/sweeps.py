@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import limits
 from ..engine.scenarios import Scenarios
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, lookalike_problem, quote
 from ..planning.constraints import Infeasible, PlanningProblem
 from ..planning.optimization import solve
 from ..planning.plans import Plan
@@ -24,20 +24,23 @@ DEFAULT_SHARES = np.linspace(0, 1, 11)  # a group's share of the budget: 0%, 10%
 
 def budget_range(text: str) -> np.ndarray:
     """Parse `A:B:STEP` (e.g. `20:120:5`) into budgets A, A+STEP, ..., B; a clear error otherwise."""
-    parts = text.split(":")
+    shown = quote(text)
+    lookalike = lookalike_problem(text) if isinstance(text, str) else None
+    if lookalike:  # float() reads '١٠' and '５' as 10 and 5
+        raise InputError(Problem(f"budget range: {lookalike}"))
     try:
-        lo, hi, step = (float(p) for p in parts)
-    except ValueError:
-        raise InputError(Problem(f"budget range must be A:B:STEP such as 20:120:5, got {text!r}")) from None
+        lo, hi, step = (float(p) for p in text.split(":"))
+    except (ValueError, AttributeError):
+        raise InputError(Problem(f"budget range must be A:B:STEP such as 20:120:5, got {shown}")) from None
     if not step > 0:
-        raise InputError(Problem(f"budget range {text!r}: STEP must be > 0"))
+        raise InputError(Problem(f"budget range {shown}: STEP must be > 0"))
     if not lo < hi:
-        raise InputError(Problem(f"budget range {text!r} is empty or reversed: A must be below B"))
+        raise InputError(Problem(f"budget range {shown} is empty or reversed: A must be below B"))
     if not lo > 0:
-        raise InputError(Problem(f"budget range {text!r}: every budget must be > 0"))
+        raise InputError(Problem(f"budget range {shown}: every budget must be > 0"))
     points = (hi - lo) / step + 1  # counted before anything is allocated
     if not points <= limits.MAX_SWEEP_POINTS:
-        raise InputError(Problem(f"budget range {text!r} has {points:,.0f} points; use a larger STEP "
+        raise InputError(Problem(f"budget range {shown} has {points:,.0f} points; use a larger STEP "
                                  f"(at most {limits.MAX_SWEEP_POINTS:,} points)"))
     return np.arange(lo, hi + step * 1e-9, step)
 
@@ -111,16 +114,16 @@ def split_groups(problem: PlanningProblem, name: str) -> tuple[str, np.ndarray]:
     if value and kind in ("theme", "team"):
         pool = themes if kind == "theme" else teams
         if value not in pool:
-            raise InputError(Problem(f"unknown {kind} {value!r} for --split ({kind}s: {', '.join(sorted(pool))})"))
+            raise InputError(Problem(f"unknown {kind} {quote(value)} for --split ({kind}s: {', '.join(sorted(pool))})"))
         return f"{kind} {value}", (problem.theme if kind == "theme" else problem.team) == value
     if name in themes and name in teams:
-        raise InputError(Problem(f"{name!r} is both a theme and a team; write theme:{name} or team:{name}"))
+        raise InputError(Problem(f"{quote(name)} is both a theme and a team; write theme:{name} or team:{name}"))
     if name in themes:
         return f"theme {name}", problem.theme == name
     if name in teams:
         return f"team {name}", problem.team == name
     listed = f"themes: {', '.join(sorted(themes)) or 'none'}; teams: {', '.join(sorted(teams)) or 'none'}"
-    raise InputError(Problem(f"unknown theme or team {name!r} for --split ({listed})"))
+    raise InputError(Problem(f"unknown theme or team {quote(name)} for --split ({listed})"))
 
 
 def split_sweep(problem: PlanningProblem, scenarios: Scenarios, group: str, shares=None, *,
