@@ -160,10 +160,11 @@ def test_a_bad_portfolio_cell_is_reported_before_any_kernel_starts(tmp_path):
 
 @pytest.fixture
 def failing_template(tmp_path, monkeypatch):
-    """A template whose second cell raises, standing in for any failure inside a kernel."""
+    """A template whose cell after the parameters raises, standing in for any failure inside a kernel."""
     real = reports.run.template_path(quarterly := "quarterly")
     nb = nbformat.read(str(real), as_version=4)
-    nb.cells.insert(1, nbformat.v4.new_code_cell("if quarter != '2026Q4': raise RuntimeError('boom in the kernel')"))
+    after = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])) + 1
+    nb.cells.insert(after, nbformat.v4.new_code_cell("if quarter != '2026Q4': raise RuntimeError('boom in the kernel')"))
     path = tmp_path / "failing.ipynb"
     nbformat.write(nb, str(path))
     monkeypatch.setattr(reports.run, "template_path", lambda kind: path if kind == quarterly else real)

@@ -11,6 +11,8 @@ Exit codes: 0 success; 2 bad input or usage (one line per problem on stderr, no 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import os
 import sys
 import traceback
@@ -311,10 +313,40 @@ def _report(args) -> str:
     lines = [f"{html}\n{nb}\n{data}" for nb, html, data in sorted(written)]
     summary = f"{len(written)} of {len(pairs)} reports written to {args.output_dir}"
     if failures:
-        if lines:
-            print("\n".join(lines), file=sys.stdout)
-        raise ReportError(summary + "; failed:\n" + "\n".join(f"  {n}: {m}" for n, m in failures))
+        error = ReportError(summary + "; failed:\n" + "\n".join(f"  {n}: {m}" for n, m in failures))
+        error.written = lines  # the reports that were written still go to standard output
+        raise error
     return "\n".join(lines) + "\n" + (summary + "\n" if len(pairs) > 1 else "")
+
+
+@contextlib.contextmanager
+def _c_level_stdout_to_stderr():
+    """While the command works, what C code prints on descriptor 1 goes to standard error.
+
+    HiGHS prints an occasional line with printf whatever its options
+    ("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();"), which would
+    corrupt JSON or CSV on standard output. The command owns its process and writes its output
+    only once the work is done, so it may move the descriptor meanwhile: nothing is lost (the
+    line reaches stderr). The library never does this: in a notebook or the dashboard other
+    threads may write to descriptor 1.
+    """
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError, AttributeError):  # no descriptor 1 or 2 (embedded): nothing to protect
+        yield
+        return
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        try:
+            ctypes.CDLL(None).fflush(None)  # C's buffered stdout goes out before the descriptor moves back
+        except (OSError, AttributeError):
+            pass
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "output", None):
             writable_target(args.output)  # a directory or device is refused before any work, not after
-        text = args.handler(args)
+        with _c_level_stdout_to_stderr():
+            text = args.handler(args)
         if getattr(args, "output", None):
             write_atomic(args.output, text)
             print(f"wrote {args.output}", file=sys.stderr)
@@ -342,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workbench: error: {terminal_text(e)}", file=sys.stderr)
         return 2
     except (SolverError, ReportError) as e:
+        if getattr(e, "written", None):
+            sys.stdout.write("\n".join(e.written) + "\n")
         for k, line in enumerate(str(e).splitlines()):
             print(("workbench: " if k == 0 else "") + terminal_text(line), file=sys.stderr)
         return 1
