@@ -10,12 +10,11 @@ frontier and the budget sweep follow (`pipeline.frontier`, `pipeline.sweep`); th
 indices and value of information run on a button (`pipeline.analyses`). What is shown is built
 by `dashboard_views`. The same settings give the same numbers in the CLI and the reports.
 
-Closing: `Dashboard.close()` stops and joins the worker threads. Python calls it for every
-dashboard still open at exit (and at a kernel shutdown or restart), before daemon threads are
-killed, and joins any worker a timed-out `close()` left running, so no thread is left inside the
-solver while the interpreter finalizes (see `workbench.interactive.workers`). Worker solves take
-at most `INTERACTIVE_SOLVE_LIMIT` s (a plan cut short shows its gap), and a fraction of a second
-once stale: that bounds the wait at a close or an exit.
+Closing: `Dashboard.close()` stops and joins the worker threads; at exit (a kernel shutdown or
+restart too) Python stops every dashboard still open and joins any worker left running before
+daemon threads are killed, so no thread is inside the solver as the interpreter finalizes (see
+`workbench.interactive.workers`). Worker solves take at most `INTERACTIVE_SOLVE_LIMIT` s (a plan
+cut short shows its gap), a fraction of a second once stale: that bounds the wait.
 """
 
 from __future__ import annotations
@@ -438,8 +437,7 @@ def close_all(timeout: float = EXIT_WAIT) -> bool:
     for dash in open_now:  # every worker stale first: their solves wind down in parallel
         for worker in dash._workers:
             worker.cancel()
-    deadline = time.monotonic() + timeout
-    ended = True
+    deadline, ended = time.monotonic() + timeout, True
     for dash in open_now:  # only the threads and report processes: at exit the widgets' comms may be gone
         try:
             ended = dash.stop(max(deadline - time.monotonic(), 0.0)) and ended
