@@ -333,11 +333,12 @@ def _c_level_stdout_to_stderr():
     try:
         sys.stdout.flush()
         saved = os.dup(1)
-        os.dup2(2, 1)
-    except (OSError, ValueError, AttributeError):  # no descriptor 1 or 2 (embedded): nothing to protect
+    except (OSError, ValueError, AttributeError):  # no descriptor 1 (embedded): nothing to protect
         yield
         return
     try:
+        with contextlib.suppress(OSError):  # no descriptor 2: C's prints stay where they were
+            os.dup2(2, 1)
         yield
     finally:
         sys.stdout.flush()

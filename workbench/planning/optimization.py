@@ -43,10 +43,6 @@ class SolverError(RuntimeError):
     """The solver stopped (time limit, numerical trouble) before finding any feasible plan."""
 
 
-# HiGHS prints nothing with log_to_console=False (scipy's disp=False), so no solve touches the
-# process's file descriptors: redirecting descriptor 1 would swallow what other threads print.
-_MILP_OPTIONS = {"mip_rel_gap": MIP_REL_GAP, "disp": False}
-
 # How long a solve may take at most, whatever its caller asks, in the current context (a worker's
 # solves: modest while wanted, short once cancelled or exiting; pool threads get it through the copied
 # context). milp cannot be interrupted, so a cap is all that bounds the wait for a thread inside a solve.
@@ -74,8 +70,12 @@ def _allowed_time(time_limit: float) -> float:
 
 
 def _milp_options(time_limit: float) -> dict:
-    """The options of every HiGHS solve: silent, to the package's gap, within `time_limit` seconds."""
-    return {**_MILP_OPTIONS, "time_limit": time_limit}
+    """The options of every HiGHS solve: quiet, to the package's gap, within `time_limit` seconds.
+
+    disp=False (log_to_console) silences HiGHS but for a rare printf; no solve touches the
+    process's file descriptors (that would swallow what other threads print): the CLI, which owns
+    its process, moves descriptor 1 to stderr while it works."""
+    return {"mip_rel_gap": MIP_REL_GAP, "disp": False, "time_limit": time_limit}
 
 
 @dataclass(frozen=True, eq=False)
