@@ -10,8 +10,9 @@ import pytest
 
 import workbench
 from workbench import sensitivity
-from workbench.planning.optimization import frontier_of
+from workbench.planning.frontier import frontier_of
 from workbench.views import charts
+from workbench.views.format import pm
 
 BUDGETS = [1, 10, 20, 40, 60]
 
@@ -23,7 +24,7 @@ def plan():
 
 @pytest.fixture(scope="module")
 def frontier(plan):
-    return frontier_of(plan.problem, plan.scenarios, points=5, max_solves=6)
+    return frontier_of(plan.problem, plan.scenarios, max_solves=6)
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,12 @@ def test_plan_value_distribution(plan):
     labels = next(l for l in leafs if l["mark"] == "text")
     assert labels["encoding"]["text"]["field"] == "label"
     assert any(v["label"].startswith("CVaR 10% ") for v in labels["values"])
+    # every statistic's tooltip carries its 95% half-width (1.96 standard errors)
+    rows = {r["statistic"]: r for r in next(l for l in leafs if l["mark"] == "rule")["values"]}
+    assert {"statistic", "value_text"} <= {t["field"] for t in leafs[1]["encoding"]["tooltip"]}
+    half = 1.959964 * plan.cvar_se
+    assert rows["CVaR 10%"]["value_text"] == pm(plan.cvar, half) and half > 0
+    assert all(" ± " in r["value_text"] for r in rows.values())
 
 
 def test_efficient_frontier_marks_a_chosen_plan_on_the_frontier(plan, frontier):
@@ -75,7 +82,8 @@ def test_efficient_frontier_marks_a_chosen_plan_on_the_frontier(plan, frontier):
     assert [v["count"] for v in line["values"]] == [int(p.funded.sum()) for p in frontier.plans]
     assert line["encoding"]["order"]["field"] == "step"
     tips = {t["field"] for t in line["encoding"]["tooltip"]}
-    assert {"count", "ids", "expected_value", "cvar"} <= tips
+    assert {"count", "ids", "ev_text", "cvar_text"} <= tips  # expected value and CVaR, each ± its error
+    assert [v["cvar_text"] for v in line["values"]] == [pm(p.cvar, 1.959964 * p.cvar_se) for p in frontier.plans]
     for v, p in zip(line["values"], frontier.plans):  # ids are shortened for the tooltip, with a count
         assert len(v["ids"]) <= 100 and v["ids"].startswith(p.selected[0])
         assert v["ids"].endswith(f"(+{len(p.selected) - v['ids'].count(',')} more)")
@@ -94,6 +102,21 @@ def test_efficient_frontier_marks_a_chosen_plan_off_the_frontier(plan, frontier)
     assert len(leaves(charts.efficient_frontier(frontier))) == 2  # no chosen plan: line and points only
 
 
+def test_frontier_plans_that_beat_the_chosen_plan_are_marked_and_say_so(plan, frontier):
+    weak = plan.current  # the demo's current plan: far below the frontier on both axes
+    beaters = frontier.beats(weak)
+    assert beaters and all(p.expected_value > weak.expected_value and p.cvar > weak.cvar for p in beaters)
+    leafs = leaves(charts.efficient_frontier(frontier, chosen=weak, chosen_label="current"))
+    squares = next(l for l in leafs if l["mark"] == "point" and l["values"] and "note" in l["values"][0])
+    assert len(squares["values"]) == len(beaters)
+    assert {v["note"] for v in squares["values"]} == {"beats the recommended plan on both axes (evaluation draws)"}
+    assert "note" in {t["field"] for t in squares["encoding"]["tooltip"]}
+    # the recommended plan on its own frontier is beaten by none of the plans there: no squares
+    top = max(frontier.plans, key=lambda p: p.expected_value)
+    assert not frontier.beats(top)
+    assert not any(l["values"] and "note" in l["values"][0] for l in leaves(charts.efficient_frontier(frontier, top)))
+
+
 def test_budget_sweep_drops_infeasible_budgets(sweep):
     assert (sweep["status"] == "infeasible").any()  # the demo's must-haves do not fit the smallest budgets
     feasible = sweep[sweep["status"] != "infeasible"]
@@ -106,7 +129,9 @@ def test_budget_sweep_drops_infeasible_budgets(sweep):
     assert [v["expected_value"] for v in values] == pytest.approx(list(feasible["expected_value"]))
     assert [v["funded"] for v in values] == [len(s) for s in feasible["selected"]]
     tips = {t["field"] for t in band["encoding"]["tooltip"]}
-    assert {"marginal_value", "funded"} <= tips
+    assert {"marginal_text", "funded", "ev_text", "p10_text", "p90_text"} <= tips  # figures ± their errors
+    assert [v["ev_text"] for v in values] == [pm(e, 1.959964 * se) for e, se in
+                                              zip(feasible["expected_value"], feasible["expected_value_se"])]
     rule = next(l for l in leafs if l["mark"] == "rule")
     assert rule["values"] == [{"budget": 40.0, "label": "current budget"}]
     assert not any(l["mark"] == "rule" for l in leaves(charts.budget_sweep(sweep)))

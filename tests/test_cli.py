@@ -6,7 +6,9 @@ import hashlib
 import io
 import json
 import os
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,7 +29,9 @@ def test_score_demo_json_has_the_documented_shape():
     assert {"seed", "samples", "method", "confidence_mode", "top_k", "initiatives"} <= data.keys()
     assert (data["seed"], data["samples"], data["method"], data["confidence_mode"], data["top_k"]) == (5, 4000, "mc", "success", 5)
     assert len(data["initiatives"]) == N_DEMO
-    assert all(set(i) == JSON_KEYS for i in data["initiatives"])
+    # `rank_group` ([first, last] rank of the initiative's statistical tie group) once the CLI uses
+    # `views.text.score_record`; tested in test_ranking_ties.
+    assert all(JSON_KEYS <= set(i) <= JSON_KEYS | {"rank_group"} for i in data["initiatives"])
     # every sample has exactly five initiatives in its top five
     assert sum(i["p_top_k"] for i in data["initiatives"]) == pytest.approx(5)
     # same seed, same output
@@ -39,8 +43,9 @@ def test_score_table_is_readable(capsys):
     text = capsys.readouterr().out
     assert f"{N_DEMO} initiatives, 2,000 samples (mc, seed 3)" in text
     assert "P(top 3)" in text and "± is a 95% Monte Carlo half-width" in text
-    lines = [ln for ln in text.splitlines() if ln[:3].strip().isdigit()]
-    assert len(lines) == N_DEMO and lines[0].split()[0] == "1"
+    # one row per initiative, headed by its rank: "4", or "10–13" for a statistical tie
+    lines = [ln for ln in text.splitlines() if re.fullmatch(r"\d+(–\d+)?", ln.split()[0] if ln.strip() else "")]
+    assert len(lines) == N_DEMO and lines[0].split()[0] in ("1", f"1–{lines[0].split()[0][2:]}")
 
 
 def test_csv_output_is_spreadsheet_safe(tmp_path, capsys):
@@ -127,3 +132,64 @@ def test_reports_of_one_run_never_share_an_output_name():
     assert report_names([("x/a.csv", "Q1"), ("", "Q1")], "sensitivity") == ["Q1-a-sensitivity", "Q1-demo-sensitivity"]
     same_stem = report_names([("x/q.csv", "Q1"), ("y/q.csv", "Q1"), ("z/r.csv", "Q1")], "quarterly")
     assert same_stem == ["Q1-q-quarterly-1", "Q1-q-quarterly-2", "Q1-r-quarterly"]
+
+
+# --- `workbench optimize`: every plan figure with its error, VSS, gap, frontier disagreement --------
+
+VSS_PORTFOLIO = """\
+initiatives:
+  - {id: sure, name: Sure thing, reach: 1000, impact: 1, confidence: 100%, effort: 1}
+  - {id: risky, name: Long shot, reach: 100..5000, impact: 1, confidence: 100%, effort: 1}
+"""
+
+
+def test_optimize_text_and_json_carry_every_error_the_vss_and_the_gap(tmp_path, capsys):
+    # Budget for one: the medians pick the sure 1,000 (median of 100..5000 is 707), the ranges the
+    # long shot (lognormal mean 1,434.03), so VSS = E[risky] − 1000 = 434.03 (closed form).
+    src = tmp_path / "vss.yaml"
+    src.write_text(VSS_PORTFOLIO, encoding="utf-8")
+    args = [str(src), "--budget", "1", "--seed", "1", "--scenarios", "400", "--samples", "20000",
+            "--gap-replications", "2"]
+    assert main(["optimize", *args, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["selected"] == ["risky"] and data["point"]["selected"] == ["sure"]
+    assert abs(data["vss"]["value"] - 434.03) < 4 * data["vss"]["se"] and 0 < data["vss"]["se"] < 40
+    assert data["evaluated_on"] == {"scenarios": "evaluation", "count": 20000}
+    assert {"p10_se", "p50_se", "p90_se", "cvar_se", "p_overrun_se", "effort_mean_se"} <= data.keys()
+    assert {"expected_value_se", "cvar_se"} <= data["greedy"].keys()
+    assert data["optimality_gap"]["replications"] == 2
+    assert main(["optimize", *args]) == 0
+    text = capsys.readouterr().out
+    assert ("The plan is chosen on 400 selection scenarios; every plan figure is estimated on 20,000 independent "
+            "evaluation draws.") in text
+    value = next(line for line in text.splitlines() if line.startswith("Value ("))
+    assert value.count(" ± ") == 5  # expected value, p10, median, p90 and CVaR
+    half = 1.959964 * data["vss"]["se"]
+    assert (f"Planning with the ranges instead of single numbers is worth {data['vss']['value']:,.0f} ± {half:.3g} "
+            "value points (against the plan chosen on the medians: sure).") in text
+    assert "The recommended plan is within " in text and "of the best plan possible (2 independent re-solves)." in text
+
+
+def test_optimize_text_says_when_frontier_plans_beat_the_recommended_plan():
+    from workbench import Settings, run
+    from workbench.planning.frontier import Frontier
+    from workbench.planning.plans import Plan
+    from workbench.views.text import plan_record, plan_text
+
+    from conftest import initiative, portfolio
+
+    o = run(portfolio(initiative("big", reach="2000"), initiative("small", reach="1000")),
+            Settings(budget=1, samples=2000, scenarios=50))
+    weak = Plan(np.array([False, True]), o.plan.scenarios, o.problem, alpha=0.1)  # as if it had been recommended
+    weak.point, weak.vss = None, None
+    strong = Plan(np.array([True, False]), o.plan.scenarios, o.problem, alpha=0.1)
+    front = Frontier([weak, strong], recommended=weak)
+    text = plan_text(weak, o.settings, front)
+    # certain values: the margins are exactly 1,000 in expected value and in CVaR, without error
+    assert ("On the independent evaluation draws, 1 plan on the curve beats the recommended plan on both expected "
+            "value and CVaR (by up to 1,000 ± 0 and 1,000 ± 0 value points); the selection scenarios (50) could "
+            "not separate them: raise scenarios.") in text
+    rows = {line.split()[-1]: line for line in text.splitlines() if line.endswith((" big", " small"))}
+    assert "recommended" in rows["small"] and "beats it" in rows["big"]
+    assert plan_record(weak, o.settings, front)["frontier_beats_recommended"] == [1]
+    assert "beat" not in plan_text(strong, o.settings, Frontier([weak, strong], recommended=strong))

@@ -43,6 +43,27 @@ def test_json_has_the_documented_keys_and_a_feasible_plan(small, capsys):
     assert data["frontier"] and all({"expected_value", "cvar", "selected"} <= f.keys() for f in data["frontier"])
 
 
+def test_json_carries_the_vss_and_the_optimality_gap(small, capsys):
+    # b + c (1200) is the best plan by any measure here: no other fits, whatever the draws or the medians.
+    code = main(["optimize", str(small), "--budget", "2", "--seed", "1", "--scenarios", "100",
+                 "--confidence-mode", "multiplier", "--format", "json", "--gap-replications", "3"])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["vss"] == {"value": 0, "se": 0}
+    assert data["optimality_gap"] == {"value": 0, "se": 0, "upper": pytest.approx(1200), "upper_se": 0,
+                                      "lower": pytest.approx(1200), "lower_se": 0, "replications": 3}
+
+
+def test_optimality_gap_can_be_skipped_and_needs_two_replications(small, capsys):
+    assert main(["optimize", str(small), "--budget", "2", "--scenarios", "20", "--format", "json",
+                 "--gap-replications", "0"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data.get("optimality_gap") is None and "vss" in data
+    out = run_cli("optimize", str(small), "--budget", "2", "--gap-replications", "1")
+    assert out.returncode == 2
+    assert "--gap-replications: expected 0 (skip) or at least 2, got 1" in out.stderr
+
+
 def test_table_shows_plan_risk_and_comparisons(small, capsys):
     assert main(["optimize", str(small), "--budget", "3", "--seed", "2", "--scenarios", "400",
                  "--capacity", "T2=2", "--objective", "blend", "--lambda", "0.5"]) == 0
@@ -105,15 +126,15 @@ def test_solver_chatter_on_stdout_does_not_corrupt_json(small, capfd, monkeypatc
     # HiGHS can print to file descriptor 1 even with disp=False; the JSON must stay parseable.
     import os
 
-    import workbench.planning.optimization as optimization
+    import workbench.planning.milp as solver
 
-    milp = optimization.milp
+    milp = solver.milp
 
     def noisy(*args, **kwargs):
         os.write(1, b"HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();\n")
         return milp(*args, **kwargs)
 
-    monkeypatch.setattr(optimization, "milp", noisy)
+    monkeypatch.setattr(solver, "milp", noisy)
     assert main(["optimize", str(small), "--budget", "2", "--seed", "1", "--scenarios", "20", "--format", "json"]) == 0
     out = capfd.readouterr().out
     assert "Highs" not in out

@@ -6,6 +6,7 @@ The same dashboard in a real JupyterLab and Chromium is tests/test_strategy_sess
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -371,3 +372,63 @@ def test_capacities_come_from_the_portfolio_and_none_are_set_by_default():
         assert d.close() and not any(worker.alive for worker in d._workers)
 
 
+
+
+# --- plan figures with their errors, VSS and frontier disagreement (views on their own, small) ----
+
+
+@pytest.fixture(scope="module")
+def small_outcome():
+    """Budget for one: the ranges fund the long shot (mean 1,434), the medians the sure 1,000."""
+    from workbench import run
+
+    p = portfolio(initiative("sure", reach="1000", team="T"), initiative("risky", reach="100..5000", team="T"))
+    return run(p, Settings.from_mapping({"budget": 1, "capacities": {"T": 1}, "samples": 4000, "scenarios": 200}))
+
+
+def test_the_headline_gives_every_plan_figure_its_error_and_the_vss(small_outcome):
+    from workbench.interactive import dashboard_views as views
+
+    o = small_outcome
+    text = views.headline(o)
+    assert text.count(" ± ") >= 7  # expected value, p10, p90, CVaR, P(overrun), the team's overrun, VSS
+    assert "Planning with the ranges instead of single numbers is worth " in text
+    assert "(against the plan chosen on the medians: sure)." in text
+    assert "every plan figure is estimated on 4,000 independent evaluation draws" in text
+    assert text.count(PM_NOTE) == 1
+
+
+def test_the_frontier_status_says_when_plans_on_the_curve_beat_the_recommended_plan(small_outcome):
+    import numpy as np
+
+    from workbench.interactive import dashboard_views as views
+    from workbench.planning.frontier import Frontier
+    from workbench.planning.plans import Plan
+
+    o = small_outcome
+    # A plan that funds nothing is beaten by the recommended one, never the other way round.
+    nothing = Plan(np.zeros(2, bool), o.plan.scenarios, o.problem, alpha=o.plan.alpha)
+    assert "beat" not in views.slow_status(o, Frontier([nothing, o.plan], recommended=o.plan))
+    both = Plan(np.ones(2, bool), o.plan.scenarios, o.problem, alpha=o.plan.alpha)  # + the sure 1,000 everywhere
+    text = views.slow_status(o, Frontier([o.plan, both], recommended=o.plan))
+    assert re.search(r"1 plan on the curve beats the recommended plan on both expected value and CVaR \(by up to "
+                     r"1,000 ± \S+ and 1,000 ± \S+ value points\); the selection scenarios \(200\) could not "
+                     r"separate them: raise scenarios\.", text)
+
+
+def test_the_scenario_comparison_gives_cvar_and_quantiles_their_errors(small_outcome):
+    from workbench import LiveEngine
+    from workbench.interactive.dashboard_views import comparison_html
+    from workbench.interactive.session import DIFFERENCE, DIFFERENCE_PM, ScenarioBook
+
+    book = ScenarioBook(LiveEngine(small_outcome.portfolio))
+    book.save("one", small_outcome.settings)
+    book.save("two", Settings.from_mapping({"budget": 2, "capacities": {"T": 2}}, base=small_outcome.settings))
+    c = book.compare("one", "two")
+    assert c.values.loc[["p10", "p50", "p90", "CVaR 10%", "P(overrun)"], "± one"].notna().all()
+    # Budget 2 adds the sure 1,000 to every scenario: CVaR rises by exactly 1,000, and the error of the
+    # difference, paired through CVaR's influence terms, vanishes though each CVaR has its own.
+    cvar = c.values.loc["CVaR 10%"]
+    assert cvar[DIFFERENCE] == pytest.approx(1000) and cvar[DIFFERENCE_PM] < 1e-6 < cvar["± one"]
+    assert "value of planning with ranges (VSS)" in c.values.index
+    assert "every plan figure is estimated on 4,000 independent evaluation draws" in comparison_html(c)

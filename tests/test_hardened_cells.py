@@ -110,7 +110,7 @@ def test_initiatives_built_in_code_refuse_control_characters(field, value):
 RENDER = textwrap.dedent("""
     import altair as alt, vl_convert as vlc
     import workbench
-    from workbench.planning.optimization import Frontier
+    from workbench.planning.frontier import Frontier
     from workbench.views import charts
     p = workbench.demo_portfolio()
     result = workbench.simulate(p, samples=300, seed=1)

@@ -10,7 +10,8 @@ import pytest
 from workbench import InputError, optimize
 from workbench.engine.scenarios import sample_scenarios
 from workbench.planning.constraints import Infeasible
-from workbench.planning.optimization import SolverError, frontier
+from workbench.planning.frontier import frontier
+from workbench.planning.milp import SolverError
 from workbench.planning.plans import cvar
 
 from conftest import initiative, portfolio
@@ -216,7 +217,7 @@ def _brute_force_pareto(sc, k: int, alpha: float = 0.1) -> list[tuple[float, flo
 @pytest.mark.parametrize("k, seed", [(7, 6), (9, 16)])  # seed 16: a 10-plan frontier
 def test_frontier_equals_the_brute_force_pareto_set(k, seed):
     p = _safe_and_risky(k)
-    f = frontier(p, budget=k, scenarios=400, seed=seed, points=12)
+    f = frontier(p, budget=k, scenarios=400, seed=seed)
     truth = _brute_force_pareto(f.plans[0].scenarios, k)
     got = [(pl.expected_value, pl.cvar) for pl in f.plans]
     assert np.allclose(got, truth, rtol=1e-9)
@@ -271,7 +272,7 @@ def _fake_milp(monkeypatch, chosen, gap):
     """Stand in for HiGHS: report a time-limit stop (status 1) with `chosen` (None: no plan found)."""
     from types import SimpleNamespace
 
-    import workbench.planning.optimization
+    import workbench.planning.milp
 
     calls = []
 
@@ -283,7 +284,7 @@ def _fake_milp(monkeypatch, chosen, gap):
             x[:len(chosen)] = chosen
         return SimpleNamespace(status=1, x=x, mip_gap=gap, success=False, message="Time limit reached.")
 
-    monkeypatch.setattr(workbench.planning.optimization, "milp", milp)
+    monkeypatch.setattr(workbench.planning.milp, "milp", milp)
     return calls
 
 
@@ -332,7 +333,8 @@ import os, threading, time
 import numpy as np
 from scipy.optimize import Bounds, milp
 from workbench import demo_portfolio
-from workbench.planning.optimization import _milp_options, scenarios_and_problem, solve
+from workbench.planning.milp import milp_options
+from workbench.planning.optimization import scenarios_and_problem, solve
 
 sc, problem = scenarios_and_problem(demo_portfolio(), 40, scenarios=1500, seed=1)
 statuses = []
@@ -343,7 +345,7 @@ def solves():
     statuses.append(solve(problem, sc, "cvar", time_limit=0.01).status)
     statuses.append(solve(problem, sc, "mean", min_mean=1e12).status)
     free = milp(np.array([-1.0, 0.0]), integrality=np.array([0, 1]), bounds=Bounds([0, 0], [np.inf, 1]),
-                options=_milp_options(5))  # unbounded: the options every solve uses
+                options=milp_options(5))  # unbounded: the options every solve uses
     statuses.append("unbounded" if free.status in (3, 4) else str(free.status))
 
 def prints(stop):

@@ -165,3 +165,38 @@ def test_team_flags_add_to_the_settings_files_capacities(tmp_path, capsys):
 def test_a_ranking_alone_streams_without_holding_the_draws():
     outcome = wb.run(wb.demo_portfolio(), Settings(method="sobol", samples=1024), plan=False)
     assert outcome.evaluation is None and outcome.result.samples >= 1024 and outcome.result.method == "sobol"
+
+
+def test_every_plan_carries_its_vss_and_the_point_plan_is_solved_once(other, monkeypatch):
+    from workbench.planning.plan_quality import point_estimate_selection
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return point_estimate_selection(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "point_estimate_selection", counted)
+    engine = wb.LiveEngine(wb.load_portfolio(other))
+    base = Settings(budget=7, samples=2000, scenarios=200, seed=4)
+    for objective in ("mean", "cvar", "blend"):
+        plan = engine.run(base.change(objective=objective)).plan
+        assert plan.point.scenarios is plan.scenarios and plan.point.label == "point estimates"
+        assert np.array_equal(plan.point.funded, point_estimate_selection(plan.problem))
+        assert plan.vss.se >= 0 and np.isfinite(plan.vss.value)
+    assert len(calls) == 1  # the point-estimate plan depends on neither the draws nor the objective
+    assert wb.run(wb.load_portfolio(other), base).plan.vss == engine.run(base).plan.vss
+
+
+def test_the_optimality_gap_is_reproducible_and_drawn_apart_from_the_selection(other):
+    outcome = wb.run(wb.load_portfolio(other), Settings(budget=7, samples=2000, scenarios=200, seed=4))
+    gap = pipeline.optimality_gap(outcome, replications=3)
+    assert gap == pipeline.optimality_gap(outcome, replications=3)
+    assert gap.replications == 3 and gap.value >= 0
+    assert gap.lower == pytest.approx(outcome.plan.expected_value, rel=1e-12)
+    assert gap.lower_se == pytest.approx(outcome.plan.expected_value_se, rel=1e-12)
+    # the upper bound comes from new draws: not the selection set's optimum
+    from workbench.planning.optimization import solve
+
+    on_selection = solve(outcome.problem, outcome.selection).funded
+    assert gap.upper != pytest.approx((outcome.selection.value @ on_selection).mean(), rel=1e-9)

@@ -60,8 +60,12 @@ def test_templates_run_through_workbench_on_demo_and_a_small_portfolio(kind, sma
     assert record["settings"]["budget"] == 40 and record["settings"]["samples"] == 2000
     assert set(record["plan"]) >= {"selected", "expected_value", "expected_value_se", "cvar", "p_overrun"}
     assert len(record["ranking"]) == 31 and len(record["input_sha256"]) == 64
+    assert {"cvar_se", "p10_se", "p90_se", "p_overrun_se", "evaluated_on", "vss", "point"} <= set(record["plan"])
+    assert all(len(r["rank_group"]) == 2 for r in record["ranking"])
     text = html.read_text(encoding="utf-8")
     assert text.count("<svg") == {"quarterly": 6, "sensitivity": 2}[kind] and "<img" not in text
+    if kind == "quarterly":
+        assert "independent evaluation draws" in text and "the plan chosen on the medians" in text
     assert "cdnjs" not in text and "<script src=" not in text
     assert main(["report", kind, "--portfolio", str(small), "--quarter", "2027Q1", "--budget", "4",
                  "--capacity", "T1=3", "-o", str(out), *FAST]) == 0
@@ -231,3 +235,27 @@ def test_report_in_headless_chromium_is_offline_shows_its_charts_and_prints(brow
     assert "<b>bold</b>" in page.text
     assert page.pdf_pages >= 2  # prints on A4
     assert "NaN" not in page.text  # every table cell has a value
+
+
+def test_the_executive_summary_gives_every_plan_figure_its_error_vss_and_gap():
+    from workbench import Settings, run
+    from workbench.planning.frontier import Frontier
+    from workbench.planning.plan_quality import OptimalityGap
+    from workbench.reports.content import executive_summary, frontier_note, methods_appendix
+
+    # Budget for one: the ranges fund the long shot (mean 1,434), the medians the sure 1,000.
+    o = run(portfolio(initiative("sure", reach="1000"), initiative("risky", reach="100..5000")),
+            Settings(budget=1, samples=4000, scenarios=200, top_k=1))
+    gap = OptimalityGap(12.0, 5.0, 1450.0, 30.0, 1430.0, 40.0, 4)
+    html = executive_summary(o, optimality_gap=gap)
+    value = html[html.index("<b>Value.</b>"):html.index("</p>", html.index("<b>Value.</b>"))]
+    assert value.count(" ± ") == 4  # expected value, p10, p90, CVaR
+    assert "every plan figure is estimated on 4,000 independent evaluation draws" in value
+    assert "Planning with the ranges instead of single numbers is worth " in html
+    assert "(against the plan chosen on the medians: sure)." in html
+    assert "The recommended plan is within 12 ± 9.8 value points of the best plan possible (4 independent re-solves)." in html
+    assert "The chance that the funded work needs more effort than the budget is " in html
+    assert frontier_note(o, Frontier([o.plan], recommended=o.plan)) == ""
+    appendix = methods_appendix(o, "")["value"]
+    assert "independent evaluation draws" in appendix["scenarios (every plan figure)"]
+    assert appendix["value of planning with ranges (VSS)"].startswith("Planning with the ranges")

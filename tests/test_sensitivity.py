@@ -75,13 +75,14 @@ def test_sweep_marks_budgets_the_must_haves_do_not_fit():
 def test_a_solver_stopped_by_its_time_limit_is_never_reported_as_infeasible(monkeypatch):
     from scipy.optimize import OptimizeResult
 
-    from workbench.planning import optimization
-    from workbench.planning.optimization import SolverError, frontier_of
+    from workbench.planning import milp as solver
+    from workbench.planning.frontier import frontier_of
+    from workbench.planning.milp import SolverError
 
     p = portfolio(initiative("a", reach="300..1200", excludes=("b",), team="T"), initiative("b", reach="450"))
     plan = optimize(p, budget=5, scenarios=50, seed=2, confidence_mode="multiplier")
     # From here on, every solve stops at its time limit before finding a plan (HiGHS status 1).
-    monkeypatch.setattr(optimization, "milp", lambda *a, **k: OptimizeResult(x=None, status=1, mip_gap=np.inf))
+    monkeypatch.setattr(solver, "milp", lambda *a, **k: OptimizeResult(x=None, status=1, mip_gap=np.inf))
     sweep = budget_sweep(plan.problem, plan.scenarios, [2, 4])
     assert list(sweep["status"]) == ["time limit", "time limit"]
     assert list(split_sweep(plan.problem, plan.scenarios, "team:T", shares=[0.5])["status"]) == ["time limit"]
@@ -209,3 +210,36 @@ def test_sweeps_solve_on_their_scenarios_and_evaluate_on_others():
     cols = ["expected_value", "p10", "p90"]
     np.testing.assert_allclose(report.budget_sweep[cols].to_numpy(), sweep[cols].to_numpy())
     np.testing.assert_allclose(report.split_sweep["expected_value"].iloc[5], split["expected_value"].iloc[0])
+
+
+def test_sweep_rows_carry_errors_and_say_which_scenarios_valued_them():
+    from workbench.engine.scenarios import sample_scenarios
+    from workbench.sensitivity import analyze
+
+    p = portfolio(initiative("m", effort="2", moscow="must"), initiative("a", reach="100..400", theme="G"),
+                  initiative("b", reach="200..300", confidence="50%", theme="K"), initiative("c", reach="50..90"))
+    plan = optimize(p, budget=3, scenarios=200, seed=1)
+    ev = sample_scenarios(p, 3000, seed=1, purpose="evaluation")
+    sweep = budget_sweep(plan.problem, plan.scenarios, [1, 3, 4, 5], evaluate_on=ev)
+    assert sweep["status"].iloc[0] == "infeasible" and sweep.iloc[0][["expected_value_se", "cvar_se"]].isna().all()
+    values = [ev.value @ np.isin(p.ids, sel) for sel in sweep["selected"]]
+    for k in range(1, 4):
+        row, v = sweep.iloc[k], np.sort(values[k])
+        assert row["expected_value_se"] == pytest.approx(v.std(ddof=1) / np.sqrt(3000))
+        # CVaR 10% of 3000: its influence terms around the 300th smallest value
+        psi = v[299] + np.minimum(v - v[299], 0) / 0.1
+        assert row["cvar"] == pytest.approx(psi.mean()) and row["cvar_se"] == pytest.approx(psi.std(ddof=1) / np.sqrt(3000))
+        # p10's 95% interval: the order statistics of ranks 300 -/+ 1.96 sqrt(3000 x 0.1 x 0.9)
+        assert row["p10_se"] == pytest.approx((v[332] - v[266]) / (2 * 1.959963984540054))
+        assert (row["evaluated_on"], row["evaluated_count"]) == ("evaluation", 3000)
+    gain = values[2] - values[1]  # budgets 3 -> 4: the same scenarios, so the error is paired
+    assert sweep["marginal_value"].iloc[2] == pytest.approx(gain.mean())
+    assert sweep["marginal_value_se"].iloc[2] == pytest.approx(gain.std(ddof=1) / np.sqrt(3000))
+    assert np.isnan(sweep["marginal_value_se"].iloc[1])  # no plan at the budget before
+    report = analyze(plan, budgets=[3, 4], split="G", evaluate_on=ev)
+    data = report.to_dict()
+    assert data["evaluated_on"] == {"scenarios": "evaluation", "count": 3000}
+    assert data["expected_value"] == pytest.approx((ev.value @ plan.funded).mean())
+    for rows in (data["budget_sweep"], data["split_sweep"]):
+        assert all({"expected_value_se", "p10_se", "p90_se", "cvar_se", "evaluated_on"} <= r.keys() for r in rows)
+    assert all(np.isfinite(r["group_value_se"]) for r in data["split_sweep"] if r["status"] == "optimal")

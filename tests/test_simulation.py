@@ -215,3 +215,80 @@ def test_progress_reports_monotone_counts_up_to_the_total(monkeypatch):
     assert len(calls) == 6
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert calls[-1] == (r.samples, r.samples) == (30_000, 30_000)
+
+
+# --- BLAS on one thread while a dashboard worker computes (workbench.interactive.workers) ------
+
+
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+class _Holder:
+    """A thread inside `single_threaded_blas()` until released (BLAS thread counts are read on
+    the main thread: OpenBLAS reports a limit set by another thread only there)."""
+
+    def __init__(self, nested: bool = False):
+        import threading
+
+        from workbench.interactive.workers import single_threaded_blas
+
+        self.inside, self.release = threading.Event(), threading.Event()
+
+        def hold():
+            with single_threaded_blas():
+                if nested:
+                    with single_threaded_blas():
+                        pass
+                self.inside.set()
+                self.release.wait(20)
+
+        self.thread = threading.Thread(target=hold)
+        self.thread.start()
+        assert self.inside.wait(20)
+
+    def leave(self) -> None:
+        self.release.set()
+        self.thread.join(20)
+
+
+def test_single_threaded_blas_overlapping_and_nested_blocks_restore_the_original():
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    from workbench.interactive.workers import LatestOnly, single_threaded_blas
+
+    with threadpool_limits(2, user_api="blas"):  # a known original, whatever the machine
+        a = _Holder()
+        assert _blas_threads() == {1}
+        b = _Holder(nested=True)  # enters while a holds the limit; nests a block of its own
+        a.leave()
+        assert _blas_threads() == {1}  # b is still inside: the limit holds
+        b.leave()
+        assert _blas_threads() == {2}  # the last one out restores the original
+        with single_threaded_blas(), single_threaded_blas():
+            assert _blas_threads() == {1}
+        assert _blas_threads() == {2}
+        with pytest.raises(ZeroDivisionError), single_threaded_blas():
+            1 / 0
+        assert _blas_threads() == {2}
+        # A dashboard worker's work runs under the limit; the original is back once it is done.
+        inside, release, results = threading.Event(), threading.Event(), []
+
+        def work(payload, check):
+            inside.set()
+            return release.wait(20)
+
+        worker = LatestOnly(work, results.append)
+        try:
+            worker.request(None)
+            assert inside.wait(20)
+            assert _blas_threads() == {1}
+            release.set()
+            assert worker.wait(20)
+        finally:
+            assert worker.close(20)
+        assert results == [True] and _blas_threads() == {2}

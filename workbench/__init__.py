@@ -13,7 +13,8 @@ from .io import demo_portfolio, load_portfolio
 from .model.estimates import Estimate, EstimateError, parse_estimate
 from .model.portfolio import Correlation, Initiative, Portfolio
 from .pipeline import LiveEngine, Outcome, run
-from .planning.optimization import frontier, optimize
+from .planning.frontier import frontier
+from .planning.optimization import optimize
 from .planning.plans import Plan
 from .settings import Settings, load_settings
 

@@ -22,11 +22,11 @@ from .errors import InputError
 from .io import demo_portfolio, load_portfolio, write_atomic
 from .io.files import writable_target
 from .model.portfolio import Portfolio
-from .planning.optimization import SolverError
+from .planning.milp import SolverError
 from .reports import ReportError
 from .settings import FIELDS, Settings
 from .views.output import csv_safe, terminal_text, to_json
-from .views.text import plan_record, plan_text, score_table, sensitivity_text
+from .views.text import plan_record, plan_text, score_record, score_table, sensitivity_text
 
 _QUIET = argparse.SUPPRESS  # an option not given is absent, so it does not override --settings
 
@@ -95,7 +95,7 @@ def _planning_options() -> argparse.ArgumentParser:
     p.add_argument("--plan", default=_QUIET, metavar="IDS", help="your current plan, ids separated by commas "
                    "(default: the planned column)")
     p.add_argument("--frontier-points", default=_QUIET, metavar="N",
-                   help="points of the efficient frontier (default 8)")
+                   help="a cap on the frontier's solves (default: none, the complete frontier)")
     p.add_argument("--time-limit", default=_QUIET, metavar="SEC", help="solver time limit per solve (default 60)")
     return p
 
@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Choose which initiatives to fund: exact MILP over simulated scenarios.")
     opt.add_argument("portfolio", nargs="?", metavar="PORTFOLIO", help="portfolio file: .csv, .xlsx or .yaml")
     opt.add_argument("--frontier", action="store_true", help="also compute the efficient frontier of value vs CVaR")
+    opt.add_argument("--gap-replications", type=_replications, default=10, metavar="N",
+                     help="independent re-solves that bound how far the plan is from the best one "
+                          "(optimality gap; default 10, 0 to skip)")
     opt.set_defaults(handler=_optimize)
 
     sens = sub.add_parser("sensitivity", parents=[inputs, sampling, planning, output],
@@ -232,27 +235,44 @@ def _score(args) -> str:
     outcome = _outcome(args, plan=False)
     result, k = outcome.result, outcome.settings.top_k
     if args.format == "json":
-        return to_json({**result.to_dict(k), "settings": outcome.settings.to_dict()})
+        return to_json({**score_record(result, k), "settings": outcome.settings.to_dict()})
     if args.format == "csv":
         return csv_safe(result.summary(k).reset_index()).to_csv(index=False, lineterminator="\n")
     return score_table(result, k)
 
 
+def _replications(text: str) -> int:
+    """--gap-replications: 0 (skip) or at least 2 (a standard error needs two)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 10, got {text!r}") from None
+    if n < 0 or n == 1:
+        raise argparse.ArgumentTypeError(f"expected 0 (skip) or at least 2, got {n}")
+    return n
+
+
 def _optimize(args) -> str:
     outcome = _outcome(args, plan=True)
-    front = None
+    front = gap = None
     if args.frontier:
         progress = _Progress("frontier", " solves")
         try:
             front = pipeline.frontier(outcome, progress=progress)
         finally:
             progress.close()
+    if args.gap_replications and args.format != "csv":  # the CSV lists the funded initiatives only
+        progress = _Progress("optimality gap", " solves")
+        try:
+            gap = pipeline.optimality_gap(outcome, args.gap_replications, progress=progress)
+        finally:
+            progress.close()
     if args.format == "json":
-        return to_json(plan_record(outcome.plan, outcome.settings, front))
+        return to_json(plan_record(outcome.plan, outcome.settings, front, optimality_gap=gap))
     if args.format == "csv":
         frame = front.to_frame() if front is not None else outcome.plan.to_frame().reset_index()
         return csv_safe(frame).to_csv(index=False, lineterminator="\n")
-    return plan_text(outcome.plan, outcome.settings, front)
+    return plan_text(outcome.plan, outcome.settings, front, optimality_gap=gap)
 
 
 def _sensitivity(args) -> str:

@@ -14,6 +14,10 @@ How the numbers are made (the RNG policy is `workbench.rng`):
 - **selection draws**: `scenarios` more, on (seed, "selection", ids). Plans (the recommended
   one, the frontier, the sweeps) are *chosen* on them and *valued* on the evaluation draws, so
   the figures shown are not flattered by the choice (the optimizer's curse).
+- **how good the plan is**: every plan carries `vss`, its objective against the plan chosen on
+  point estimates (medians), both valued on the evaluation draws (`plan_quality.attach_vss`).
+  `optimality_gap` re-solves the plan's problem on further selection sets, one stream per
+  replication (seed, "replication", m), and bounds how far the plan is from the best.
 - With `method` lhs or sobol, with `precision`, or when the score matrix would not fit in memory
   (`KEEP_SCORES_LIMIT`, at most `limits.MAX_HELD_VALUES` per factor), the ranking comes from the
   streaming engine (`simulate`) on the (seed, "simulate") streams; `precision` samples at most
@@ -44,8 +48,12 @@ from .engine.simulation import KEEP_SCORES_LIMIT, PortfolioModel, kept_ranks, si
 from .errors import InputError
 from .model.estimates import FACTORS, parse_estimate
 from .model.portfolio import Portfolio
+from .planning import plan_quality
 from .planning.constraints import Constraints, PlanningProblem
-from .planning.optimization import Frontier, SolverError, explain_infeasible, frontier_of, non_dominated, solve
+from .planning.frontier import Frontier, frontier_of, non_dominated
+from .planning.milp import SolverError
+from .planning.optimization import explain_infeasible, solve
+from .planning.plan_quality import OptimalityGap, attach_vss, point_estimate_selection, replication_scenarios
 from .planning.plans import Plan, add_baselines
 from .sensitivity import SensitivityReport, analyze, budget_range, budget_sweep
 from .settings import Settings
@@ -210,6 +218,12 @@ class LiveEngine:
                         s.lam if s.objective == "blend" else None, status, gap)
             current = np.isin(problem.ids, s.plan) if s.plan else np.array([ini.planned for ini in applied])
             best = add_baselines(best, current)
+            # The point-estimate plan depends on the estimates and constraints only, not on the draws.
+            point_key = ("point", tuple(key[1] for key in keys), s.confidence_mode, s.budget, s.budget_column,
+                         s.capacities, s.theme_shares, s.max_count, s.effort_quantile, s.overrides, s.time_limit)
+            point = self._cached("plans", point_key, lambda: point_estimate_selection(
+                problem, s.confidence_mode, time_limit=s.time_limit))
+            best = attach_vss(best, point)
         except (InputError, SolverError) as exc:  # Infeasible is an InputError naming its cause
             best, failure = None, exc
         return best, problem, failure, time.perf_counter() - t0
@@ -281,16 +295,31 @@ def _need_plan(outcome: Outcome) -> Plan:
 
 
 def frontier(outcome: Outcome, *, progress: Progress | None = None) -> Frontier:
-    """Expected value vs CVaR of the non-dominated plans, chosen on the selection scenarios and
-    valued on the evaluation draws, like the recommended plan (which is one of the candidates,
-    so the curve shown is never beaten by the plan marked on it)."""
+    """Expected value vs CVaR of every non-dominated plan, chosen on the selection scenarios and
+    valued on the evaluation draws, like the recommended plan. The recommended plan is always among
+    the plans, as `recommended`, even when frontier plans beat it as evaluated: `beats` names them
+    (the selection scenarios then disagree with the evaluation), nothing is hidden."""
     plan, s = _need_plan(outcome), outcome.settings
-    front = frontier_of(outcome.problem, outcome.selection, points=s.frontier_points, alpha=s.alpha,
+    front = frontier_of(outcome.problem, outcome.selection, max_solves=s.frontier_points, alpha=s.alpha,
                         time_limit=s.time_limit, progress=progress, evaluate_on=outcome.evaluation)
-    # The recommended plan may already be on the frontier (the best-mean plan under `mean`): keep one copy.
-    unique = {p.funded.tobytes(): p for p in front.plans}
-    unique.setdefault(plan.funded.tobytes(), plan)
-    return Frontier(non_dominated(list(unique.values())))
+    # One copy of the recommended plan (it may be on the frontier), kept whatever beats it.
+    others = [p for p in front.plans if not np.array_equal(p.funded, plan.funded)]
+    kept = [p for p in non_dominated([*others, plan]) if p is not plan]
+    plans = sorted([*kept, plan], key=lambda p: (p.expected_value, -p.cvar))
+    return Frontier(plans, recommended=plan, solves=front.solves, complete=front.complete)
+
+
+def optimality_gap(outcome: Outcome, replications: int = 10, *, progress: Progress | None = None) -> OptimalityGap:
+    """The optimality gap of the recommended plan (Mak, Morton & Wood 1999): `replications` more
+    selection sets like the plan's (same seed, confidence mode, spread and scenario count, each on
+    its own stream) are solved under the settings' objective; the mean of their optima bounds the
+    best plan's objective from above, the plan's objective on the evaluation draws from below."""
+    plan, s = _need_plan(outcome), outcome.settings
+
+    def draws(m: int) -> Scenarios:
+        return replication_scenarios(outcome.portfolio, s.scenarios, s.seed, m, s.confidence_mode, s.spread_mapping)
+
+    return plan_quality.optimality_gap(plan, draws, replications, time_limit=s.time_limit, progress=progress)
 
 
 def sweep_budgets(settings: Settings) -> np.ndarray:

@@ -22,6 +22,7 @@ import numpy as np
 PURPOSES = (
     "evaluation",   # draws every figure shown is estimated on (ranking, plan value, risk)
     "selection",    # scenarios the optimizer chooses plans on
+    "replication",  # further selection sets, one per optimality-gap replication
     "ties",         # random order among equal scores
     "simulate",     # the streaming engine's draws (`simulate`), per replicate
     "simulate-ties",

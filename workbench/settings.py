@@ -63,7 +63,7 @@ class Settings:
     top_k: int | None = None
     precision: float | None = None
     max_samples: int = 10_000_000
-    frontier_points: int = 8
+    frontier_points: int | None = None  # a cap on the frontier's solves; None: the complete frontier
     time_limit: float = 60.0
     plan: tuple[str, ...] = ()
     budget_range: str | None = None
@@ -398,7 +398,7 @@ FIELDS: dict[str, Field] = {
     "precision": Field(read.fraction, lambda v: None if 0 < v < 0.5 else
                        f"a probability half-width between 0 and 0.5 (e.g. 0.01), got {v:g}", optional=True),
     "max_samples": Field(read.whole, _between(100, limits.MAX_DRAWS, "MAX_DRAWS")),
-    "frontier_points": Field(read.whole, _between(2, limits.MAX_SWEEP_POINTS, "MAX_SWEEP_POINTS")),
+    "frontier_points": Field(read.whole, _between(2, limits.MAX_SWEEP_POINTS, "MAX_SWEEP_POINTS"), optional=True),
     "time_limit": Field(read.amount, _positive),
     "plan": Field(read.ids),
     "budget_range": Field(read.text, _check_budget_range, optional=True),

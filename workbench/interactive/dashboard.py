@@ -7,8 +7,8 @@ Every control change becomes new `Settings` (`dashboard_controls`); a `LatestOnl
 recomputes them off the kernel's main thread, debounced, and drops any result a newer change
 has superseded. The ranking and the plan come first (`LiveEngine.run`, the fast path); the
 frontier and the budget sweep follow (`pipeline.frontier`, `pipeline.sweep`); the tornado, Sobol
-indices and value of information run on a button (`pipeline.analyses`). What is shown is built
-by `dashboard_views`. The same settings give the same numbers in the CLI and the reports.
+indices and value of information run on a button (`pipeline.analyses`). `dashboard_views` builds
+what is shown; the same settings give the same numbers in the CLI and the reports.
 
 Closing: `Dashboard.close()` stops and joins the worker threads; at exit (a kernel shutdown or
 restart too) Python stops every dashboard still open and joins any worker left running before
@@ -42,7 +42,7 @@ from ..settings import Settings
 from . import dashboard_views as views
 from .dashboard_controls import Controls, reporting
 from .session import ScenarioBook
-from .workers import EXIT_WAIT, LatestOnly, Superseded
+from .workers import EXIT_WAIT, LatestOnly, Superseded, single_threaded_blas
 
 __all__ = ["Dashboard", "LatestOnly", "Superseded", "default_settings"]
 
@@ -61,10 +61,9 @@ def default_settings(portfolio: Portfolio) -> Settings:
 class Dashboard:
     """Interactive strategy-session dashboard for one portfolio.
 
-    settings: where the session starts (default: `default_settings(portfolio)`, whose budget
-    also fills in a missing one); `changes` are settings changed on top, validated like the CLI's
-    flags (`Settings.change`). `debounce` is the quiet time (seconds) after the last control change
-    before recomputing; exports and reports go under `output_dir`.
+    settings: where the session starts (default: `default_settings(portfolio)`, whose budget also
+    fills in a missing one); `changes`: settings changed on top, validated like the CLI's flags.
+    `debounce`: seconds of quiet before recomputing; exports and reports go under `output_dir`.
     """
 
     def __init__(self, portfolio: Portfolio, settings: Settings | None = None, *, debounce: float = 0.25,
@@ -101,8 +100,9 @@ class Dashboard:
         self.widget = w.VBox([w.HTML(views.CSS), self._header, body], layout=w.Layout(width="100%"))
         self.widget.add_class("wb-dash")
         self._requested_at = time.perf_counter()
-        try:
-            self._show_outcome(self._compute(self.settings, lambda: None))  # the first view, at once
+        try:  # the first view, at once, single-threaded BLAS like the workers' views
+            with single_threaded_blas():
+                self._show_outcome(self._compute(self.settings, lambda: None))
         except BaseException:
             self.close()  # no worker thread outlives a dashboard that failed to start
             raise

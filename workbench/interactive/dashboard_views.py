@@ -18,8 +18,17 @@ from ..pipeline import Outcome
 from ..sensitivity import SensitivityReport
 from ..settings import Settings
 from ..views import charts
-from ..views.format import PM_NOTE, half_width, number, pm, probability
-from ..views.tables import plan_table, ranking_table
+from ..views.format import (
+    PM_NOTE,
+    beats_sentence,
+    evaluated_on_sentence,
+    half_width,
+    number,
+    pm,
+    probability,
+    vss_sentence,
+)
+from ..views.tables import plan_table, ranking_note, ranking_table
 from .session import DIFFERENCE, DIFFERENCE_PM, ScenarioComparison
 
 _ESC = html.escape
@@ -62,12 +71,17 @@ def fast_views(outcome: Outcome) -> dict:
     pick = alt.selection_point(name="pick", fields=["id"], on="click", clear="dblclick", empty=True)
     views = {"outcome": outcome, "ranking": charts.top_k_probability(r, s.top_k, select=pick),
              "intervals": charts.score_intervals(r, s.top_k),
-             "ranking_table": table(ranking_table(r, s.top_k)) + pm_note()}
+             "ranking_table": table(ranking_table(r, s.top_k)) + _ranking_note(r, s.top_k) + pm_note()}
     if outcome.plan is not None:
         views["value"] = charts.plan_value_distribution(outcome.plan)
         views["plan_table"] = table(plan_table(outcome.plan, s.value_unit))
         views["headline"] = headline(outcome)
     return views
+
+
+def _ranking_note(result, top_k: int) -> str:
+    text = ranking_note(result, top_k)
+    return note(_ESC(text), "muted") if text else ""
 
 
 def headline(o: Outcome) -> str:
@@ -77,16 +91,22 @@ def headline(o: Outcome) -> str:
     lines = [f"<b>Recommended plan</b> ({_ESC(objective_text(s))}): {len(m['selected'])} initiatives, "
              f"budget used {number(round(m['budget_used'], 1))} of {number(s.budget)} "
              f"{'person-months' if s.budget_column == 'effort' else '(cost column)'}",
-             f"Expected value <b>{pm(m['expected_value'], half_width(m['expected_value_se']))}</b> {unit}; "
-             f"80% interval {number(m['p10'])} – {number(m['p90'])}; CVaR {s.alpha:.0%} {number(m['cvar'])}"]
+             f"Expected value <b>{_pm(m['expected_value'], m['expected_value_se'])}</b> {unit}; "
+             f"80% interval {_pm(m['p10'], m['p10_se'])} – {_pm(m['p90'], m['p90_se'])}; "
+             f"CVaR {s.alpha:.0%} {_pm(m['cvar'], m['cvar_se'])}"]
     if plan.status != "optimal":
         gap = "" if plan.gap is None else f", within {plan.gap:.2%} of the optimum"
         lines.insert(0, note(f"The solver stopped at its {s.time_limit:g} s limit ({_ESC(plan.status)}{gap}): "
                              "this plan may not be the best.", "error"))
     if m["p_overrun"] is not None:
-        lines.append(f"P(total effort exceeds the budget) = <b>{probability(m['p_overrun'], samples=n)}</b>")
+        lines.append(f"P(total effort exceeds the budget) = "
+                     f"<b>{probability(m['p_overrun'], half_width(m['p_overrun_se']), n)}</b>")
     for team, p in m["team_overrun"].items():
-        lines.append(f"P({_ESC(team)} exceeds its capacity) = {probability(p, samples=n)}")
+        lines.append(f"P({_ESC(team)} exceeds its capacity) = "
+                     f"{probability(p, half_width(m['team_overrun_se'][team]), n)}")
+    vss = vss_sentence(plan, s.value_unit, s.scenarios)
+    if vss:
+        lines.append(_ESC(vss))
     for key, c in plan.comparisons.items():
         other = plan.greedy if key == "greedy" else plan.current
         if np.array_equal(other.funded, plan.funded):
@@ -94,7 +114,12 @@ def headline(o: Outcome) -> str:
             continue
         lines.append(f"vs {_ESC(c.against)}: gains {pm(c.expected_gain, half_width(c.gain_se))} {unit} of expected "
                      f"value; P(worth more, ties count half) {probability(c.p_better, half_width(c.p_better_se))}")
+    lines.append(note(_ESC(evaluated_on_sentence(m["evaluated_on"], s.scenarios)), "muted"))
     return "<div class='wb-headline'>" + "<br>".join(lines) + "</div>" + pm_note()
+
+
+def _pm(value: float, se: float | None) -> str:
+    return pm(value, None if se is None else half_width(se))
 
 
 def status_line(o: Outcome, elapsed: float) -> str:
@@ -113,9 +138,15 @@ def slow_views(outcome: Outcome, front, sweep: pd.DataFrame) -> dict:
 
 
 def slow_status(outcome: Outcome, front) -> str:
+    """Where the frontier's figures come from and, when frontier plans beat the recommended plan on
+    both axes on the evaluation draws, a sentence saying so (they are marked on the chart)."""
     s = outcome.settings
-    return note(f"{len(front.plans)} frontier plans, chosen on {number(s.scenarios)} selection scenarios and valued "
+    text = note(f"{len(front.plans)} frontier plans, chosen on {number(s.scenarios)} selection scenarios and valued "
                 f"on the {number(s.samples)} samples, like the recommended plan (the red diamond)", "muted")
+    if outcome.plan is None:
+        return text
+    beats = beats_sentence(outcome.plan, front.beats(outcome.plan), s.scenarios, s.value_unit)
+    return text + (note(_ESC(beats), "error") if beats else "")
 
 
 # --- heavy analyses ---------------------------------------------------------------------------------
@@ -190,6 +221,7 @@ def comparison_html(c: ScenarioComparison) -> str:
         + (table(c.settings) if len(c.settings) else note("the same settings", "muted"))
         + "<p><b>Plan value</b></p>" + table(values, index=True)
         + note(f"The last column is {_ESC(second)} minus {_ESC(first)}; its ± is {how}.", "muted")
+        + "".join(note(f"{_ESC(n)}: {_ESC(src)}", "muted") for n, src in zip(c.names, c.sources) if src)
         + "<p><b>Funded initiatives</b></p>" + table(c.plans[c.plans["change"] != "kept"].reset_index())
         + f"<p><b>Largest rank changes</b> (expected rank; moving up means a better rank in {_ESC(second)})</p>"
         + (table(ranks) if len(ranks) else note("no initiative moves by 0.05 places or more", "muted"))

@@ -27,8 +27,9 @@ import pandas as pd
 from ..io import correlations_path, save_portfolio, write_atomic
 from ..model.portfolio import Portfolio
 from ..pipeline import LiveEngine, Outcome, apply_settings
+from ..planning.plans import objective_terms
 from ..settings import Settings
-from ..views.format import binomial_half_width, half_width
+from ..views.format import evaluated_on_sentence, half_width
 
 _NAME = re.compile(r"\S(.{0,58}\S)?")
 DIFFERENCE = "second − first"  # the sign convention of the comparison's difference column
@@ -58,6 +59,7 @@ class ScenarioComparison:
     plans: pd.DataFrame  # initiatives funded in either, with what changed
     ranks: pd.DataFrame  # expected rank and P(top k) ± 95% in both, largest movers first
     paired: bool  # whether the differences' errors are paired (same number of samples)
+    sources: tuple[str | None, str | None] = (None, None)  # where each plan's figures come from, in words
 
 
 class ScenarioBook:
@@ -102,7 +104,7 @@ class ScenarioBook:
         values, paired = _values(a, b, first, second)
         return ScenarioComparison((first, second), b.settings.top_k, (a.error, b.error),
                                   _setting_changes(a, b, first, second), values, _plans(a, b, first, second),
-                                  _ranks(a, b, first, second), paired)
+                                  _ranks(a, b, first, second), paired, (_source(a), _source(b)))
 
     def export(self, name: str, path: str | Path) -> list[Path]:
         """Write the scenario's portfolio (edits and overrides applied) to `path` (.csv, .xlsx or
@@ -181,19 +183,32 @@ def _setting_changes(a: Outcome, b: Outcome, first: str, second: str) -> pd.Data
     return pd.DataFrame(rows, columns=["setting", first, second])
 
 
+def _source(o: Outcome) -> str | None:
+    """Which scenarios the plan's figures come from (`format.evaluated_on_sentence`)."""
+    if o.plan is None:
+        return None
+    return evaluated_on_sentence(o.plan.metrics()["evaluated_on"], o.settings.scenarios)
+
+
 def _metrics(o: Outcome) -> dict[str, tuple[float, float, np.ndarray | None]]:
     """metric -> (value, 95% half-width or NaN, per-sample values for a paired difference or None)."""
     if o.plan is None:
         return {}
     plan = o.plan
-    m, n = plan.metrics(), plan.value.size
+    m = plan.metrics()
+    # CVaR's per-scenario influence terms average to the CVaR: their paired differences give the
+    # error of a CVaR difference. Quantiles have no such terms: their differences use sqrt(h1² + h2²).
     out = {"expected value": (m["expected_value"], half_width(m["expected_value_se"]), plan.value),
-           "p10": (m["p10"], np.nan, None), "p90": (m["p90"], np.nan, None),
-           f"CVaR {m['alpha']:.0%}": (m["cvar"], np.nan, None)}
+           "p10": (m["p10"], half_width(m["p10_se"]), None), "p50": (m["p50"], half_width(m["p50_se"]), None),
+           "p90": (m["p90"], half_width(m["p90_se"]), None),
+           f"CVaR {m['alpha']:.0%}": (m["cvar"], half_width(m["cvar_se"]),
+                                      objective_terms(plan.value, "cvar", plan.alpha, None))}
     p = m["p_overrun"]
     if p is not None:
         overrun = (plan.effort > plan.problem.constraints.budget).astype(float)
-        out["P(overrun)"] = (p, binomial_half_width(p, n), overrun)
+        out["P(overrun)"] = (p, half_width(m["p_overrun_se"]), overrun)
+    if plan.vss is not None:
+        out["value of planning with ranges (VSS)"] = (plan.vss.value, half_width(plan.vss.se), None)
     out["budget used"] = (m["budget_used"], np.nan, None)
     out["initiatives funded"] = (float(len(m["selected"])), np.nan, None)
     return out

@@ -19,6 +19,11 @@ non-daemon threads such as the engine's pool) and is joined by an `atexit` handl
 runs before it kills daemon threads. The short limit applies to the workers' own solves only
 (their thread, and the pool threads running their work in a copy of their context): a user's
 own thread still optimizing after the main thread ended keeps the time it asked for.
+
+While a worker computes, BLAS runs on one thread (`single_threaded_blas`): a plan's small
+matrix-vector products spent ~8 ms each handing work to a second OpenBLAS thread. The limit is
+process-wide while any worker holds it, and the original thread counts come back when the last
+worker leaves.
 """
 
 from __future__ import annotations
@@ -27,10 +32,13 @@ import atexit
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from ..planning.optimization import solve_time_cap
+from threadpoolctl import OpenBLASController, ThreadpoolController
+
+from ..planning.milp import solve_time_cap
 
 Work = Callable[[Any, Callable[[], None]], Any]
 
@@ -39,6 +47,47 @@ EXIT_WAIT = 120.0  # seconds to wait at exit for the solves in progress (a dashb
 _LIVE: set[LatestOnly] = set()  # every worker whose thread has not ended, closed or not
 _LIVE_LOCK = threading.Lock()
 _EXITING = threading.Event()  # set as the interpreter starts shutting down: every worker's solves short
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS = {"users": 0, "limiter": None, "controller": None}  # under _BLAS_LOCK
+
+
+def _from_this_thread(change: Callable[[], Any]) -> Any:
+    """Run a threadpoolctl limit or restore from the calling thread. threadpoolctl (>= 3.8) lets one
+    "controlling" thread at a time resize OpenBLAS's process-wide pool and silently ignores the
+    others: a restore by a worker other than the one that set the limit would leave BLAS on one
+    thread. `_BLAS_LOCK` serializes our changes, so this thread takes control for the call and
+    hands it back."""
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)  # older versions: no such rule
+    if clear is not None:
+        clear(force=True)
+    try:
+        return change()
+    finally:
+        if clear is not None:
+            clear(force=True)
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """BLAS on one thread while the block runs, in every thread of the process (threadpoolctl's
+    limit is process-wide): blocks may nest and overlap across threads; the first to enter sets
+    the limit and the last to leave restores the thread counts found on entry."""
+    with _BLAS_LOCK:
+        if _BLAS["users"] == 0:
+            if _BLAS["controller"] is None:  # inspecting the loaded libraries takes ~10 ms: once
+                _BLAS["controller"] = ThreadpoolController()
+            _BLAS["limiter"] = _from_this_thread(lambda: _BLAS["controller"].limit(limits=1, user_api="blas"))
+        _BLAS["users"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS["users"] -= 1
+            if _BLAS["users"] == 0:
+                _from_this_thread(_BLAS["limiter"].restore_original_limits)
+                _BLAS["limiter"] = None
 
 
 class Superseded(Exception):
@@ -144,7 +193,7 @@ class LatestOnly:
                 return self.solve_limit if wanted else CANCELLED_SOLVE_LIMIT
 
             try:
-                with solve_time_cap(cap):
+                with solve_time_cap(cap), single_threaded_blas():
                     result = self.work(payload, check)
             except Superseded:
                 result = Superseded

@@ -2,8 +2,9 @@
 
 Each family is a stateless class whose methods take parameter *arrays* (one entry per
 initiative column) so the engine can sample a whole factor of a portfolio in one call.
-`draw` uses numpy's native generators (fast, for plain Monte Carlo); `ppf` maps uniforms
-through the inverse CDF (for Latin hypercube, Sobol' and the Gaussian copula).
+`draw` uses numpy's native generators (fast, for plain Monte Carlo); `draw_into` fills one
+initiative's row in place with the very numbers `draw` gives (the engine reuses its buffers);
+`ppf` maps uniforms through the inverse CDF (for Latin hypercube, Sobol' and the Gaussian copula).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ class Family:
     @staticmethod
     def draw(rng: np.random.Generator, shape: tuple[int, int], *p: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    @classmethod
+    def draw_into(cls, rng: np.random.Generator, out: np.ndarray, *p: float) -> None:
+        """Fill the 1-d array `out` with draws for scalar parameters `p`: the same numbers, in the
+        same order, as `draw` gives for them (row by row, a block draw is one such call per row)."""
+        out[...] = cls.draw(rng, out.shape, *p)
 
     @staticmethod
     def ppf(u: np.ndarray, *p: np.ndarray) -> np.ndarray:
@@ -73,6 +80,14 @@ class LogNormal(Family):
         return rng.lognormal(mu, sigma, shape)
 
     @staticmethod
+    def draw_into(rng, out, mu, sigma):
+        # numpy's lognormal is exp(mu + sigma * z) on its standard normal z: same numbers, no temporaries
+        rng.standard_normal(out=out)
+        out *= sigma
+        out += mu
+        np.exp(out, out=out)
+
+    @staticmethod
     def ppf(u, mu, sigma):
         return np.exp(mu + sigma * special.ndtri(u))
 
@@ -94,6 +109,13 @@ class LogitNormal(Family):
     @staticmethod
     def draw(rng, shape, mu, sigma):
         return special.expit(rng.normal(mu, sigma, shape))
+
+    @staticmethod
+    def draw_into(rng, out, mu, sigma):
+        rng.standard_normal(out=out)  # numpy's normal is mu + sigma * z
+        out *= sigma
+        out += mu
+        special.expit(out, out=out)
 
     @staticmethod
     def ppf(u, mu, sigma):
@@ -120,6 +142,16 @@ class Normal(Family):
     @staticmethod
     def draw(rng, shape, m, s, lo, hi):
         return Normal.ppf(rng.random(shape), m, s, lo, hi)
+
+    @staticmethod
+    def draw_into(rng, out, m, s, lo, hi):
+        a, b = special.ndtr((lo - m) / s), special.ndtr((hi - m) / s)
+        rng.random(out=out)  # then `ppf`, step by step in place
+        out *= b - a
+        out += a
+        special.ndtri(out, out=out)
+        out *= s
+        out += m
 
     @staticmethod
     def ppf(u, m, s, lo, hi):
@@ -149,6 +181,12 @@ class Pert(Family):
     def draw(rng, shape, lo, mode, hi):
         a, b = Pert.shape_params(lo, mode, hi)
         return lo + (hi - lo) * rng.beta(a, b, shape)
+
+    @staticmethod
+    def draw_into(rng, out, lo, mode, hi):
+        a, b = Pert.shape_params(lo, mode, hi)
+        np.multiply(rng.beta(a, b, out.shape), hi - lo, out=out)
+        out += lo
 
     @staticmethod
     def ppf(u, lo, mode, hi):
@@ -194,6 +232,12 @@ class Uniform(Family):
     @staticmethod
     def draw(rng, shape, lo, hi):
         return rng.uniform(lo, hi, shape)
+
+    @staticmethod
+    def draw_into(rng, out, lo, hi):
+        rng.random(out=out)  # numpy's uniform is lo + (hi - lo) * u
+        out *= hi - lo
+        out += lo
 
     @staticmethod
     def ppf(u, lo, hi):

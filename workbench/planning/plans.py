@@ -2,6 +2,8 @@
 
 Every plan is evaluated on the same scenario matrices (common random numbers), so the
 difference between two plans is measured scenario by scenario, with its Monte Carlo error.
+Every figure carries a standard error: means and shares directly, CVaR through its influence
+function (`cvar_terms`), quantiles through order statistics (`quantile_standard_error`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,83 @@ def cvar(values: np.ndarray, alpha: float) -> float:
     whole = int(np.floor(k + 1e-9))
     tail = v[:whole].sum() + (k - whole) * (v[whole] if whole < v.size else 0.0)
     return float(tail / k)
+
+
+Z = 1.959963984540054  # the normal 97.5% point: every "±" is Z standard errors
+
+
+def _var_index(size: int, alpha: float) -> int:
+    """0-based index, in sorted order, of the empirical alpha-quantile that `cvar` stops at."""
+    return int(np.clip(np.ceil(alpha * size - 1e-9) - 1, 0, size - 1))
+
+
+def cvar_terms(values: np.ndarray, alpha: float) -> np.ndarray:
+    """Per-scenario influence terms psi_s = q + min(v_s - q, 0) / alpha of the empirical CVaR.
+
+    q is the empirical alpha-quantile (a maximizer of Rockafellar-Uryasev's eta - E[(eta - V)+]/alpha),
+    so mean(psi) equals `cvar(values, alpha)` exactly, and psi is the estimator's influence
+    function: sqrt(S) (CVaR_hat - CVaR) -> N(0, Var(psi)) (Trindade, Uryasev, Shapiro & Zrazhevsky
+    2007; Hong, Hu & Liu 2014, "Monte Carlo methods for value-at-risk and conditional
+    value-at-risk", section 3). Paired differences of these terms give errors of CVaR differences.
+    """
+    v = np.asarray(values, float)
+    q = np.partition(v, _var_index(v.size, alpha))[_var_index(v.size, alpha)]
+    return q + np.minimum(v - q, 0.0) / alpha
+
+
+def cvar_standard_error(values: np.ndarray, alpha: float) -> float:
+    """Standard error of the empirical CVaR (`cvar`) from its asymptotic variance Var(psi) / S."""
+    return mean_standard_error(cvar_terms(values, alpha))
+
+
+def quantile_standard_error(values: np.ndarray, q: float) -> float:
+    """Distribution-free standard error of the empirical q-quantile, from order statistics.
+
+    The count of draws below the true quantile is Binomial(n, q), so the order statistics of
+    ranks n q -/+ Z sqrt(n q (1 - q)) bracket it with 95% probability; se = that interval's
+    width / (2 Z). Unlike a density-based formula it stays valid on atoms (e.g. the zeros of
+    initiatives that fail), where it gives 0 when the interval sits on the atom.
+    """
+    v = np.asarray(values, float)
+    n = v.size
+    half = Z * np.sqrt(n * q * (1 - q))
+    lo = int(np.clip(np.floor(n * q - half) - 1, 0, n - 1))  # 1-based ranks -> 0-based indices
+    hi = int(np.clip(np.ceil(n * q + half) - 1, 0, n - 1))
+    part = np.partition(v, (lo, hi))
+    return float((part[hi] - part[lo]) / (2 * Z))
+
+
+def objective_terms(values: np.ndarray, objective: str | None, alpha: float, lam: float | None) -> np.ndarray:
+    """Per-scenario terms whose mean is the objective's value: the values for "mean", the CVaR
+    influence terms for "cvar", values + lam * CVaR terms for "blend". Differences of two plans'
+    terms on the same scenarios give the paired standard error of their objectives' difference."""
+    v = np.asarray(values, float)
+    objective = objective or "mean"
+    if objective == "mean":
+        return v
+    if objective == "cvar":
+        return cvar_terms(v, alpha)
+    if objective == "blend":
+        return v + (1.0 if lam is None else lam) * cvar_terms(v, alpha)
+    raise ValueError(f"unknown objective {objective!r}; expected mean, cvar or blend")
+
+
+def mean_standard_error(terms: np.ndarray) -> float:
+    """Standard error of the mean of independent per-scenario terms (paired: of their differences)."""
+    terms = np.asarray(terms, float)
+    return float(terms.std(ddof=1) / np.sqrt(terms.size))
+
+
+def _share_se(p: float, n: int) -> float:
+    return float(np.sqrt(p * (1 - p) / n))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo estimate and its standard error (its 95% half-width is 1.96 x se)."""
+
+    value: float
+    se: float
 
 
 @dataclass(frozen=True)
@@ -60,6 +139,8 @@ class Plan:
     comparisons: dict[str, Comparison] = field(default_factory=dict)
     greedy: Plan | None = None
     current: Plan | None = None
+    point: Plan | None = None  # the plan chosen on point estimates (medians), valued like this one
+    vss: Estimate | None = None  # value of the stochastic solution: this plan's objective minus `point`'s
 
     def __post_init__(self) -> None:
         if np.shape(self.funded) != (len(self.problem),):
@@ -82,16 +163,39 @@ class Plan:
     @property
     def expected_value_se(self) -> float:
         """Monte Carlo standard error of `expected_value`."""
-        return float(self.value.std(ddof=1) / np.sqrt(self.value.size))
+        return mean_standard_error(self.value)
 
     @cached_property
     def cvar(self) -> float:
         """Mean value of the worst `alpha` fraction of scenarios."""
         return cvar(self.value, self.alpha)
 
+    @cached_property
+    def cvar_se(self) -> float:
+        """Monte Carlo standard error of `cvar` (asymptotic variance of the empirical CVaR)."""
+        return cvar_standard_error(self.value, self.alpha)
+
     def quantiles(self) -> tuple[float, float, float]:
         """p10, p50 and p90 of the plan's value."""
         return tuple(float(q) for q in np.quantile(self.value, [0.1, 0.5, 0.9]))
+
+    def quantiles_se(self) -> tuple[float, float, float]:
+        """Standard errors of p10, p50 and p90 (order-statistic intervals, valid on atoms)."""
+        return tuple(quantile_standard_error(self.value, q) for q in (0.1, 0.5, 0.9))
+
+    @property
+    def objective_value(self) -> float:
+        """The plan's own objective (mean, CVaR or mean + lam CVaR) on its scenarios."""
+        return float(self.objective_terms().mean())
+
+    @property
+    def objective_se(self) -> float:
+        """Monte Carlo standard error of `objective_value`."""
+        return mean_standard_error(self.objective_terms())
+
+    def objective_terms(self) -> np.ndarray:
+        """Per-scenario terms whose mean is `objective_value` (for paired differences between plans)."""
+        return objective_terms(self.value, self.objective, self.alpha, self.lam)
 
     @property
     def cost(self) -> float:
@@ -106,6 +210,12 @@ class Plan:
             return None
         return float((self.effort > constraints.budget).mean())
 
+    @property
+    def p_overrun_se(self) -> float | None:
+        """Binomial standard error of `p_overrun` (None when that is None)."""
+        p = self.p_overrun
+        return None if p is None else _share_se(p, self.effort.size)
+
     def team_overrun(self) -> dict[str, float]:
         """Per team with a capacity: P(the team's effort exceeds it)."""
         out = {}
@@ -113,6 +223,10 @@ class Plan:
             mask = self.funded & (self.problem.team == team)
             out[team] = float((self.scenarios.effort[:, mask].sum(axis=1) > cap).mean())
         return out
+
+    def team_overrun_se(self) -> dict[str, float]:
+        """Per team with a capacity: the binomial standard error of its overrun probability."""
+        return {team: _share_se(p, self.effort.size) for team, p in self.team_overrun().items()}
 
     def violations(self) -> list[str]:
         """Every rule the plan breaks (empty when it is feasible)."""
@@ -123,7 +237,7 @@ class Plan:
         diff = self.value - other.value
         s = diff.size
         better = (diff > 0).mean() + 0.5 * (diff == 0).mean()
-        return Comparison(other.label, float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(s)),
+        return Comparison(other.label, float(diff.mean()), mean_standard_error(diff),
                           float(better), float(np.sqrt(better * (1 - better) / s)))
 
     def to_frame(self) -> pd.DataFrame:
@@ -153,11 +267,19 @@ class Plan:
     def metrics(self) -> dict:
         """The plan's figures as plain values, for JSON and reports."""
         p10, p50, p90 = self.quantiles()
+        p10_se, p50_se, p90_se = self.quantiles_se()
         return {"selected": self.selected, "expected_value": self.expected_value,
                 "expected_value_se": self.expected_value_se, "p10": p10, "p50": p50, "p90": p90,
-                "cvar": self.cvar, "alpha": self.alpha, "budget_used": self.cost,
-                "effort_mean": float(self.effort.mean()), "p_overrun": self.p_overrun,
-                "team_overrun": self.team_overrun()}
+                "p10_se": p10_se, "p50_se": p50_se, "p90_se": p90_se,
+                "cvar": self.cvar, "cvar_se": self.cvar_se, "alpha": self.alpha, "budget_used": self.cost,
+                "effort_mean": float(self.effort.mean()), "effort_mean_se": mean_standard_error(self.effort),
+                "p_overrun": self.p_overrun, "p_overrun_se": self.p_overrun_se,
+                "team_overrun": self.team_overrun(), "team_overrun_se": self.team_overrun_se(),
+                "evaluated_on": self.evaluated_on()}
+
+    def evaluated_on(self) -> dict:
+        """Which scenario set the figures come from ("selection" or "evaluation") and how many."""
+        return {"scenarios": self.scenarios.purpose, "count": int(self.scenarios.count)}
 
 
 def add_baselines(plan: Plan, current: np.ndarray | None = None) -> Plan:

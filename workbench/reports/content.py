@@ -13,11 +13,22 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..model.portfolio import Portfolio
-from ..views.format import PM_NOTE, binomial_half_width, half_width, number, percent, pm, probability
+from ..views.format import (
+    PM_NOTE,
+    beats_sentence,
+    evaluated_on_sentence,
+    gap_sentence,
+    half_width,
+    number,
+    percent,
+    pm,
+    probability,
+    vss_sentence,
+)
+from ..views.tables import everyone_in_top_k, ranking_note, ranking_ties
 
 
 def input_digest(path: str) -> str:
@@ -31,34 +42,18 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def executive_summary(outcome, drivers: pd.DataFrame | None = None) -> str:
-    """Plain sentences for executives, as escaped HTML: the plan, its value and risk, the top k,
-    what greedy-by-RICE would have chosen, and the assumptions that matter most."""
+def executive_summary(outcome, drivers: pd.DataFrame | None = None, optimality_gap=None) -> str:
+    """Plain sentences for executives, as escaped HTML: the plan, its figures (`plan_figures`), the
+    top k, what greedy-by-RICE would have chosen, and the assumptions that matter most."""
     result, plan, s = outcome.result, outcome.plan, outcome.settings
     top_k, unit_v = s.top_k, _e(s.value_unit)
     names = dict(zip(plan.problem.ids, (i.name for i in plan.problem.portfolio)))
-    p10, _, p90 = plan.quantiles()
     c = plan.problem.constraints
     unit = "person-months" if c.budget_column == "effort" else ""
     items = "".join(f"<li>{_e(names[i])}</li>" for i in plan.selected)
-    parts = [
-        f"<p><b>Recommendation.</b> Fund {len(plan.selected)} initiatives within the budget of "
-        f"{number(c.budget)} {unit}:</p>"
-        f"<ul>{items}</ul>",
-        f"<p><b>Value.</b> Expected value {pm(plan.expected_value, half_width(plan.expected_value_se))} {unit_v}; "
-        f"80% of scenarios fall between {number(p10)} and {number(p90)}. In the worst {plan.alpha:.0%} of scenarios "
-        f"it averages {number(plan.cvar)}.</p>",
-    ]
-    if plan.p_overrun is not None:
-        half = binomial_half_width(plan.p_overrun, plan.scenarios.count)
-        parts.append(f"<p><b>Delivery risk.</b> The chance that the funded work needs more effort than the budget is "
-                     f"{percent(plan.p_overrun, half)}.</p>")
-    summary = result.summary(top_k)
-    half = dict(zip(result.portfolio.ids, result.half_width(top_k)))
-    top = "".join(f"<li>{_e(r['name'])}: P(top {top_k}) {probability(r['p_top_k'], half[i])}</li>"
-                  for i, r in summary.head(top_k).iterrows())
-    parts.append(f"<p><b>Ranking.</b> The initiatives most likely to be in the top {top_k} by RICE score:</p>"
-                 f"<ul>{top}</ul>")
+    parts = [f"<p><b>Recommendation.</b> Fund {len(plan.selected)} initiatives within the budget of "
+             f"{number(c.budget)} {unit}:</p><ul>{items}</ul>", plan_figures(outcome, optimality_gap)]
+    parts.append(_ranking_summary(result, top_k))
     greedy, cmp = plan.greedy, plan.comparisons.get("greedy")
     if greedy is not None and cmp is not None:
         missed = [names[i] for i in greedy.selected if i not in plan.selected]
@@ -77,6 +72,61 @@ def executive_summary(outcome, drivers: pd.DataFrame | None = None) -> str:
         parts.append(f"<p><b>Assumptions that matter most.</b></p><ul>{lines}</ul>")
     parts.append(f"<p><i>{PM_NOTE}</i></p>")
     return "\n".join(parts)
+
+
+def plan_figures(outcome, optimality_gap=None) -> str:
+    """The recommended plan's figures as escaped HTML, each ± its 95% error: value, p10 – p90, CVaR,
+    which scenarios they come from, what planning with ranges is worth (VSS), how far from the best
+    plan it may be (`optimality_gap`, a `plan_quality.OptimalityGap`, when given) and delivery risk."""
+    plan, s = outcome.plan, outcome.settings
+    m = plan.metrics()
+    parts = [f"<p><b>Value.</b> Expected value {_pm(m['expected_value'], m['expected_value_se'])} "
+             f"{_e(s.value_unit)}; 80% of scenarios fall between {_pm(m['p10'], m['p10_se'])} and "
+             f"{_pm(m['p90'], m['p90_se'])}. In the worst {plan.alpha:.0%} of scenarios it averages "
+             f"{_pm(m['cvar'], m['cvar_se'])}. {_e(evaluated_on_sentence(m['evaluated_on'], s.scenarios))}</p>"]
+    quality = [vss_sentence(plan, s.value_unit, s.scenarios), gap_sentence(plan, optimality_gap, s.value_unit)]
+    if any(quality):
+        parts.append("<p><b>How good is this plan?</b> " + " ".join(_e(q) for q in quality if q) + "</p>")
+    risks = []
+    if m["p_overrun"] is not None:
+        risks.append("The chance that the funded work needs more effort than the budget is "
+                     f"{percent(m['p_overrun'], half_width(m['p_overrun_se']))}.")
+    risks += [f"{_e(team)} exceeds its capacity with probability "
+              f"{percent(p, half_width(m['team_overrun_se'][team]))}." for team, p in m["team_overrun"].items()]
+    if risks:
+        parts.append("<p><b>Delivery risk.</b> " + " ".join(risks) + "</p>")
+    return "\n".join(parts)
+
+
+def _pm(value: float, se: float | None) -> str:
+    return pm(value, None if se is None else half_width(se))
+
+
+def frontier_note(outcome, front) -> str:
+    """Escaped HTML under the frontier chart: the frontier plans that beat the recommended plan on
+    both axes on the evaluation draws, if any (empty otherwise)."""
+    s = outcome.settings
+    sentence = beats_sentence(outcome.plan, front.beats(outcome.plan), s.scenarios, s.value_unit)
+    return f"<p><b>{_e(sentence)}</b></p>" if sentence else ""
+
+
+def _ranking_summary(result, top_k: int) -> str:
+    """The top k in the executive summary, with shared ranks for statistical ties."""
+    if everyone_in_top_k(result, top_k):
+        return f"<p><b>Ranking.</b> {_e(ranking_note(result, top_k))}</p>"
+    summary = result.summary(top_k)
+    half = dict(zip(result.portfolio.ids, result.half_width(top_k)))
+    ties = ranking_ties(result, top_k)
+    shown = summary.head(top_k)
+    top = "".join(f"<li>{ties.at[i, 'rank']}. {_e(r['name'])}: P(top {top_k}) {probability(r['p_top_k'], half[i])}</li>"
+                  for i, r in shown.iterrows())
+    tied = (ties["first"] != ties["last"]).loc[shown.index].any()
+    last = ties.iloc[top_k - 1]
+    beyond = (f" Ranks {last['rank']} are statistically tied across the cut at {top_k}: which of them make the "
+              f"top {top_k} is not settled." if last["last"] > top_k else "")
+    note = f" <i>{_e(ranking_note(result, top_k))}</i>" if tied else ""
+    return (f"<p><b>Ranking.</b> The initiatives most likely to be in the top {top_k} by RICE score:</p>"
+            f"<ul>{top}</ul>" + (f"<p>{beyond.strip()}{note}</p>" if beyond or note else ""))
 
 
 def title(quarter: str, heading: str, portfolio: Portfolio) -> str:
@@ -152,12 +202,15 @@ def methods_appendix(outcome, portfolio_path: str) -> pd.DataFrame:
                            "this report and the dashboard"),
         ("samples (ranking and every figure)", f"{result.samples:,} ({result.method})"),
         ("scenarios (choosing the plan)", f"{s.scenarios:,}, independent of the samples above"),
+        ("scenarios (every plan figure)", evaluated_on_sentence(plan.metrics()["evaluated_on"], s.scenarios)),
         ("confidence mode", result.confidence_mode),
         ("objective", f"{plan.objective} (alpha {plan.alpha:g}" + (f", lambda {plan.lam:g})" if plan.lam else ")")),
         ("capacities", ", ".join(f"{t} {number(v)}" for t, v in s.capacities) or "none"),
         ("value unit", s.value_unit),
         (f"largest 95% error of P(top {s.top_k})", f"± {result.half_width(s.top_k).max():.4f}"),
         ("95% error of the plan's expected value", f"± {number(half_width(plan.expected_value_se))}"),
+        ("95% error of the plan's CVaR", f"± {number(half_width(plan.cvar_se))}"),
+        ("value of planning with ranges (VSS)", vss_sentence(plan, s.value_unit, s.scenarios) or "not computed"),
         ("solver", f"HiGHS via scipy.optimize.milp: {plan.status}"
                    + (f", gap {plan.gap:.2%}" if plan.gap is not None else "")),
         ("±", PM_NOTE),
@@ -170,18 +223,27 @@ def report_record(outcome, portfolio_path: str) -> dict:
     package version and input digest, for BI tools and tests."""
     result, plan, s = outcome.result, outcome.plan, outcome.settings
     p, se = result.p_top_k(s.top_k)
-    p_over = plan.p_overrun
+    ties = ranking_ties(result, s.top_k)
     return {
         "workbench": _version(), "input": portfolio_path or "demo", "input_sha256": input_digest(portfolio_path),
         "settings": s.to_dict(),
-        "plan": {"selected": plan.selected, "expected_value": plan.expected_value,
-                 "expected_value_se": plan.expected_value_se, "cvar": plan.cvar, "p_overrun": p_over,
-                 "p_overrun_se": (None if p_over is None
-                                  else float(np.sqrt(p_over * (1 - p_over) / plan.scenarios.count))),
-                 "value_unit": s.value_unit},
-        "ranking": [{"id": i, "p_top_k": float(a), "p_top_k_se": float(b)}
+        "plan": {**plan.metrics(), "value_unit": s.value_unit, **_quality(plan)},
+        "ranking": [{"id": i, "p_top_k": float(a), "p_top_k_se": float(b),
+                     "rank_group": [int(ties.at[i, "first"]), int(ties.at[i, "last"])]}
                     for i, a, b in sorted(zip(result.portfolio.ids, p, se), key=lambda t: -t[1])],
+        "all_in_top_k": everyone_in_top_k(result, s.top_k),
     }
+
+
+def _quality(plan) -> dict:
+    """VSS ({value, se}) and the baselines' figures with standard errors, for the record."""
+    out = {} if plan.vss is None else {"vss": {"value": plan.vss.value, "se": plan.vss.se}}
+    for key in ("point", "greedy", "current"):
+        other = getattr(plan, key)
+        if other is not None:
+            out[key] = {"selected": other.selected, "expected_value": other.expected_value,
+                        "expected_value_se": other.expected_value_se, "cvar": other.cvar, "cvar_se": other.cvar_se}
+    return out
 
 
 def _version() -> str:

@@ -30,6 +30,7 @@ class SensitivityReport:
     """The analyses run on one plan; each is None unless it was asked for."""
 
     plan: Plan
+    valued: Plan | None = None  # the plan valued on the evaluation scenarios (None: on its own)
     budget_sweep: pd.DataFrame | None = None
     entry_budgets: pd.DataFrame | None = None
     split_sweep: pd.DataFrame | None = None
@@ -40,8 +41,10 @@ class SensitivityReport:
     evppi: pd.DataFrame | None = None
 
     def to_dict(self) -> dict:
+        shown = self.valued or self.plan
         out: dict = {"budget": self.plan.problem.constraints.budget, "selected": self.plan.selected,
-                     "expected_value": self.plan.expected_value, "scenarios": self.plan.scenarios.count,
+                     "expected_value": shown.expected_value, "expected_value_se": shown.expected_value_se,
+                     "evaluated_on": shown.evaluated_on(), "scenarios": self.plan.scenarios.count,
                      "seed": self.plan.scenarios.seed}
         if self.budget_sweep is not None:
             out["budget_sweep"] = _records(self.budget_sweep)
@@ -57,6 +60,8 @@ class SensitivityReport:
             out["evpi"] = self.evpi
         if self.evppi is not None:
             out["evppi"] = _records(self.evppi)
+            out["evppi_evaluated_on"] = {"scenarios": self.evppi.attrs.get("evaluated_on"),
+                                         "count": self.evppi.attrs.get("scenarios")}
         return out
 
     def main_table(self) -> pd.DataFrame:
@@ -82,12 +87,15 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
             evaluate_on: Scenarios | None = None, time_limit: float = 60.0) -> SensitivityReport:
     """Run the analyses asked for on a plan (`time_limit`: seconds per solve).
 
-    The sweeps solve on the plan's scenarios and evaluate on `evaluate_on` when given (e.g. a
-    risk objective solved on a subsample, figures on every sample); the tornado, switch points
-    and value of information work on the plan's scenarios; Sobol draws its own (`seed`).
+    The sweeps solve on the plan's scenarios and evaluate on `evaluate_on` when given (e.g. the
+    pipeline's independent evaluation draws); the value of information chooses on the plan's
+    scenarios and values on `evaluate_on` (else on a held-out half of them); the tornado and
+    switch points work on the plan's scenarios; Sobol draws its own (`seed`).
     progress(done, total) is called after each solve or analysis.
     """
-    report = SensitivityReport(plan)
+    report = SensitivityReport(plan, None if evaluate_on is None else
+                               Plan(plan.funded, evaluate_on, plan.problem, plan.label, plan.objective, plan.alpha,
+                                    plan.lam))
     problem, sc = plan.problem, plan.scenarios
     kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0, evaluate_on=evaluate_on,
               time_limit=time_limit)
@@ -123,10 +131,11 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
                                                      output="plan", spread=sc.spread)
         advance()
     if voi:
-        result = value_of_information.evpi_of(problem, sc, time_limit=time_limit)
+        result = value_of_information.evpi_of(problem, sc, time_limit=time_limit, evaluate_on=evaluate_on)
         report.evpi = {"value": result.value, "se": result.se, "scenarios": result.scenarios,
-                       "method": result.method, "exact": result.exact}
+                       "method": result.method, "exact": result.exact,
+                       "evaluated_on": {"scenarios": result.evaluated_on, "count": result.scenarios}}
         advance()
-        report.evppi = value_of_information.evppi_of(problem, sc, time_limit=time_limit)
+        report.evppi = value_of_information.evppi_of(problem, sc, time_limit=time_limit, evaluate_on=evaluate_on)
         advance()
     return report

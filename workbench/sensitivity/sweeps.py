@@ -1,7 +1,9 @@
 """Budget sensitivity: the optimal plan across a range of budgets, and across splits of one budget.
 
 Every budget is optimized on the same scenario matrix (common random numbers), so differences
-between points are due to the budget, not to sampling noise.
+between points are due to the budget, not to sampling noise. Each row's figures are estimated on
+the scenarios its plan is valued on (`evaluate_on`, else those solved on; the row says which in
+`evaluated_on` and `evaluated_count`), each with its standard error in a `*_se` column.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..engine.scenarios import Scenarios
 from ..errors import InputError, Problem, lookalike_problem, quote
 from ..planning.constraints import Infeasible, PlanningProblem
 from ..planning.optimization import solve
-from ..planning.plans import Plan
+from ..planning.plans import Plan, mean_standard_error
 
 DEFAULT_SHARES = np.linspace(0, 1, 11)  # a group's share of the budget: 0%, 10%, ..., 100%
 
@@ -45,14 +47,33 @@ def budget_range(text: str) -> np.ndarray:
     return np.arange(lo, hi + step * 1e-9, step)
 
 
-def _record(plan: Plan | None, status: str = "infeasible", **extra) -> dict:
-    """One sweep row; without a plan, `status` says why (infeasible, or the solver's time limit)."""
+def _record(plan: Plan | None, on: Scenarios, status: str = "infeasible", **extra) -> dict:
+    """One sweep row, its figures estimated on `on` with their standard errors; without a plan,
+    `status` says why (infeasible, or the solver's time limit)."""
+    where = {"evaluated_on": on.purpose, "evaluated_count": on.count}
     if plan is None:
-        return {**extra, "status": status, "expected_value": np.nan, "p10": np.nan, "p90": np.nan,
-                "cvar": np.nan, "selected": []}
+        return {**extra, "status": status, **dict.fromkeys(_FIGURES, np.nan), **where, "selected": []}
     p10, _, p90 = plan.quantiles()
-    return {**extra, "status": plan.status, "expected_value": plan.expected_value, "p10": p10, "p90": p90,
-            "cvar": plan.cvar, "selected": plan.selected}
+    p10_se, _, p90_se = plan.quantiles_se()
+    return {**extra, "status": plan.status, "expected_value": plan.expected_value,
+            "expected_value_se": plan.expected_value_se, "p10": p10, "p10_se": p10_se, "p90": p90,
+            "p90_se": p90_se, "cvar": plan.cvar, "cvar_se": plan.cvar_se, **where, "selected": plan.selected}
+
+
+_FIGURES = ("expected_value", "expected_value_se", "p10", "p10_se", "p90", "p90_se", "cvar", "cvar_se")
+
+
+def _marginal(values: list[np.ndarray | None], budgets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Value of one more unit of budget between consecutive rows, and its paired standard error
+    (both plans valued on the same scenarios: the error of the mean of their difference)."""
+    marginal, se = np.full(budgets.size, np.nan), np.full(budgets.size, np.nan)
+    for k in range(1, budgets.size):
+        a, b = values[k - 1], values[k]
+        if a is not None and b is not None:
+            step = budgets[k] - budgets[k - 1]
+            diff = (b - a) / step
+            marginal[k], se[k] = diff.mean(), mean_standard_error(diff)
+    return marginal, se
 
 
 def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, objective: str = "mean",
@@ -60,7 +81,8 @@ def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, obj
                  progress: Callable[[int, int], None] | None = None,
                  evaluate_on: Scenarios | None = None) -> pd.DataFrame:
     """The optimal plan at each budget: expected value with its p10-p90 band, the marginal value
-    of one more unit of budget, and the plan. Budgets the must-haves do not fit are `infeasible`.
+    of one more unit of budget (paired between neighbouring budgets), and the plan, each figure
+    with its standard error. Budgets the must-haves do not fit are `infeasible`.
     evaluate_on: scenarios on which to evaluate each budget's plan (default: those solved on).
 
     `entry_budgets(sweep)` then gives, for every initiative, the smallest budget funding it.
@@ -68,7 +90,8 @@ def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, obj
     budgets = np.asarray(budgets, float)
     if budgets.size == 0:
         raise InputError(Problem("the budget range is empty"))
-    rows = []
+    on = scenarios if evaluate_on is None else evaluate_on
+    rows, values = [], []
     for k, b in enumerate(budgets):
         plan, status = None, "infeasible"
         try:
@@ -77,18 +100,18 @@ def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, obj
             sol = solve(p, scenarios, objective, alpha=alpha, lam=lam, time_limit=time_limit)
             status = sol.status
             if sol.funded is not None:
-                plan = Plan(sol.funded, scenarios if evaluate_on is None else evaluate_on, p, "sweep", objective,
-                            alpha, status=sol.status, gap=sol.gap)
+                plan = Plan(sol.funded, on, p, "sweep", objective, alpha, status=sol.status, gap=sol.gap)
         except Infeasible:
             pass
-        rows.append(_record(plan, status, budget=float(b)))
+        rows.append(_record(plan, on, status, budget=float(b)))
+        values.append(None if plan is None else plan.value)
         if progress is not None:
             progress(k + 1, budgets.size)
     frame = pd.DataFrame(rows)
-    ev = frame["expected_value"].to_numpy()
-    marginal = np.full(ev.size, np.nan)
-    marginal[1:] = np.diff(ev) / np.diff(budgets)
-    frame.insert(frame.columns.get_loc("expected_value") + 1, "marginal_value", marginal)
+    marginal, marginal_se = _marginal(values, budgets)
+    at = frame.columns.get_loc("expected_value_se") + 1
+    frame.insert(at, "marginal_value", marginal)
+    frame.insert(at + 1, "marginal_value_se", marginal_se)
     return frame
 
 
@@ -147,9 +170,11 @@ def split_sweep(problem: PlanningProblem, scenarios: Scenarios, group: str, shar
                     extra_rows=((inside, -np.inf, s * budget), (outside, -np.inf, (1 - s) * budget)))
         plan = None if sol.funded is None else Plan(sol.funded, on, problem, "split", objective, alpha,
                                                     status=sol.status, gap=sol.gap)
-        rec = _record(plan, sol.status, share=float(s))
+        rec = _record(plan, on, sol.status, share=float(s))
         rec["group"] = label
-        rec["group_value"] = float(on.value[:, plan.funded & members].sum(axis=1).mean()) if plan else np.nan
+        part = on.value[:, plan.funded & members].sum(axis=1) if plan else None
+        rec["group_value"] = np.nan if part is None else float(part.mean())
+        rec["group_value_se"] = np.nan if part is None else mean_standard_error(part)
         rows.append(rec)
         if progress is not None:
             progress(k + 1, shares.size)

@@ -1,4 +1,9 @@
-"""Value of information for the funding decision: EVPI and per-initiative EVPPI on the scenario matrix."""
+"""Value of information for the funding decision: EVPI and per-initiative EVPPI on the scenario matrix.
+
+The prior-optimal plan x* is chosen on one set of scenarios and valued, against the per-scenario
+optima, on another (`evaluate_on`, or the held-out half of the scenarios): valued on the scenarios
+that chose it, x* looks better than it is (the optimizer's curse) and EVPI comes out too small.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine.scenarios import Scenarios
+from ..engine.scenarios import Scenarios, sample_scenarios
 from ..errors import InputError, Problem
 from ..model.portfolio import Portfolio
 from ..planning.constraints import PlanningProblem
 from ..planning.optimization import explain_infeasible, scenarios_and_problem, solve
+from ..planning.plans import mean_standard_error
 from ..rng import stream
 from .one_at_a_time import VALUE_FACTORS
 
@@ -24,17 +30,19 @@ _CHUNK = 4_000_000    # values per block of (rows x plans) products
 class EVPIResult:
     """Expected value of perfect information about every initiative's value.
 
-    value = expected_value_perfect − expected_value_now, with its Monte Carlo standard error.
+    value = expected_value_perfect − expected_value_now, with its Monte Carlo standard error; both
+    terms are estimated on the same `evaluated_on` scenarios, none of which chose x*.
     """
 
     value: float
     se: float
-    expected_value_now: float      # max_x E[v·x]: the best plan's expected value, on all scenarios
+    expected_value_now: float      # E[v·x*]: the prior-optimal plan's expected value, out of sample
     expected_value_perfect: float  # E_s[max_x v_s·x]: choosing after the values are known
     scenarios: int                 # scenarios whose per-scenario optimum was computed
     method: str                    # "enumeration" or "milp"
     solves: int                    # MILPs solved
     exact: bool                    # False if a MILP stopped at its time limit (a lower bound was used)
+    evaluated_on: str = "evaluation"  # where: "evaluation" (`evaluate_on`) or "held-out half" of the scenarios
 
 
 # --- the inner optimization: max_x c·x over feasible plans, by enumeration or MILP ----------------
@@ -119,33 +127,51 @@ def _prior_optimum(opt: _Optimizer, mu: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def evpi_of(problem: PlanningProblem, scenarios: Scenarios, *, max_scenarios: int = 500,
-            enumerate_up_to: int = 16, time_limit: float = 60.0) -> EVPIResult:
-    """EVPI of the expected-value funding decision: E_s[max_x v_s·x] − max_x E[v·x].
+            enumerate_up_to: int = 16, time_limit: float = 60.0,
+            evaluate_on: Scenarios | None = None) -> EVPIResult:
+    """EVPI of the expected-value funding decision: E_s[max_x v_s·x] − E[v·x*], x* = argmax_x E[v·x].
 
     Only value uncertainty is resolved: efforts enter the constraints at their planning
-    quantile, so the feasible set is the same in every scenario. The prior optimum x* uses all
-    scenarios; the per-scenario optima use at most `max_scenarios` of them (a seeded random
-    subset), each found exactly: by enumerating the feasible plans when the portfolio has at
-    most `enumerate_up_to` initiatives, else by one MILP per scenario. The standard error is
-    sd_s(max_x v_s·x − v_s·x*) / sqrt(scenarios used).
+    quantile, so the feasible set is the same in every scenario. The prior optimum x* is chosen
+    on `scenarios` and valued on `evaluate_on` (scenarios of the same portfolio from an
+    independent stream, e.g. the pipeline's evaluation draws); without it, x* is chosen on a
+    random half of `scenarios` and valued on the other half. The per-scenario optima use at most
+    `max_scenarios` of the evaluation scenarios (a seeded random subset), each found exactly: by
+    enumerating the feasible plans when the portfolio has at most `enumerate_up_to` initiatives,
+    else by one MILP per scenario. The standard error is the paired
+    sd_s(max_x v_s·x − v_s·x*) / sqrt(scenarios used), on those same scenarios.
     """
     problems = _check(problem, scenarios, enumerate_up_to, time_limit)
     if isinstance(max_scenarios, bool) or not isinstance(max_scenarios, (int, np.integer)) or max_scenarios < 2:
         problems.append(f"max_scenarios must be an integer >= 2, got {max_scenarios!r}")
+    if evaluate_on is None and scenarios.count < 4:
+        problems.append(f"EVPI needs at least 4 scenarios (half choose the plan, half value it), got {scenarios.count}")
+    if evaluate_on is not None:
+        problems += [f"evaluate_on: {p}" for p in _check(problem, evaluate_on, 0, 1.0)]
     _raise(problems)
-    v = scenarios.value
+    choose, value_on, where = _split(scenarios, evaluate_on)
     opt = _Optimizer(problem, scenarios, enumerate_up_to, time_limit)
-    now, x_star = _prior_optimum(opt, v.mean(axis=0))
-    rows = np.arange(v.shape[0])
+    _, x_star = _prior_optimum(opt, choose.mean(axis=0))
+    rows = np.arange(value_on.shape[0])
     if rows.size > max_scenarios:
         rows = np.sort(stream(scenarios.seed, "evpi-subset").choice(rows, max_scenarios, replace=False))
-    vs = v[rows]
+    vs = value_on[rows]
     prior = vs @ x_star
     perfect, _ = opt.best(vs)
     gain = np.maximum(perfect, prior) - prior  # x* is feasible: a solver gap never makes the optimum worse
-    value = float(gain.mean())
-    return EVPIResult(value, float(gain.std(ddof=1) / np.sqrt(gain.size)), now, now + value, int(rows.size),
-                      opt.method, opt.solves, opt.exact)
+    value, now = float(gain.mean()), float(prior.mean())
+    return EVPIResult(value, mean_standard_error(gain), now, now + value, int(rows.size),
+                      opt.method, opt.solves, opt.exact, where)
+
+
+def _split(scenarios: Scenarios, evaluate_on: Scenarios | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """(values x* is chosen on, values it is valued on, their name): `scenarios` and `evaluate_on`,
+    or a seeded random half of `scenarios` and the other half."""
+    if evaluate_on is not None:
+        return scenarios.value, evaluate_on.value, evaluate_on.purpose
+    order = stream(scenarios.seed, "evpi-subset", "split").permutation(scenarios.count)
+    half = scenarios.count // 2
+    return scenarios.value[order[:half]], scenarios.value[np.sort(order[half:])], "held-out half"
 
 
 # --- EVPPI --------------------------------------------------------------------------------------
@@ -164,59 +190,71 @@ def value_partners(portfolio: Portfolio) -> list[set[int]]:
     return partners
 
 
-def _bins(x: np.ndarray, k: int) -> np.ndarray:
-    """Bin labels 0..K-1 by quantiles of x; tied values (e.g. the atom at 0 of a failed initiative) share a bin."""
-    edges = np.unique(np.quantile(x, np.linspace(0, 1, k + 1)[1:-1]))
-    _, labels = np.unique(np.searchsorted(edges, x, side="right"), return_inverse=True)
-    return labels.ravel()
+def _bin_edges(x: np.ndarray, k: int) -> np.ndarray:
+    """Inner edges of K quantile bins of x; tied values (e.g. the atom at 0 of a failed initiative)
+    fall in one bin. A value's bin is `np.searchsorted(edges, value, side="right")`."""
+    return np.unique(np.quantile(x, np.linspace(0, 1, k + 1)[1:-1]))
 
 
 def evppi_of(problem: PlanningProblem, scenarios: Scenarios, *, bins: int | None = None,
-             enumerate_up_to: int = 16, time_limit: float = 60.0) -> pd.DataFrame:
+             enumerate_up_to: int = 16, time_limit: float = 60.0,
+             evaluate_on: Scenarios | None = None) -> pd.DataFrame:
     """Per initiative, the expected value of learning its value v_i before committing (EVPPI).
 
-    Independent initiative: E[V(x) | v_i] = x_i v_i + Σ_{j≠i} x_j μ_j, so the informed optimum is
-    max(A_i + v_i, B_i), A_i/B_i the best plan with x_i forced in/out (at most one MILP: the other
-    branch is the prior optimum x*); EVPPI_i = mean_s max(A_i + v_si, B_i) − max_x μ·x, exact given
-    the scenarios. Initiative correlated with others (`value_partners`): E[v_j | v_i] is estimated
-    by binning the scenarios on v_i (`bins` quantile bins, default S/50 clipped to 5..20) and the
-    plan is re-optimized on each bin's conditional means (one MILP per bin); this regression
-    estimate is biased down by the coarsening and up by the noise of the bin means.
-    Standard errors are delta-method (the estimated means' own error included). Returns columns
-    id, value, se, p_change (share of scenarios where the information strictly improves the
-    plan), correlated_with; sorted by value, largest first. `.attrs` holds method, solves, bins.
+    The decision rules are chosen on `scenarios` and valued on `evaluate_on` (as in `evpi_of`:
+    without it, chosen on a random half of `scenarios` and valued on the other half).
+    Independent initiative: E[V(x) | v_i] = x_i v_i + Σ_{j≠i} x_j μ_j, so the informed choice is
+    between A_i, the best plan with x_i forced in, and B_i, the best without (at most one MILP: the
+    other branch is the prior optimum x*): fund A_i iff a_i + v_i > b_i. Initiative correlated with
+    others (`value_partners`): E[v_j | v_i] is estimated by binning the choosing scenarios on v_i
+    (`bins` quantile bins, default S/50 clipped to 5..20) and a plan is chosen per bin on its
+    conditional means (one MILP per bin); the coarsening biases this value down. EVPPI_i is the
+    mean over the valuing scenarios of v_s·(informed plan − x*), its se that mean's paired
+    standard error. Returns columns id, value, se, p_change (share of valuing scenarios where the
+    information changes the plan), correlated_with; sorted by value, largest first. `.attrs` holds
+    method, solves, bins, scenarios (valued on) and evaluated_on.
     """
     problems = _check(problem, scenarios, enumerate_up_to, time_limit)
-    v = scenarios.value
-    s, n = v.shape
+    if evaluate_on is None and scenarios.count < 4:
+        problems.append(f"EVPPI needs at least 4 scenarios (half choose the plans, half value them), "
+                        f"got {scenarios.count}")
+    if evaluate_on is not None:
+        problems += [f"evaluate_on: {p}" for p in _check(problem, evaluate_on, 0, 1.0)]
+    choose_count = scenarios.count if evaluate_on is not None else scenarios.count // 2
     if bins is None:
-        bins = int(np.clip(s // 50, 5, 20))
-    elif isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= s // 2:
-        problems.append(f"bins must be an integer from 2 to half the scenarios ({s // 2}), got {bins!r}")
+        bins = int(np.clip(choose_count // 50, 5, 20))
+    elif isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= choose_count // 2:
+        problems.append(f"bins must be an integer from 2 to half the scenarios that choose the plans "
+                        f"({choose_count // 2}), got {bins!r}")
     _raise(problems)
+    choose, value_on, where = _split(scenarios, evaluate_on)
     opt = _Optimizer(problem, scenarios, enumerate_up_to, time_limit)
-    mu = v.mean(axis=0)
+    mu = choose.mean(axis=0)
     _, x_star = _prior_optimum(opt, mu)
-    xs = x_star.astype(float)
-    scale = max(float(np.abs(mu).max()), 1e-300)
     partners = value_partners(problem.portfolio)
     rows = []
-    for i in range(n):
+    for i in range(len(problem)):
         if partners[i]:
-            gain, h = _binned(opt, v, mu, x_star, i, sorted(partners[i] | {i}), bins)
+            plans, label = _binned(opt, choose, value_on, mu, x_star, i, sorted(partners[i] | {i}), bins)
         else:
-            gain, h = _exact(opt, v, mu, x_star, i)
-        rows.append({"id": problem.ids[i], "value": float(gain.mean()), "se": float(h.std(ddof=1) / np.sqrt(s)),
-                     "p_change": float((gain > 1e-9 * scale * max(xs.sum(), 1)).mean()),
+            plans, label = _exact(opt, value_on, mu, x_star, i)
+        # v_s·(plan_s − x*): only the initiatives some plan changes enter the product
+        delta = plans.astype(float) - x_star
+        moved = delta.any(axis=0)
+        gain = (value_on[:, moved] @ delta[:, moved].T)[np.arange(label.size), label]
+        changed = delta.any(axis=1)[label]
+        rows.append({"id": problem.ids[i], "value": float(gain.mean()),
+                     "se": mean_standard_error(gain), "p_change": float(changed.mean()),
                      "correlated_with": ";".join(problem.ids[j] for j in sorted(partners[i]))})
     frame = pd.DataFrame(rows, columns=["id", "value", "se", "p_change", "correlated_with"])
     frame = frame.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
-    frame.attrs.update(method=opt.method, solves=opt.solves, bins=bins, scenarios=s)
+    frame.attrs.update(method=opt.method, solves=opt.solves, bins=bins, scenarios=int(value_on.shape[0]),
+                       evaluated_on=where)
     return frame
 
 
-def _exact(opt: _Optimizer, v: np.ndarray, mu: np.ndarray, x_star: np.ndarray, i: int):
-    """Per-scenario gain and influence values (for the SE) of learning independent v_i."""
+def _exact(opt: _Optimizer, value_on: np.ndarray, mu: np.ndarray, x_star: np.ndarray, i: int):
+    """(plans, label per valuing scenario) of learning independent v_i: A_i or B_i, by v_si."""
     c = mu.copy()
     c[i] = 0.0
     rest = float(c @ x_star)
@@ -226,33 +264,28 @@ def _exact(opt: _Optimizer, v: np.ndarray, mu: np.ndarray, x_star: np.ndarray, i
     else:
         (a,), (xa,) = opt.best(c, force=(i, True))
         b, xb = rest, x_star
-    vi = v[:, i]
-    take_a = a + vi > b
-    informed = np.where(take_a, a + vi, b)
-    gain = np.maximum(informed - (x_star[i] * vi + rest), 0.0)
-    # d/dμ_j of mean_s max(A + v_si, B) is the share of scenarios choosing a plan with x_j = 1
-    w = take_a.mean() * xa + (1 - take_a.mean()) * xb - x_star
-    w[i] = 0.0
-    return gain, gain + (v - mu) @ w
+    # a branch without any plan is -inf and never taken
+    take_a = a + value_on[:, i] > b
+    return np.array([xb, xa]), take_a.astype(int)
 
 
-def _binned(opt: _Optimizer, v: np.ndarray, mu: np.ndarray, x_star: np.ndarray, i: int, group: list[int],
-            bins: int):
-    """Per-scenario gain and influence values of learning v_i when it informs its partners' values."""
-    labels = _bins(v[:, i], bins)
-    k = labels.max() + 1
+def _binned(opt: _Optimizer, choose: np.ndarray, value_on: np.ndarray, mu: np.ndarray, x_star: np.ndarray,
+            i: int, group: list[int], bins: int):
+    """(plans, label per valuing scenario) of learning v_i when it informs its partners' values:
+    one plan per bin of v_i, chosen on the choosing scenarios' conditional means."""
+    edges = _bin_edges(choose[:, i], bins)
+    labels = np.searchsorted(edges, choose[:, i], side="right")
+    k = edges.size + 1
     counts = np.bincount(labels, minlength=k)
+    seen = counts > 0
     c = np.tile(mu, (k, 1))
     for j in group:
-        c[:, j] = np.bincount(labels, weights=v[:, j], minlength=k) / counts
-    best, plans = opt.best(c)
-    prior = c @ x_star
-    plans[best <= prior] = x_star  # x* is feasible: a solver gap never makes the informed plan worse
-    gain = np.maximum(best - prior, 0.0)[labels]
-    # influence: bin means of the group move with their own scenarios, the others with the global mean
-    w = np.tile(counts @ plans / labels.size, (labels.size, 1))
-    w[:, group] = plans[labels][:, group]
-    return gain, gain + ((w - x_star) * (v - c[labels])).sum(axis=1)
+        c[seen, j] = np.bincount(labels, weights=choose[:, j], minlength=k)[seen] / counts[seen]
+    plans = np.tile(x_star, (k, 1))  # a bin no choosing scenario fell in keeps x*
+    best, found = opt.best(c[seen])
+    better = best > c[seen] @ x_star  # x* is feasible: a solver gap never makes the informed plan worse
+    plans[np.flatnonzero(seen)[better]] = found[better]
+    return plans, np.searchsorted(edges, value_on[:, i], side="right")
 
 
 # --- entry points from a portfolio ---------------------------------------------------------------
@@ -260,16 +293,34 @@ def _binned(opt: _Optimizer, v: np.ndarray, mu: np.ndarray, x_star: np.ndarray, 
 
 def evpi(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 1000, seed: int | None = None,
          max_scenarios: int = 500, enumerate_up_to: int = 16, time_limit: float = 60.0,
-         **constraints) -> EVPIResult:
+         evaluate_on: Scenarios | None = None, **constraints) -> EVPIResult:
     """EVPI for a portfolio and budget; `constraints` are optimization.scenarios_and_problem's keywords
-    (method, confidence_mode, capacities, theme_shares, max_count, effort_quantile, budget_column, spread)."""
+    (method, confidence_mode, capacities, theme_shares, max_count, effort_quantile, budget_column, spread).
+
+    The prior-optimal plan is chosen on `scenarios` and valued on `evaluate_on`; by default on
+    `max_scenarios` draws of the "evaluation" stream when `scenarios` is a count (drawn alike),
+    else on the held-out half of the given scenarios (see `evpi_of`)."""
     sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, **constraints)
-    return evpi_of(problem, sc, max_scenarios=max_scenarios, enumerate_up_to=enumerate_up_to, time_limit=time_limit)
+    if evaluate_on is None and not isinstance(scenarios, Scenarios):
+        evaluate_on = _evaluation_draws(sc, max_scenarios)
+    return evpi_of(problem, sc, max_scenarios=max_scenarios, enumerate_up_to=enumerate_up_to, time_limit=time_limit,
+                   evaluate_on=evaluate_on)
 
 
 def evppi(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 1000, seed: int | None = None,
           bins: int | None = None, enumerate_up_to: int = 16, time_limit: float = 60.0,
-          **constraints) -> pd.DataFrame:
-    """Per-initiative EVPPI for a portfolio and budget (see `evppi_of`); keywords as in `evpi`."""
+          evaluate_on: Scenarios | None = None, **constraints) -> pd.DataFrame:
+    """Per-initiative EVPPI for a portfolio and budget (see `evppi_of`); keywords as in `evpi`. The
+    decision rules are valued on `evaluate_on`; by default on as many draws of the "evaluation"
+    stream when `scenarios` is a count, else on the held-out half of the given scenarios."""
     sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, **constraints)
-    return evppi_of(problem, sc, bins=bins, enumerate_up_to=enumerate_up_to, time_limit=time_limit)
+    if evaluate_on is None and not isinstance(scenarios, Scenarios):
+        evaluate_on = _evaluation_draws(sc, sc.count)
+    return evppi_of(problem, sc, bins=bins, enumerate_up_to=enumerate_up_to, time_limit=time_limit,
+                    evaluate_on=evaluate_on)
+
+
+def _evaluation_draws(sc: Scenarios, rows: int) -> Scenarios:
+    """`rows` scenarios drawn like `sc` on the independent "evaluation" stream."""
+    return sample_scenarios(sc.portfolio, rows, sc.seed, sc.method, sc.confidence_mode, sc.spread,
+                            purpose="evaluation")

@@ -18,8 +18,9 @@ import pandas as pd
 
 from ..engine.results import SimulationResult, z95
 from ..errors import replace_control_characters
-from ..planning.optimization import Frontier
+from ..planning.frontier import Frontier
 from ..planning.plans import Plan
+from .format import half_width, pm
 
 
 def _safe(data):
@@ -78,12 +79,16 @@ def top_k_probability(result: SimulationResult, top_k: int = 5, select: alt.Para
     if select is not None:
         bars = bars.add_params(select).encode(opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)))
     errors = alt.Chart(data).mark_rule(color="black").encode(y=y, x="lo:Q", x2="hi:Q", tooltip=tooltip)
-    return (bars + errors).properties(title=f"Probability of being in the top {top_k}", width=320, height=alt.Step(18))
+    title = f"Probability of being in the top {top_k}"
+    if top_k >= len(result.portfolio):  # a column of 1s would read as a finding
+        title = alt.TitleParams(title, subtitle=f"every initiative is in the top {top_k} by construction "
+                                                f"(k covers all {len(result.portfolio)})")
+    return (bars + errors).properties(title=title, width=320, height=alt.Step(18))
 
 
 # --- Plans, frontier and sensitivity ---------------------------------------------------------------
 
-_BLUE, _DARK, _RED = "#4c78a8", "#1f3b63", "#e45756"
+_BLUE, _DARK, _RED, _ORANGE = "#4c78a8", "#1f3b63", "#e45756", "#f58518"
 
 
 def _ids_text(ids, limit: int = 6, width: int = 80) -> str:
@@ -106,8 +111,11 @@ def plan_value_distribution(plan: Plan, bins: int = 40) -> alt.LayerChart:
     hist = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "scenarios": counts,
                          "share": counts / max(plan.value.size, 1)})
     p10, _, p90 = plan.quantiles()
+    p10_se, _, p90_se = plan.quantiles_se()
     marks = pd.DataFrame({"statistic": ["expected value", "p10", "p90", f"CVaR {plan.alpha:.0%}"],
-                          "value": [plan.expected_value, p10, p90, plan.cvar]})
+                          "value": [plan.expected_value, p10, p90, plan.cvar],
+                          "error": [plan.expected_value_se, p10_se, p90_se, plan.cvar_se]})
+    marks = marks.assign(value_text=[pm(v, half_width(e)) for v, e in zip(marks["value"], marks["error"])])
     marks = marks.sort_values("value", kind="stable").reset_index(drop=True)
     top = float(counts.max()) if counts.size else 1.0
     marks = marks.assign(label=[f"{s} {v:,.0f}" for s, v in zip(marks["statistic"], marks["value"])],
@@ -119,35 +127,50 @@ def plan_value_distribution(plan: Plan, bins: int = 40) -> alt.LayerChart:
                  alt.Tooltip("scenarios:Q"), alt.Tooltip("share:Q", format=".1%")])
     color = alt.Color("statistic:N", sort=list(marks["statistic"]), title=None,
                       scale=alt.Scale(range=[_RED, _DARK, "#54a24b", "#f58518"]))
-    tooltip = [alt.Tooltip("statistic:N"), alt.Tooltip("value:Q", format=",.0f")]
+    tooltip = [alt.Tooltip("statistic:N"), alt.Tooltip("value_text:N", title="value ± 95%")]
     rules = alt.Chart(marks).mark_rule(strokeWidth=2).encode(x="value:Q", color=color, tooltip=tooltip)
     labels = alt.Chart(marks).mark_text(align="left", dx=3, fontSize=10).encode(
         x="value:Q", y="label_y:Q", text="label:N", color=color, tooltip=tooltip)
+    where = "evaluation draws" if plan.scenarios.purpose == "evaluation" else "scenarios"
     return (bars + rules + labels).properties(
-        title=f"Plan value over {plan.value.size:,} scenarios", width=480, height=220)
+        title=f"Plan value over {plan.value.size:,} {where}", width=480, height=220)
 
 
-def _frontier_frame(plans) -> pd.DataFrame:
+def _frontier_frame(plans, beating: set[bytes] = frozenset()) -> pd.DataFrame:
     rows = [{"step": k, "expected_value": p.expected_value, "cvar": p.cvar, "count": int(p.funded.sum()),
-             "budget_used": p.cost, "ids": _ids_text(p.selected)} for k, p in enumerate(plans)]
-    return _safe(pd.DataFrame(rows, columns=["step", "expected_value", "cvar", "count", "budget_used", "ids"]))
+             "budget_used": p.cost, "ids": _ids_text(p.selected),
+             "ev_text": pm(p.expected_value, half_width(p.expected_value_se)),
+             "cvar_text": pm(p.cvar, half_width(p.cvar_se)),
+             "beats": p.funded.tobytes() in beating} for k, p in enumerate(plans)]
+    return _safe(pd.DataFrame(rows, columns=["step", "expected_value", "cvar", "count", "budget_used", "ids",
+                                             "ev_text", "cvar_text", "beats"]))
+
+
+_BEATS = "beats the recommended plan on both axes (evaluation draws)"
 
 
 def efficient_frontier(frontier: Frontier, chosen: Plan | None = None,
                        chosen_label: str = "recommended") -> alt.LayerChart:
     """Expected value against CVaR of the frontier plans, connected from most risk-averse to most
-    value-seeking; `chosen` (e.g. the recommended plan) is drawn as a red diamond, on the frontier or not."""
-    data = _frontier_frame(frontier.plans)
+    value-seeking, each ± its 95% error in the tooltip; `chosen` (e.g. the recommended plan) is
+    drawn as a red diamond, on the frontier or not, and frontier plans that beat it on both axes
+    on the evaluation draws (`Frontier.beats`) as orange squares that say so."""
+    beating = {p.funded.tobytes() for p in frontier.beats(chosen)} if chosen is not None else set()
+    data = _frontier_frame(frontier.plans, beating)
     alpha = frontier.plans[0].alpha if frontier.plans else (chosen.alpha if chosen is not None else 0.1)
     x = alt.X("cvar:Q", title=f"CVaR {alpha:.0%} (mean of the worst {alpha:.0%} of scenarios)",
               scale=alt.Scale(zero=False))
     y = alt.Y("expected_value:Q", title="expected value", scale=alt.Scale(zero=False))
-    tooltip = [alt.Tooltip("expected_value:Q", format=",.0f", title="expected value"),
-               alt.Tooltip("cvar:Q", format=",.0f", title="CVaR"), alt.Tooltip("count:Q", title="initiatives"),
+    tooltip = [alt.Tooltip("ev_text:N", title="expected value ± 95%"), alt.Tooltip("cvar_text:N", title="CVaR ± 95%"),
+               alt.Tooltip("count:Q", title="initiatives"),
                alt.Tooltip("budget_used:Q", format=",.1f", title="budget used"), alt.Tooltip("ids:N", title="funded")]
     base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
     chart = (base.mark_line(color=_BLUE).encode(order="step:Q")
              + base.mark_point(filled=True, color=_BLUE, size=50))
+    if beating:
+        beaters = data[data["beats"]].assign(note=_BEATS)
+        chart = chart + alt.Chart(beaters).mark_point(shape="square", filled=True, color=_ORANGE, size=110).encode(
+            x=x, y=y, tooltip=[alt.Tooltip("note:N", title="this plan"), *tooltip])
     if chosen is not None:
         on = any(np.array_equal(p.funded, chosen.funded) for p in frontier.plans)
         mark = _frontier_frame([chosen]).drop(columns="step").assign(label=_safe(chosen_label), on_frontier=on)
@@ -162,14 +185,20 @@ def budget_sweep(sweep: pd.DataFrame, current_budget: float | None = None) -> al
     """Expected value of the optimal plan per budget with its p10-p90 band; infeasible budgets are
     left out, and a rule marks `current_budget`."""
     ok = sweep[(sweep["status"] != "infeasible") & sweep["expected_value"].notna()]
+    def text(figure: str) -> list[str]:  # the figure ± its 95% half-width, when the sweep has its error
+        se = ok[f"{figure}_se"] if f"{figure}_se" in ok else [None] * len(ok)
+        return [pm(v, None if e is None or np.isnan(e) else half_width(e)) for v, e in zip(ok[figure], se)]
+
     data = _safe(pd.DataFrame({"budget": ok["budget"], "expected_value": ok["expected_value"], "p10": ok["p10"],
                          "p90": ok["p90"], "cvar": ok["cvar"], "marginal_value": ok["marginal_value"],
+                         "ev_text": text("expected_value"), "p10_text": text("p10"), "p90_text": text("p90"),
+                         "marginal_text": text("marginal_value"),
                          "funded": [len(s) for s in ok["selected"]], "status": ok["status"]})).reset_index(drop=True)
     x = alt.X("budget:Q", title="budget")
     tooltip = [alt.Tooltip("budget:Q", format=",.4g"),
-               alt.Tooltip("expected_value:Q", format=",.0f", title="expected value"),
-               alt.Tooltip("p10:Q", format=",.0f"), alt.Tooltip("p90:Q", format=",.0f"),
-               alt.Tooltip("marginal_value:Q", format=",.1f", title="marginal value per unit"),
+               alt.Tooltip("ev_text:N", title="expected value ± 95%"),
+               alt.Tooltip("p10_text:N", title="p10 ± 95%"), alt.Tooltip("p90_text:N", title="p90 ± 95%"),
+               alt.Tooltip("marginal_text:N", title="marginal value per unit ± 95%"),
                alt.Tooltip("funded:Q", title="initiatives funded"), alt.Tooltip("status:N")]
     base = alt.Chart(data).encode(x=x, tooltip=tooltip)
     chart = (base.mark_area(color=_BLUE, opacity=0.25).encode(y="p10:Q", y2="p90:Q")

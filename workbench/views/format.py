@@ -2,12 +2,16 @@
 
 Every "±" the package shows (CLI, reports, dashboard, scenario comparisons) is a 95% Monte
 Carlo half-width; each view says so once (`PM_NOTE`). Programs get standard errors instead,
-in JSON fields named `*_se`.
+in JSON fields named `*_se`. The sentences about a plan (where its figures come from, the value
+of the stochastic solution, the optimality gap, frontier plans that beat it) live here too, so
+every view says them in the same words.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 Z95 = 1.959964  # a normal 95% half-width in standard errors
 PM_NOTE = "± is a 95% Monte Carlo half-width."
@@ -81,3 +85,93 @@ def binomial_half_width(p: float, samples: int) -> float:
 def amount(x: float | None, unit: str) -> str:
     """A quantity with its unit: "40,454 value points", "12 person-months"."""
     return f"{number(x)} {unit}".rstrip()
+
+
+# --- Sentences about a plan, the same in every view (plain text: callers escape it for HTML) -----
+
+
+def objective_label(objective: str | None, alpha: float, lam: float | None) -> str:
+    """ "expected value", "CVaR 10%", "expected value + 1 × CVaR 10%"."""
+    return {"mean": "expected value", "cvar": f"CVaR {alpha:.0%}",
+            "blend": f"expected value + {lam or 0:g} × CVaR {alpha:.0%}"}[objective or "mean"]
+
+
+def _in_objective(plan) -> str:
+    """" in CVaR 10%" when the plan's objective is not the expected value (the unit alone says it)."""
+    if (plan.objective or "mean") == "mean":
+        return ""
+    return f" in {objective_label(plan.objective, plan.alpha, plan.lam)}"
+
+
+def evaluated_on_sentence(where: dict, selection: int) -> str:
+    """Which scenarios a plan's figures come from: `where` is `Plan.metrics()["evaluated_on"]`,
+    `selection` the number of scenarios the plan was chosen on."""
+    if where["scenarios"] == "evaluation":
+        return (f"The plan is chosen on {selection:,} selection scenarios; every plan figure is estimated on "
+                f"{where['count']:,} independent evaluation draws.")
+    return (f"Every plan figure is estimated on the {where['count']:,} scenarios the plan was chosen on "
+            "(not independent: expect them to flatter the plan).")
+
+
+def _ids(ids: list[str], limit: int = 6) -> str:
+    return ", ".join(ids) if len(ids) <= limit else f"{len(ids)} initiatives"
+
+
+def vss_sentence(plan, unit: str, selection: int | None = None) -> str | None:
+    """The value of the stochastic solution in words (None when the plan has none); when it is
+    negative beyond its error, the plan chosen on `selection` scenarios lost to single numbers."""
+    if plan.vss is None or plan.point is None:
+        return None
+    if np.array_equal(plan.point.funded, plan.funded):
+        return ("The plan chosen on the medians (single numbers) is the same plan: planning with the ranges "
+                "changes nothing here.")
+    half = half_width(plan.vss.se)
+    text = (f"Planning with the ranges instead of single numbers is worth {pm(plan.vss.value, half)}"
+            f" {unit}{_in_objective(plan)} (against the plan chosen on the medians: {_ids(plan.point.selected)}).")
+    if plan.vss.value + half < 0:  # a loss beyond the error: the selection set was too small to choose well
+        few = f" ({selection:,})" if selection else ""
+        text += (f" The plan chosen on the medians does better on the evaluation draws: the selection "
+                 f"scenarios{few} are too few to choose well; raise scenarios.")
+    return text
+
+
+def gap_sentence(plan, gap, unit: str) -> str | None:
+    """The optimality gap (`plan_quality.OptimalityGap`) in words; None without one."""
+    if gap is None:
+        return None
+    return (f"The recommended plan is within {pm(gap.value, half_width(gap.se))} {unit} of the best plan "
+            f"possible{_in_objective(plan)} ({gap.replications} independent re-solves).")
+
+
+def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Mean of a − b and its standard error: paired on common scenarios, else as independent."""
+    if a.size == b.size:
+        d = a - b
+        return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
+    return float(a.mean() - b.mean()), float(np.hypot(a.std(ddof=1) / np.sqrt(a.size), b.std(ddof=1) / np.sqrt(b.size)))
+
+
+def beaten_by(plan, beaters: list) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The largest margins, (difference, se) in expected value and in CVaR, by which `beaters` beat
+    `plan` on their common (evaluation) scenarios; None when none does."""
+    from ..planning.plans import objective_terms  # here: planning imports this module
+
+    if not beaters:
+        return None
+    mine = objective_terms(plan.value, "cvar", plan.alpha, None)
+    ev = max((_paired(b.value, plan.value) for b in beaters), key=lambda t: t[0])
+    cv = max((_paired(objective_terms(b.value, "cvar", plan.alpha, None), mine) for b in beaters), key=lambda t: t[0])
+    return ev, cv
+
+
+def beats_sentence(plan, beaters: list, selection: int, unit: str) -> str | None:
+    """What to say when frontier plans beat the recommended one on both axes (`Frontier.beats`)."""
+    margins = beaten_by(plan, beaters)
+    if margins is None:
+        return None
+    (ev, ev_se), (cv, cv_se) = margins
+    n = len(beaters)
+    return (f"On the independent evaluation draws, {n} plan{'s' if n > 1 else ''} on the curve "
+            f"beat{'' if n > 1 else 's'} the recommended plan on both expected value and CVaR (by up to "
+            f"{pm(ev, half_width(ev_se))} and {pm(cv, half_width(cv_se))} {unit}); the selection scenarios "
+            f"({selection:,}) could not separate them: raise scenarios.")

@@ -7,21 +7,77 @@ same figure reads the same wherever it is shown. Every "±" is a 95% Monte Carlo
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .format import number, percent, probability
 
+TIE_NOTE = ("A shared rank such as {example} means statistically tied: neighbours whose P(top {k}) differ by no "
+            "more than their combined 95% Monte Carlo error, so no order among them is shown.")
+
+
+def tie_groups(p: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last rank (1-based) of each entry's tie group; `p` sorted best first, `half` their
+    95% half-widths. Neighbours a, b are tied when |p_a − p_b| ≤ sqrt(half_a² + half_b²) (1.96 ×
+    the standard error of the difference of independent estimates); a group is a run of tied
+    neighbours, so its ends may differ by more than their error while every step is within it."""
+    p, half = np.asarray(p, float), np.asarray(half, float)
+    tied_next = np.abs(np.diff(p)) <= np.hypot(half[:-1], half[1:])
+    group = np.concatenate([[0], np.cumsum(~tied_next)])  # a new group where the chain breaks
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    ends = np.r_[starts[1:], p.size] - 1
+    return starts[group] + 1, ends[group] + 1
+
+
+def rank_label(first: int, last: int) -> str:
+    """"3" for a rank of its own, "3–5" for a tied group."""
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def ranking_ties(result, top_k: int, summary: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ranking's order (`summary(top_k)`'s, indexed by id; pass it if already computed) with
+    each initiative's tie group: columns `first`, `last` (1-based ranks) and `rank` ("3" or "3–5")."""
+    s = result.summary(top_k) if summary is None else summary
+    half = pd.Series(result.half_width(top_k), index=result.portfolio.ids).loc[s.index].to_numpy()
+    first, last = tie_groups(s["p_top_k"].to_numpy(), half)
+    return pd.DataFrame({"first": first, "last": last, "rank": [rank_label(a, b) for a, b in zip(first, last)]},
+                        index=s.index)
+
+
+def everyone_in_top_k(result, top_k: int) -> bool:
+    """Whether k covers every initiative, so that P(top k) is 1 for each by construction."""
+    return top_k >= len(result.portfolio)
+
+
+def ranking_note(result, top_k: int) -> str:
+    """What the ranking's ranks mean, in plain words: the k ≥ n case, or tied groups (empty when
+    every rank is its own)."""
+    n = len(result.portfolio)
+    if everyone_in_top_k(result, top_k):
+        return (f"Every initiative is in the top {top_k} by construction (k = {top_k} covers all {n} "
+                f"initiatives), so P(top {top_k}) is 1 for each and says nothing; rows follow the expected "
+                "rank. Choose a smaller k to compare them.")
+    ties = ranking_ties(result, top_k)
+    tied = ties[ties["first"] != ties["last"]]
+    return TIE_NOTE.format(example=tied["rank"].iloc[0], k=top_k) if len(tied) else ""
+
 
 def ranking_table(result, top_k: int) -> pd.DataFrame:
-    """The ranking, most likely to be in the top k first: P(top k) ± its 95% half-width, the 80%
-    score interval, the mean score, classic RICE and the expected rank; indexed by id."""
+    """The ranking, most likely to be in the top k first: its rank (tied groups share one, see
+    `ranking_note`), P(top k) ± its 95% half-width, the 80% score interval, the mean score,
+    classic RICE and the expected rank; indexed by id. When k covers every initiative, P(top k)
+    (1 for each by construction) and the rank are left out: `ranking_note` says why."""
     s = result.summary(top_k)
     half = dict(zip(result.portfolio.ids, result.half_width(top_k)))
     # At exactly 0 or 1 the half-width says nothing: the rule of three bounds it instead.
     samples = result.samples if result.method == "mc" else None
+    everyone = everyone_in_top_k(result, top_k)
+    first = {} if everyone else {"rank": ranking_ties(result, top_k, s)["rank"],
+                                 f"P(top {top_k})": [probability(p, half[i], samples)
+                                                     for i, p in s["p_top_k"].items()]}
     return pd.DataFrame({
         "initiative": s["name"],
-        f"P(top {top_k})": [probability(p, half[i], samples) for i, p in s["p_top_k"].items()],
+        **first,
         "score p10 – p90": [f"{number(a)} – {number(b)}" for a, b in zip(s["p10"], s["p90"])],
         "mean score": s["mean"].map(number),
         "classic RICE": s["rice"].map(number),

@@ -9,32 +9,55 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.results import SimulationResult
-from ..planning.optimization import Frontier
+from ..planning.frontier import Frontier
 from ..planning.plans import Plan
 from ..sensitivity import SensitivityReport
 from ..settings import Settings
-from .format import PM_NOTE, binomial_half_width, half_width, number, pm, probability
+from .format import (
+    PM_NOTE,
+    beats_sentence,
+    binomial_half_width,
+    evaluated_on_sentence,
+    gap_sentence,
+    half_width,
+    number,
+    objective_label,
+    pm,
+    probability,
+    vss_sentence,
+)
 from .output import terminal_text, text_table
+from .tables import everyone_in_top_k, ranking_note, ranking_ties
 
 
 def score_table(result: SimulationResult, top_k: int) -> str:
-    """The human-readable ranking printed by `workbench score`."""
+    """The human-readable ranking printed by `workbench score`: tied initiatives share a rank
+    ("3–5", `tables.ranking_note`); when k covers every initiative, P(top k) is left out."""
     s = result.summary(top_k)
     half = dict(zip(result.portfolio.ids, result.half_width(top_k)))
-    rows = [[str(rank), terminal_text(id_, 24), terminal_text(r["name"], 42), number(r["rice"]), number(r["mean"]),
-             f"{number(r['p10'])} – {number(r['p90'])}", probability(r["p_top_k"], half[id_]),
-             f"{r['expected_rank']:.1f}"]
-            for rank, (id_, r) in enumerate(s.iterrows(), start=1)]
+    everyone = everyone_in_top_k(result, top_k)
+    ranks = ranking_ties(result, top_k, s)["rank"]
+    samples = result.samples if result.method == "mc" else None  # at 0 or 1: the rule of three
+    rows = [[*([] if everyone else [ranks[id_]]), terminal_text(id_, 24), terminal_text(r["name"], 42),
+             number(r["rice"]), number(r["mean"]), f"{number(r['p10'])} – {number(r['p90'])}",
+             *([] if everyone else [probability(r["p_top_k"], half[id_], samples)]), f"{r['expected_rank']:.1f}"]
+            for id_, r in s.iterrows()]
     header = ["#", "id", "initiative", "RICE", "mean score", "80% interval", f"P(top {top_k})", "E[rank]"]
+    align = "rllrrrrr"
+    if everyone:
+        header, align = header[1:6] + header[7:], align[1:6] + align[7:]
     source = terminal_text(result.portfolio.source or "portfolio")
+    note = ranking_note(result, top_k)
     lines = [
         f"{source}: {len(result.portfolio)} initiatives, {result.samples:,} samples "
         f"({result.method}, seed {result.seed}), confidence mode '{result.confidence_mode}'",
         "",
-        text_table(rows, header, "rllrrrrr"),
+        text_table(rows, header, align),
         "",
-        f"RICE: classic score from the estimates' medians. P(top {top_k}): how often the initiative is among "
-        f"the {top_k} best scores. {PM_NOTE}",
+        *([note] if note else []),
+        "RICE: classic score from the estimates' medians. " + (
+            "E[rank]: the mean rank over the samples." if everyone else
+            f"P(top {top_k}): how often the initiative is among the {top_k} best scores. {PM_NOTE}"),
         f"80% interval: p10 – p90 of the simulated score. Reproduce with --seed {result.seed}.",
     ]
     if result.precision_target is not None:
@@ -44,22 +67,89 @@ def score_table(result: SimulationResult, top_k: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def score_record(result: SimulationResult, top_k: int) -> dict:
+    """The JSON document of `workbench score`: `result.to_dict(top_k)` with each initiative's tie
+    group (`rank_group`: [first, last] ranks, equal when it has a rank of its own) and
+    `all_in_top_k` (k covers every initiative: P(top k) is 1 by construction)."""
+    out = result.to_dict(top_k)
+    ties = ranking_ties(result, top_k)
+    for record in out["initiatives"]:
+        record["rank_group"] = [int(ties.at[record["id"], "first"]), int(ties.at[record["id"], "last"])]
+    out["all_in_top_k"] = everyone_in_top_k(result, top_k)
+    note = ranking_note(result, top_k)
+    if note:
+        out["ranking_note"] = note
+    return out
+
+
 def _tail(plan: Plan) -> str:
     return f"(worst {plan.alpha:.0%})"
 
 
-def plan_text(plan: Plan, settings: Settings, front: Frontier | None = None) -> str:
-    """The human-readable plan printed by `workbench optimize`."""
+def _pm(value: float | None, se: float | None) -> str:
+    return pm(value, None if se is None else half_width(se))
+
+
+def _chance(p: float | None, se: float | None, samples: int) -> str:
+    return probability(p, None if se is None else half_width(se), samples)
+
+
+def _baseline_lines(plan: Plan, value_unit: str, samples: int) -> list[str]:
+    """Greedy by RICE and the current plan: their figures and the recommended plan's gain over each."""
+    lines = []
+    for key, title in (("greedy", "Greedy by RICE"), ("current", "Your current plan")):
+        other = getattr(plan, key)
+        if other is None:
+            continue
+        cmp = plan.comparisons[key]
+        lines += ["", f"{title}: {len(other.selected)} initiatives, expected value "
+                      f"{_pm(other.expected_value, other.expected_value_se)}, CVaR {_tail(plan)} "
+                      f"{_pm(other.cvar, other.cvar_se)}"]
+        broken = other.violations()
+        if broken:
+            lines.append("  breaks: " + "; ".join(terminal_text(b) for b in broken))
+        lines.append(f"  the recommended plan gains {pm(cmp.expected_gain, half_width(cmp.gain_se))} {value_unit} "
+                     f"in expected value; P(it is worth more) "
+                     f"{probability(cmp.p_better, binomial_half_width(cmp.p_better, samples))}")
+    return lines
+
+
+def _frontier_lines(plan: Plan, front: Frontier, settings: Settings, value_unit: str) -> list[str]:
+    """The frontier table (each point ± its errors; the recommended plan and any plan beating it
+    marked) and, when plans beat the recommended one, the sentence saying so."""
+    beaters = front.beats(plan)
+    beating = {p.funded.tobytes() for p in beaters}
+
+    def mark(p: Plan) -> str:
+        if np.array_equal(p.funded, plan.funded):
+            return "recommended"
+        return "beats it" if p.funded.tobytes() in beating else ""
+
+    rows = [[str(k + 1), _pm(p.expected_value, p.expected_value_se), _pm(p.cvar, p.cvar_se), str(len(p.selected)),
+             mark(p), terminal_text(", ".join(p.selected), 90)] for k, p in enumerate(front.plans)]
+    lines = ["", f"Efficient frontier ({len(front.plans)} plans, most risk-averse first"
+                 + ("" if getattr(front, "complete", True) else "; stopped at its cap on solves: may miss plans")
+                 + "):", "",
+             text_table(rows, ["#", "E[value]", f"CVaR {_tail(plan)}", "n", "", "initiatives"], "rrrrll")]
+    sentence = beats_sentence(plan, beaters, settings.scenarios, value_unit)
+    return lines + (["", terminal_text(sentence)] if sentence else [])
+
+
+def plan_text(plan: Plan, settings: Settings, front: Frontier | None = None, optimality_gap=None) -> str:
+    """The human-readable plan printed by `workbench optimize`; every figure ± its 95% error.
+
+    optimality_gap: a `plan_quality.OptimalityGap` of the plan, said in one sentence when given."""
     sc, prob, c = plan.scenarios, plan.problem, plan.problem.constraints
+    m = plan.metrics()
     unit = "person-months" if c.budget_column == "effort" else "(cost)"
     value_unit = terminal_text(settings.value_unit)
-    objective = {"mean": "expected value", "cvar": f"CVaR {_tail(plan)}",
-                 "blend": f"expected value + {plan.lam or 0:g} × CVaR {_tail(plan)}"}[plan.objective]
+    objective = objective_label(plan.objective, plan.alpha, plan.lam).replace(
+        f"CVaR {plan.alpha:.0%}", f"CVaR {_tail(plan)}")
     gap = "" if plan.gap is None else f", gap {plan.gap:.2%}"
     source = terminal_text(prob.portfolio.source or "portfolio")
-    lines = [f"{source}: budget {number(c.budget)} {unit}, objective {objective}; plan chosen on "
-             f"{settings.scenarios:,} scenarios, every figure estimated on {sc.count:,} independent ones "
-             f"(seed {settings.seed}), confidence mode '{sc.confidence_mode}'",
+    lines = [f"{source}: budget {number(c.budget)} {unit}, objective {objective}, seed {settings.seed}, "
+             f"confidence mode '{sc.confidence_mode}'",
+             evaluated_on_sentence(m["evaluated_on"], settings.scenarios),
              f"Solver: {plan.status}{gap}", ""]
     frame = plan.to_frame()
     rows = [[terminal_text(i, 24), terminal_text(r["name"], 40), terminal_text(r["team"] or "", 12),
@@ -68,73 +158,93 @@ def plan_text(plan: Plan, settings: Settings, front: Frontier | None = None) -> 
     lines += [f"Fund {len(frame)} initiatives:", "",
               text_table(rows, ["id", "initiative", "team", "MoSCoW", "budget", "E[value]", "share", "P(delivers)"],
                          "llllrrrr"), ""]
-    p10, p50, p90 = plan.quantiles()
-    lines.append(f"Value ({value_unit}): expected {pm(plan.expected_value, half_width(plan.expected_value_se))} "
-                 f"(80% interval {number(p10)} – {number(p90)}, median {number(p50)}); "
-                 f"CVaR {_tail(plan)} {number(plan.cvar)}")
+    lines.append(f"Value ({value_unit}): expected {_pm(m['expected_value'], m['expected_value_se'])}; "
+                 f"p10 {_pm(m['p10'], m['p10_se'])}, median {_pm(m['p50'], m['p50_se'])}, "
+                 f"p90 {_pm(m['p90'], m['p90_se'])}; CVaR {_tail(plan)} {_pm(m['cvar'], m['cvar_se'])}")
     lines.append(f"Budget used: {number(plan.cost)} of {number(c.budget)} {unit}; "
-                 f"total effort mean {number(float(plan.effort.mean()))} person-months")
-    if plan.p_overrun is not None:
-        lines.append(f"P(effort exceeds the budget): {probability(plan.p_overrun, samples=sc.count)}")
-    for team, p in plan.team_overrun().items():
+                 f"total effort mean {_pm(m['effort_mean'], m['effort_mean_se'])} person-months")
+    if m["p_overrun"] is not None:
+        lines.append(f"P(effort exceeds the budget): {_chance(m['p_overrun'], m['p_overrun_se'], sc.count)}")
+    for team, p in m["team_overrun"].items():
         lines.append(f"P(team {terminal_text(team)} exceeds its capacity of {number(c.capacities[team])}): "
-                     f"{probability(p, samples=sc.count)}")
-    for key, title in (("greedy", "Greedy by RICE"), ("current", "Your current plan")):
-        other = getattr(plan, key)
-        if other is None:
-            continue
-        cmp = plan.comparisons[key]
-        lines += ["", f"{title}: {len(other.selected)} initiatives, expected value {number(other.expected_value)}"]
-        broken = other.violations()
-        if broken:
-            lines.append("  breaks: " + "; ".join(terminal_text(b) for b in broken))
-        lines.append(f"  the recommended plan gains {pm(cmp.expected_gain, half_width(cmp.gain_se))} {value_unit} "
-                     f"in expected value; P(it is worth more) "
-                     f"{probability(cmp.p_better, binomial_half_width(cmp.p_better, sc.count))}")
+                     f"{_chance(p, m['team_overrun_se'].get(team), sc.count)}")
+    quality = [vss_sentence(plan, value_unit, settings.scenarios), gap_sentence(plan, optimality_gap, value_unit)]
+    lines += [""] + [terminal_text(q) for q in quality if q] if any(quality) else []
+    lines += _baseline_lines(plan, value_unit, sc.count)
     if front is not None:
-        rows = [[str(k + 1), number(p.expected_value), number(p.cvar), str(len(p.selected)),
-                 terminal_text(", ".join(p.selected), 90)] for k, p in enumerate(front.plans)]
-        lines += ["", f"Efficient frontier ({len(front.plans)} plans, most risk-averse first):", "",
-                  text_table(rows, ["#", "E[value]", f"CVaR {_tail(plan)}", "n", "initiatives"], "rrrrl")]
+        lines += _frontier_lines(plan, front, settings, value_unit)
     lines += ["", f"{PM_NOTE} Reproduce with --seed {settings.seed}."]
     return "\n".join(lines) + "\n"
 
 
-def plan_record(plan: Plan, settings: Settings, front: Frontier | None = None) -> dict:
-    """The JSON document of `workbench optimize` (standard errors in `*_se` fields)."""
+def _plan_figures(plan: Plan) -> dict:
+    """A baseline's figures for JSON: what it funds, expected value and CVaR with standard errors."""
+    return {"selected": plan.selected, "expected_value": plan.expected_value,
+            "expected_value_se": plan.expected_value_se, "cvar": plan.cvar, "cvar_se": plan.cvar_se}
+
+
+def plan_record(plan: Plan, settings: Settings, front: Frontier | None = None, optimality_gap=None) -> dict:
+    """The JSON document of `workbench optimize` (standard errors in `*_se` fields; `evaluated_on`
+    says which scenarios the figures come from). `vss`: {value, se} of planning with the ranges
+    against the point-estimate plan (`point`); `optimality_gap`: a `plan_quality.OptimalityGap`'s
+    fields when given; with a frontier, `frontier_beats_recommended`: the frontier plans (by index)
+    that beat the plan on both expected value and CVaR on the evaluation draws."""
     c = plan.problem.constraints
     out = {"status": plan.status, "objective": plan.objective, "budget": c.budget,
            "budget_column": c.budget_column, "scenarios": settings.scenarios,
            "evaluation_samples": plan.scenarios.count,
            "seed": settings.seed, "confidence_mode": plan.scenarios.confidence_mode, "value_unit": settings.value_unit,
            **plan.metrics(), "gap": plan.gap}
-    if plan.p_overrun is not None:
-        out["p_overrun_se"] = float(np.sqrt(plan.p_overrun * (1 - plan.p_overrun) / plan.scenarios.count))
     if plan.lam is not None:
         out["lambda"] = plan.lam
     for key in ("greedy", "current"):
         other: Plan | None = getattr(plan, key)
         if other is not None:
             cmp = plan.comparisons[key]
-            out[key] = {"selected": other.selected, "expected_value": other.expected_value, "cvar": other.cvar,
-                        "violations": other.violations(), "expected_gain": cmp.expected_gain,
-                        "expected_gain_se": cmp.gain_se, "p_optimal_better": cmp.p_better,
-                        "p_optimal_better_se": cmp.p_better_se}
+            out[key] = {**_plan_figures(other), "violations": other.violations(),
+                        "expected_gain": cmp.expected_gain, "expected_gain_se": cmp.gain_se,
+                        "p_optimal_better": cmp.p_better, "p_optimal_better_se": cmp.p_better_se}
+    if plan.vss is not None:
+        out["vss"] = {"value": plan.vss.value, "se": plan.vss.se}
+    if plan.point is not None:
+        out["point"] = {**_plan_figures(plan.point), "same_plan": bool(np.array_equal(plan.point.funded, plan.funded))}
+    if optimality_gap is not None:
+        out["optimality_gap"] = {f: getattr(optimality_gap, f) for f in
+                                 ("value", "se", "upper", "upper_se", "lower", "lower_se", "replications")}
     if front is not None:
         out["frontier"] = front.to_records()
+        beating = {p.funded.tobytes() for p in front.beats(plan)}
+        out["frontier_beats_recommended"] = [k for k, p in enumerate(front.plans) if p.funded.tobytes() in beating]
     out["settings"] = settings.to_dict()
     return out
+
+
+def _se(row, figure: str) -> float | None:
+    """A sweep row's standard error of `figure` (None when the sweep has none, or it is missing)."""
+    se = getattr(row, f"{figure}_se", None)
+    return None if se is None or np.isnan(se) else float(se)
+
+
+def _sweep_source(sweep) -> str:
+    """"; figures on 20,000 evaluation draws": where a sweep's figures come from, if it says."""
+    if "evaluated_on" not in sweep or not len(sweep):
+        return ""
+    row, count = sweep.iloc[0], f"{int(sweep.iloc[0]['evaluated_count']):,}"
+    if row["evaluated_on"] == "evaluation":
+        return f"; figures on {count} independent evaluation draws"
+    return f"; figures on the same {count} scenarios (in-sample)"
 
 
 def sensitivity_text(report: SensitivityReport, header: str = "") -> str:
     """The analyses of `workbench sensitivity`, readable; header: the plan's table."""
     lines = [header.rstrip(), ""] if header else []
     if report.budget_sweep is not None:
-        rows = [[number(r.budget), r.status, number(r.expected_value),
-                 "" if np.isnan(r.marginal_value) else number(r.marginal_value),
-                 f"{number(r.p10)} – {number(r.p90)}", str(len(r.selected))]
-                for r in report.budget_sweep.itertuples()]
-        lines += ["Budget sweep (same scenarios at every budget):", "",
+        sweep = report.budget_sweep
+        rows = [[number(r.budget), r.status, _pm(r.expected_value, _se(r, "expected_value")),
+                 "" if np.isnan(r.marginal_value) else _pm(r.marginal_value, _se(r, "marginal_value")),
+                 f"{_pm(r.p10, _se(r, 'p10'))} – {_pm(r.p90, _se(r, 'p90'))}", str(len(r.selected))]
+                for r in sweep.itertuples()]
+        lines += [f"Budget sweep (plans chosen on the same scenarios at every budget{_sweep_source(sweep)}):", "",
                   text_table(rows, ["budget", "status", "E[value]", "per extra unit", "80% interval", "n"],
                              "rlrrrr"), ""]
         entry = report.entry_budgets.dropna().sort_values("entry_budget")
@@ -144,9 +254,10 @@ def sensitivity_text(report: SensitivityReport, header: str = "") -> str:
                   text_table(rows, ["id", "enters at", "funded after"], "lrr"), ""]
     if report.split_sweep is not None:
         group = report.split_sweep["group"].iloc[0]
-        rows = [[f"{r.share:.0%}", r.status, number(r.expected_value), number(r.group_value)]
-                for r in report.split_sweep.itertuples()]
-        lines += [f"Budget split: share given to {terminal_text(group)}, the rest optimized:", "",
+        rows = [[f"{r.share:.0%}", r.status, _pm(r.expected_value, _se(r, "expected_value")),
+                 _pm(r.group_value, _se(r, "group_value"))] for r in report.split_sweep.itertuples()]
+        lines += [f"Budget split: share given to {terminal_text(group)}, the rest optimized"
+                  f"{_sweep_source(report.split_sweep)}:", "",
                   text_table(rows, ["share", "status", "E[value]", "of which the group"], "rlrr"), ""]
     if report.tornado is not None:
         rows = [[terminal_text(r.input, 36), f"{number(r.low)} – {number(r.high)}",

@@ -1,0 +1,182 @@
+"""The complete frontier and the cutting-plane CVaR, against brute force and Rockafellar-Uryasev."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from workbench.engine.scenarios import sample_scenarios
+from workbench.planning.cvar_cuts import CutPool
+from workbench.planning.frontier import Frontier, frontier_of, non_dominated
+from workbench.planning.optimization import scenarios_and_problem, solve
+from workbench.planning.plans import Plan, cvar
+
+from conftest import initiative, portfolio
+
+TEAMS = ("Payments", "Growth")
+
+
+def random_instance(seed: int, n: int = 14, scenarios: int = 200):
+    """A random portfolio of n uncertain initiatives (some dependencies, one capacity), its
+    selection scenarios and planning problem."""
+    rng = np.random.default_rng(seed)
+    inis = []
+    for i in range(n):
+        deps = (f"i{i - 1}",) if i and rng.random() < 0.1 else ()
+        reach, effort = int(rng.integers(50, 1000)), round(float(rng.uniform(0.5, 5)), 2)
+        inis.append(initiative(f"i{i}", reach=f"{reach / 3:g}..{reach * 2:g}", impact=str(rng.choice(["0.5", "1", "2"])),
+                               confidence=f"{rng.choice([30, 50, 80, 100])}%", effort=str(effort),
+                               team=TEAMS[i % 2], depends_on=deps))
+    p = portfolio(*inis)
+    total = sum(float(ini.effort.median()) for ini in inis)
+    sc, problem = scenarios_and_problem(p, round(0.4 * total, 2), scenarios=scenarios, seed=seed,
+                                        capacities={"Payments": round(0.3 * total, 2)})
+    return sc, problem
+
+
+def brute_force_front(sc, problem, alpha: float = 0.1) -> list[tuple[float, float, bytes]]:
+    """(mean, CVaR, mask) of every non-dominated feasible subset, by enumeration and plans.cvar."""
+    n = len(problem)
+    x = np.array(list(itertools.product([False, True], repeat=n)))
+    ok = np.array([not problem.violations(row) for row in x])
+    x = x[ok]
+    values = sc.value @ x.T
+    means = values.mean(axis=0)
+    cvars = np.array([cvar(values[:, j], alpha) for j in range(x.shape[0])])
+    front = []
+    for j in range(x.shape[0]):
+        beaten = (means >= means[j]) & (cvars >= cvars[j]) & ((means > means[j]) | (cvars > cvars[j]))
+        if not beaten.any():
+            front.append((means[j], cvars[j], x[j].tobytes()))
+    return front
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_default_frontier_is_the_brute_force_non_dominated_set(seed):
+    sc, problem = random_instance(seed)
+    front = frontier_of(problem, sc, pool=CutPool())
+    truth = brute_force_front(sc, problem)
+    assert front.complete
+    got = [(p.expected_value, p.cvar, p.funded.tobytes()) for p in front.plans]
+    # Same points; a funded set may differ only where plans tie exactly on both axes.
+    points = {(round(m, 6), round(c, 6)) for m, c, _ in truth}
+    assert len(got) == len(points)
+    for m, c, mask in got:
+        assert any(mask == t or _close(m, tm) and _close(c, tc) for tm, tc, t in truth), (m, c)
+    for tm, tc, _ in truth:
+        assert any(_close(m, tm) and _close(c, tc) for m, c, _ in got), (tm, tc)
+    # |ND| CVaR solves and one mean solve; a tie the solver's tie-break misses costs one more
+    assert len(points) + 1 <= front.solves <= len(points) + 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("objective", ["cvar", "blend"])
+def test_cutting_planes_reach_the_rockafellar_uryasev_optimum(seed, objective):
+    sc, problem = random_instance(100 + seed, n=18, scenarios=300)
+    kwargs = dict(alpha=[0.1, 0.05, 0.137][seed % 3], lam=0.7)
+    ru = solve(problem, sc, objective, formulation="ru", **kwargs)
+    cuts = solve(problem, sc, objective, formulation="cuts", pool=CutPool(), **kwargs)
+    mean_ru = float((sc.value @ ru.funded).mean())
+    for min_mean in (None, 0.5 * mean_ru):  # with the epsilon constraint too
+        if min_mean is not None:
+            ru = solve(problem, sc, objective, formulation="ru", min_mean=min_mean, **kwargs)
+            cuts = solve(problem, sc, objective, formulation="cuts", min_mean=min_mean, pool=CutPool(), **kwargs)
+        assert ru.status == cuts.status == "optimal"
+
+        def value(sol):
+            v = sc.value @ sol.funded
+            c = cvar(v, kwargs["alpha"])
+            return c if objective == "cvar" else v.mean() + kwargs["lam"] * c
+
+        assert value(cuts) == pytest.approx(value(ru), rel=1e-5)
+        if min_mean is not None:
+            assert (sc.value @ cuts.funded).mean() >= min_mean * (1 - 1e-9)
+
+
+def test_the_tiebreak_prefers_the_better_mean_among_cvar_optima():
+    # Two initiatives that are worth nothing in the worst 10% and one certain: CVaR ties at 100.
+    p = portfolio(initiative("safe", reach="100"), initiative("a", reach="1000", confidence="50%"),
+                  initiative("b", reach="2000", confidence="50%"))
+    sc = sample_scenarios(p, 200, seed=3)
+    _, problem = scenarios_and_problem(p, 2, scenarios=sc)
+    v = sc.value
+    if cvar(v @ [True, False, True], 0.1) != cvar(v @ [True, True, False], 0.1):
+        pytest.skip("these scenarios do not tie")
+    sol = solve(problem, sc, "cvar", tiebreak_mean=1e-4, formulation="cuts", pool=CutPool())
+    assert sol.funded.tolist() == [True, False, True]
+
+
+def test_the_cut_pool_is_shared_by_solves_on_the_same_scenarios():
+    sc, problem = random_instance(7, n=16, scenarios=300)
+    pool = CutPool()
+    first = solve(problem, sc, "cvar", formulation="cuts", pool=pool)
+    cuts = len(pool)
+    again = solve(problem, sc, "cvar", formulation="cuts", pool=pool)
+    assert np.array_equal(first.funded, again.funded)
+    assert again.solves < first.solves and again.solves <= 2  # one relaxation, one master
+    assert len(pool) == cuts  # nothing new to learn
+    # another budget on the same scenarios starts from the same cuts: they hold for every plan
+    _, tighter = scenarios_and_problem(sc.portfolio, problem.constraints.budget * 0.8, scenarios=sc,
+                                       capacities=problem.constraints.capacities)
+    fresh, warm = CutPool(), CutPool()
+    solve(problem, sc, "cvar", formulation="cuts", pool=warm)
+    cold_run = solve(tighter, sc, "cvar", formulation="cuts", pool=fresh)
+    warm_run = solve(tighter, sc, "cvar", formulation="cuts", pool=warm)
+    assert np.array_equal(cold_run.funded, warm_run.funded) and warm_run.solves < cold_run.solves
+
+
+def test_the_default_pool_is_found_by_content():
+    from workbench.planning.cvar_cuts import cut_pool
+
+    sc, _ = random_instance(3, n=6, scenarios=50)
+    copy = sample_scenarios(sc.portfolio, 50, seed=3)
+    assert cut_pool(sc) is cut_pool(sc)
+    assert (cut_pool(copy) is cut_pool(sc)) == np.array_equal(copy.value, sc.value)
+
+
+def test_beats_names_the_plans_better_on_both_axes():
+    sc, problem = random_instance(2)
+    front = frontier_of(problem, sc, pool=CutPool())
+    assert all(front.beats(p) == [] for p in front.plans)  # non-dominated: nothing beats them
+    nothing = Plan(np.zeros(len(problem), bool), sc, problem, "nothing")
+    beaten = front.beats(nothing)
+    assert beaten and all(p.expected_value > 0 and p.cvar > 0 for p in beaten)
+    shown = Frontier([*front.plans, nothing], recommended=nothing)
+    assert shown.recommended_beaten_by == beaten
+    assert non_dominated([*front.plans, nothing]) == front.plans
+
+
+def test_records_carry_standard_errors_and_a_cap_stops_early():
+    sc, problem = random_instance(4)
+    capped = frontier_of(problem, sc, max_solves=2, pool=CutPool())
+    assert not capped.complete and capped.solves == 2
+    rec = capped.to_records()[0]
+    assert {"expected_value", "expected_value_se", "cvar", "cvar_se", "selected"} <= set(rec)
+    assert rec["cvar_se"] > 0 and {"expected_value_se", "cvar_se"} <= set(capped.to_frame())
+
+
+def test_the_pipeline_keeps_the_recommended_plan_and_names_what_beats_it():
+    import workbench as wb
+    from workbench import pipeline
+    from workbench.settings import Settings
+
+    assert Settings().frontier_points is None  # complete by default
+    outcome = wb.run(wb.demo_portfolio(), Settings(budget=40, samples=2000, scenarios=150, objective="cvar",
+                                                   capacities={"Payments": 12, "Growth": 8}))
+    front = pipeline.frontier(outcome)
+    assert front.complete and front.recommended is outcome.plan
+    assert sum(p is outcome.plan for p in front.plans) == 1
+    keys = [p.funded.tobytes() for p in front.plans]
+    assert len(keys) == len(set(keys))
+    # every plan is valued on the evaluation draws; what beats the recommendation there is named
+    assert all(p.scenarios is outcome.evaluation for p in front.plans)
+    assert front.recommended_beaten_by == [p for p in front.plans if p.expected_value > outcome.plan.expected_value
+                                           and p.cvar > outcome.plan.cvar]
+    others = [p for p in front.plans if p is not outcome.plan]
+    assert non_dominated(others) == others  # the rest is a frontier as evaluated

@@ -1,0 +1,205 @@
+"""CVaR in a MILP, two exact ways: Rockafellar-Uryasev and cutting planes with a cut pool.
+
+CVaR_alpha(v·x) = min over weight vectors w with 0 <= w_s <= 1/(alpha S), Σ w_s = 1 of w·V x,
+attained by the plan's worst alpha·S scenarios (the boundary one weighted fractionally, as
+`plans.cvar`). `solve_cuts` keeps the n binaries and one free t <= (w_K·V)x per cut K found so
+far, adding the cut of each master plan whose t overstates its CVaR; cuts live in a `CutPool`
+shared by every solve on the same scenarios (`cut_pool`, found by content). `solve_ru` is
+Rockafellar & Uryasev (2000): one free eta and one z_s >= 0 per scenario,
+CVaR = max eta - 1/(alpha S) Σ_s z_s s.t. z_s >= eta - v_s · x. Both give the same optimum;
+`optimization.solve` picks one by size and by the cuts already pooled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import replace
+
+import numpy as np
+from scipy import sparse
+
+from ..engine.scenarios import Scenarios
+from .constraints import PlanningProblem
+from .milp import MIP_REL_GAP, Solution, master
+from .plans import cvar
+
+ROOT_ROUNDS = 200  # at most this many LP relaxations add cuts before the first MILP master
+NEIGHBOUR_CUTS = 8  # at most this many neighbour cuts per master (`_neighbour_cuts`)
+
+
+def solve_ru(base: tuple, problem: PlanningProblem, vs: np.ndarray, mean_v: np.ndarray, w_mean: float,
+              w_cvar: float, alpha: float, time_limit: float) -> Solution:
+    """Rockafellar-Uryasev: one free eta and one z_s >= 0 per scenario, z_s - eta + v_s·x >= 0."""
+    s = vs.shape[0]
+    extra = (np.r_[-w_cvar, np.full(s, w_cvar / (alpha * s))], np.r_[-np.inf, np.zeros(s)], np.full(s + 1, np.inf),
+             vs, sparse.hstack([sparse.csr_matrix(-np.ones((s, 1))), sparse.identity(s)]), np.zeros(s),
+             np.full(s, np.inf))
+    return master(base, problem, -w_mean * mean_v, extra, time_limit)
+
+
+def solve_cuts(base: tuple, problem: PlanningProblem, v: np.ndarray, scale: float, w_mean: float,
+                w_cvar: float, alpha: float, pool: CutPool, upper: float | None, time_limit: float) -> Solution:
+    """Cutting planes: CVaR(x) = min over the weight sets K of the worst alpha·S scenarios of
+    mean_K(v·x), so the master keeps n binaries and one free t <= (w_K·V)x for the cuts found.
+
+    Each master plan's true CVaR is computed; if t overstates it, the cut of that plan's worst
+    scenarios joins the pool and the master is solved again. Stops when t is exact within the
+    solver's relative gap, so the optimum is Rockafellar-Uryasev's."""
+    deadline = time.monotonic() + time_limit
+    n, t_hi = len(problem), np.inf if upper is None else upper
+    mean_v = v.mean(axis=0) / scale
+    # The best plan found so far (its true objective) bounds each master from below, which prunes
+    # its search. (Masters at a looser gap while cuts are still found measured no faster: the
+    # extra master that proves the optimum costs what they save.)
+    solves, incumbent, best = 0, -np.inf, None
+    lp_rounds = 0
+    while True:
+        cuts = pool.rows(v, alpha) / scale
+        m = len(cuts)
+        rows_x = np.vstack([-cuts, w_mean * mean_v])
+        rows_t = np.r_[np.ones(m), w_cvar][:, None]
+        floor = incumbent - MIP_REL_GAP * max(abs(incumbent), 1.0) if np.isfinite(incumbent) else -np.inf
+        extra = (np.array([-w_cvar]), np.array([-np.inf]), np.array([t_hi]), rows_x, rows_t,
+                 np.r_[np.full(m, -np.inf), floor], np.r_[np.zeros(m), np.inf])
+        if lp_rounds < ROOT_ROUNDS and time.monotonic() < deadline:  # Kelley on the relaxation: cheap cuts
+            lp_rounds, solves = lp_rounds + 1, solves + 1
+            relaxed = master(base, problem, -w_mean * mean_v, extra, max(deadline - time.monotonic(), 0.01),
+                              relax=True)
+            if relaxed.status == "optimal":
+                x = relaxed.x[:n]
+                frac_value = v @ x / scale
+                if float(relaxed.x[n]) - cvar(frac_value, alpha) > MIP_REL_GAP * max(abs(float(relaxed.x[n])), 1.0) \
+                        and pool.add(v, x, alpha):
+                    continue
+            lp_rounds = ROOT_ROUNDS
+        sol = master(base, problem, -w_mean * mean_v, extra, max(deadline - time.monotonic(), 0.01))
+        solves += 1
+        if sol.funded is None:
+            if best is not None:  # no plan beats the best one found (infeasible), or time ran out first
+                return replace(best, status="optimal" if sol.status == "infeasible" else "time limit",
+                               time_limit=time_limit, solves=solves)
+            return replace(sol, time_limit=time_limit, solves=solves)
+        value = v @ sol.funded / scale
+        t, true = float(sol.x[n]), cvar(value, alpha)
+        objective = w_mean * float(value.mean()) + w_cvar * true
+        if objective > incumbent:
+            incumbent, best = objective, sol
+        excess = w_cvar * max(t - true, 0.0)
+        exact = excess <= MIP_REL_GAP * max(abs(objective), 1.0)
+        if exact and sol.status == "optimal" or not exact and not pool.add(v, sol.funded, alpha):
+            return replace(sol, time_limit=time_limit, solves=solves)
+        if not exact:  # cut off the master's next proposals too: its plan's neighbours that t overstates
+            _neighbour_cuts(base, problem, v, scale, (w_mean, w_cvar), alpha, pool, sol.funded, t_hi, incumbent)
+        if time.monotonic() >= deadline or sol.status != "optimal":
+            bound = w_mean * float(value.mean()) + w_cvar * t
+            return replace(best, status="time limit", gap=abs(bound - incumbent) / max(abs(incumbent), 1e-12),
+                           time_limit=time_limit, solves=solves)
+
+
+def _neighbour_cuts(base: tuple, problem: PlanningProblem, v: np.ndarray, scale: float, weights: tuple,
+                    alpha: float, pool: CutPool, x: np.ndarray, t_hi: float, incumbent: float) -> None:
+    """Add the cuts of the feasible plans one flip or one swap away from `x` that the master,
+    as its cuts stand, would value above the best plan found (it would propose them next)."""
+    n = x.size
+    on, off = np.flatnonzero(x), np.flatnonzero(~x)
+    flips = np.repeat(x[None, :], n, axis=0)
+    flips[np.arange(n), np.arange(n)] ^= True
+    swaps = np.repeat(x[None, :], on.size * off.size, axis=0)
+    rows_ = np.arange(swaps.shape[0])
+    swaps[rows_, np.repeat(on, off.size)] = False
+    swaps[rows_, np.tile(off, on.size)] = True
+    cand = np.vstack([flips, swaps])
+    a_rows, lo, hi = base
+    act = cand @ a_rows.reshape(-1, n).T
+    ok = ((act >= lo - 1e-9) & (act <= hi + 1e-9)).all(axis=1)
+    ok &= ~(cand & problem.wont).any(axis=1) & (cand | ~problem.must).all(axis=1)
+    cand = cand[ok]
+    if not len(cand):
+        return
+    w_mean, w_cvar = weights
+    cf = cand.astype(float)
+    t_est = np.minimum((cf @ pool.rows(v, alpha).T).min(axis=1) / scale, t_hi)
+    values = v @ cf.T / scale  # scenarios x candidates
+    k = alpha * values.shape[0]
+    whole = int(np.floor(k + 1e-9))
+    part = np.partition(values, min(whole, values.shape[0] - 1), axis=0)
+    true = (part[:whole].sum(axis=0) + (k - whole) * (part[whole] if whole < values.shape[0] else 0.0)) / k
+    mean = values.mean(axis=0)
+    est = w_mean * mean + w_cvar * t_est
+    want = (t_est - true > MIP_REL_GAP * np.maximum(np.abs(est), 1.0)) & (est > incumbent)
+    for i in np.flatnonzero(want)[np.argsort(-est[want])][:NEIGHBOUR_CUTS]:
+        pool.add(v, cand[i], alpha)
+
+
+class CutPool:
+    """CVaR cuts found on one scenario set, kept as scenario weight sets (the indices of a plan's
+    worst floor(alpha·S) scenarios and the boundary one, weighted fractionally as `plans.cvar`
+    does), per alpha. A cut is valid for every plan, whatever the constraints, so every solve on
+    the same scenarios (frontier steps, budget sweeps, a re-solve at another budget) starts from
+    the cuts already found. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._sets: dict[float, dict[bytes, np.ndarray]] = {}
+        self._rows: dict[float, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def has(self, alpha: float) -> bool:
+        """Whether the pool holds any cut for this alpha."""
+        return bool(self._sets.get(alpha))
+
+    def count(self, alpha: float) -> int:
+        """The number of cuts held for this alpha."""
+        return len(self._sets.get(alpha, ()))
+
+    def __len__(self) -> int:
+        return sum(len(sets) for sets in self._sets.values())
+
+    def add(self, v: np.ndarray, funded: np.ndarray, alpha: float) -> bool:
+        """Add the cut of plan `funded` (its worst scenarios in `v`, the scenarios' values);
+        False if it is there already."""
+        s = v.shape[0]
+        k = alpha * s
+        whole = int(np.floor(k + 1e-9))  # as plans.cvar
+        boundary = k - whole > 1e-9 and whole < s  # a fractional weight on the next scenario
+        order = np.argsort(v @ funded, kind="stable")[:whole + boundary]
+        weights = np.full(order.size, 1.0 / k)
+        if boundary:
+            weights[whole] = (k - whole) / k
+        key = np.sort(order[:whole]).tobytes() + order[whole:].tobytes()
+        row = weights @ v[order]
+        with self._lock:
+            sets = self._sets.setdefault(alpha, {})
+            if key in sets:
+                return False
+            sets[key] = order
+            old = self._rows.get(alpha, np.empty((0, v.shape[1])))
+            self._rows[alpha] = np.vstack([old, row])
+        return True
+
+    def rows(self, v: np.ndarray, alpha: float) -> np.ndarray:
+        """The cut coefficients (cuts x initiatives, in value units: w_K·V)."""
+        with self._lock:
+            return self._rows.get(alpha, np.empty((0, v.shape[1])))
+
+
+_POOLS: OrderedDict[tuple, CutPool] = OrderedDict()
+_POOLS_LOCK = threading.Lock()
+POOLS_KEPT = 32
+
+
+def cut_pool(scenarios: Scenarios) -> CutPool:
+    """The cut pool of these scenarios, found by content: the dashboard draws the same selection
+    scenarios into new arrays at every change, and its re-solves should reuse the cuts."""
+    v = np.ascontiguousarray(scenarios.value)
+    key = (v.shape, hashlib.blake2b(v.view(np.uint8), digest_size=20).digest())
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _POOLS[key] = CutPool()
+            while len(_POOLS) > POOLS_KEPT:
+                _POOLS.popitem(last=False)
+        _POOLS.move_to_end(key)
+        return pool
