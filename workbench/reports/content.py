@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..model.portfolio import Portfolio
@@ -197,12 +198,11 @@ def methods_appendix(outcome, portfolio_path: str) -> pd.DataFrame:
         ("input file", portfolio_path or "bundled demo portfolio"),
         ("input SHA-256", input_digest(portfolio_path)),
         ("seed", s.seed),
-        ("random streams", "one per purpose and block of initiatives, derived from the seed (see README, "
-                           "'How the numbers are made'): the same settings give the same numbers in the CLI, "
-                           "this report and the dashboard"),
+        # Short values: the table cuts cells at 80 characters.
+        ("random streams", "one per purpose and block of initiatives, from the seed (see the README)"),
         ("samples (ranking and every figure)", f"{result.samples:,} ({result.method})"),
         ("scenarios (choosing the plan)", f"{s.scenarios:,}, independent of the samples above"),
-        ("scenarios (every plan figure)", evaluated_on_sentence(plan.metrics()["evaluated_on"], s.scenarios)),
+        ("plan figures estimated on", _evaluated_on(plan)),
         ("confidence mode", result.confidence_mode),
         ("objective", f"{plan.objective} (alpha {plan.alpha:g}" + (f", lambda {plan.lam:g})" if plan.lam else ")")),
         ("capacities", ", ".join(f"{t} {number(v)}" for t, v in s.capacities) or "none"),
@@ -210,12 +210,27 @@ def methods_appendix(outcome, portfolio_path: str) -> pd.DataFrame:
         (f"largest 95% error of P(top {s.top_k})", f"± {result.half_width(s.top_k).max():.4f}"),
         ("95% error of the plan's expected value", f"± {number(half_width(plan.expected_value_se))}"),
         ("95% error of the plan's CVaR", f"± {number(half_width(plan.cvar_se))}"),
-        ("value of planning with ranges (VSS)", vss_sentence(plan, s.value_unit, s.scenarios) or "not computed"),
+        ("value of planning with ranges (VSS)", _vss_value(plan, s.value_unit)),
         ("solver", f"HiGHS via scipy.optimize.milp: {plan.status}"
                    + (f", gap {plan.gap:.2%}" if plan.gap is not None else "")),
         ("±", PM_NOTE),
     ]
     return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+
+
+def _evaluated_on(plan) -> str:
+    where = plan.evaluated_on()
+    if where["scenarios"] == "evaluation":
+        return f"{where['count']:,} evaluation draws, independent of the choice"
+    return f"the {where['count']:,} scenarios that chose the plan (not independent)"
+
+
+def _vss_value(plan, unit: str) -> str:
+    if plan.vss is None or plan.point is None:
+        return "not computed"
+    if np.array_equal(plan.point.funded, plan.funded):
+        return "0: the plan chosen on the medians is the same plan"
+    return f"{pm(plan.vss.value, half_width(plan.vss.se))} {unit}, against the plan chosen on the medians"
 
 
 def report_record(outcome, portfolio_path: str) -> dict:
