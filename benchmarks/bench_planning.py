@@ -91,7 +91,7 @@ def verdict(ok: bool) -> str:
 
 
 def row(label: str, value: str) -> None:
-    print(f"  {label:<44}{value}")
+    print(f"  {label:<44} {value}")
 
 
 def timing(label: str, times: list) -> None:
