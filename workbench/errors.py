@@ -49,6 +49,11 @@ def quote(value: object, width: int = MAX_MESSAGE_VALUE) -> str:
     return repr(clip(value if isinstance(value, str) else _safe_str(value), width))
 
 
+def exact(x: float) -> str:
+    """A figure in a message, to two decimals without trailing zeros: "10.51", "40", "1,200.5"."""
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
 def _safe_str(value: object) -> str:
     try:
         return str(value)

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, exact
 from ..model.portfolio import Portfolio
-from ..views.format import exact
 
 BUDGET_COLUMNS = ("effort", "cost")
 

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from ..planning.plans import objective_terms
+
 Z95 = 1.959964  # a normal 95% half-width in standard errors
 PM_NOTE = "± is a 95% Monte Carlo half-width."
 
@@ -31,11 +33,6 @@ def number(x: float | None) -> str:
     if ax >= 1:
         return f"{x:.3g}"
     return f"{x:.2g}"
-
-
-def exact(x: float) -> str:
-    """A figure in a message, to two decimals without trailing zeros: "10.51", "40", "1,200.5"."""
-    return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 def half_width(se: float) -> float:
@@ -154,8 +151,6 @@ def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 def beaten_by(plan, beaters: list) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """The largest margins, (difference, se) in expected value and in CVaR, by which `beaters` beat
     `plan` on their common (evaluation) scenarios; None when none does."""
-    from ..planning.plans import objective_terms  # here: planning imports this module
-
     if not beaters:
         return None
     mine = objective_terms(plan.value, "cvar", plan.alpha, None)
