@@ -140,6 +140,56 @@ def test_the_default_pool_is_found_by_content():
     assert (cut_pool(copy) is cut_pool(sc)) == np.array_equal(copy.value, sc.value)
 
 
+def test_an_edited_scenario_set_starts_from_the_cuts_found_before():
+    from dataclasses import replace
+
+    from workbench.planning.cvar_cuts import cut_pool
+
+    sc, problem = random_instance(5, n=10, scenarios=97)  # a lineage (97 scenarios, seed 5) of its own
+    before = cut_pool(sc)
+    solve(problem, sc, "cvar", formulation="cuts")  # fills the scenarios' own pool
+    value = sc.value.copy()
+    value[:, 0] = value[::-1, 0] * 1.5  # as if an edit had redrawn initiative i0
+    edited = replace(sc, value=value)
+    after = cut_pool(edited)
+    assert after is not before and after.count(0.1) == before.count(0.1) > 0
+    # Recomputed on the new values, every inherited cut still bounds every plan's CVaR from above.
+    masks = np.random.default_rng(1).random((200, len(problem))) < 0.5
+    bounds = masks.astype(float) @ after.rows(value, 0.1).T
+    true = np.array([cvar(value @ x, 0.1) for x in masks])
+    assert (bounds >= true[:, None] - 1e-9 * np.abs(true[:, None]).max()).all()
+    warm = solve(problem, edited, "cvar", formulation="cuts")
+    exact = solve(problem, edited, "cvar", formulation="ru", pool=CutPool())
+    assert cvar(value @ warm.funded, 0.1) == pytest.approx(cvar(value @ exact.funded, 0.1), rel=1e-5)
+
+
+def test_a_cut_added_by_another_solve_meanwhile_is_not_taken_for_optimality():
+    # Another thread's solve on the same scenarios may add the cut of this master's plan after the
+    # master read the pool: the solve must re-solve with it, not return the plan as optimal.
+    sc, problem = random_instance(5, n=10, scenarios=200)
+    plans = np.array(list(itertools.product([False, True], repeat=10)))
+    plans = plans[[not problem.violations(x) for x in plans]]
+    best = max(cvar(sc.value @ x, 0.1) for x in plans)
+
+    class Stale(CutPool):
+        """Every feasible plan's cut is in the pool, but the first masters see only one of them."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.add(sc.value, plans[-1], 0.1)
+            self.seen = super().rows(sc.value, 0.1).copy()
+            for x in plans:
+                self.add(sc.value, x, 0.1)
+            self.reads = 0
+
+        def rows(self, v, alpha):
+            self.reads += 1
+            return self.seen if self.reads <= 2 else super().rows(v, alpha)
+
+    sol = solve(problem, sc, "cvar", formulation="cuts", pool=Stale())
+    assert sol.status == "optimal" and cvar(sc.value @ sol.funded, 0.1) == pytest.approx(best, rel=1e-6)
+
+
 def test_beats_names_the_plans_better_on_both_axes():
     sc, problem = random_instance(2)
     front = frontier_of(problem, sc, pool=CutPool())

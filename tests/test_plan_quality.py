@@ -187,3 +187,18 @@ def test_replications_are_independent_streams_of_the_same_law():
     se = np.hypot(first.value.std(axis=0), selection.value.std(axis=0)) / np.sqrt(20_000)
     assert np.all(np.abs(first.value.mean(axis=0) - selection.value.mean(axis=0)) < 4 * se)
     assert abs(first.value[:, 0].mean() - lognormal_mean(100, 5000)) < 4 * first.value[:, 0].std() / np.sqrt(20_000)
+
+
+def test_the_cached_point_plan_follows_the_spread_mapping():
+    # In spread mode the planning efforts move with the spread mapping: a live engine must not reuse
+    # the point plan of another mapping (a review found one over the budget and a wrong VSS).
+    from workbench.pipeline import LiveEngine
+    from workbench.settings import Settings
+
+    engine = LiveEngine(wb.demo_portfolio())
+    base = dict(budget=40, samples=2000, scenarios=200, confidence_mode="spread", effort_quantile=0.9)
+    for spread in ({0.8: 1.5, 0.5: 3.0}, {0.8: 4.0, 0.5: 8.0}):
+        outcome = engine.run(Settings(**base, spread=tuple(sorted(spread.items()))))
+        fresh = point_estimate_selection(outcome.problem, "spread")
+        assert np.array_equal(outcome.plan.point.funded, fresh)
+        assert outcome.plan.point.violations() == []

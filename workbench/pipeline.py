@@ -218,14 +218,19 @@ class LiveEngine:
                         s.lam if s.objective == "blend" else None, status, gap)
             current = np.isin(problem.ids, s.plan) if s.plan else np.array([ini.planned for ini in applied])
             best = add_baselines(best, current)
-            # The point-estimate plan depends on the estimates and constraints only, not on the draws.
-            point_key = ("point", tuple(key[1] for key in keys), s.confidence_mode, s.budget, s.budget_column,
-                         s.capacities, s.theme_shares, s.max_count, s.effort_quantile, s.overrides, s.time_limit)
-            point = self._cached("plans", point_key, lambda: point_estimate_selection(
-                problem, s.confidence_mode, time_limit=s.time_limit))
-            best = attach_vss(best, point)
         except (InputError, SolverError) as exc:  # Infeasible is an InputError naming its cause
             best, failure = None, exc
+        if best is not None:
+            # The point-estimate plan depends on the estimates and the problem's arrays (efforts at
+            # the planning quantile move with the spread mapping), not on the draws.
+            point_key = ("point", tuple(key[1] for key in keys), s.confidence_mode, problem.effort_q.tobytes(),
+                         problem.cost.tobytes(), problem.must.tobytes(), problem.wont.tobytes(), s.budget,
+                         s.capacities, s.theme_shares, s.max_count, s.time_limit)
+            try:
+                best = attach_vss(best, self._cached("plans", point_key, lambda: point_estimate_selection(
+                    problem, s.confidence_mode, time_limit=s.time_limit)))
+            except (InputError, SolverError):  # no VSS (the views then say nothing of it) rather than no plan
+                pass
         return best, problem, failure, time.perf_counter() - t0
 
     def _cached(self, cache: str, key, compute):

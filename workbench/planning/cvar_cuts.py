@@ -89,7 +89,12 @@ def solve_cuts(base: tuple, problem: PlanningProblem, v: np.ndarray, scale: floa
             incumbent, best = objective, sol
         excess = w_cvar * max(t - true, 0.0)
         exact = excess <= MIP_REL_GAP * max(abs(objective), 1.0)
-        if exact and sol.status == "optimal" or not exact and not pool.add(v, sol.funded, alpha):
+        if exact and sol.status == "optimal":
+            return replace(sol, time_limit=time_limit, solves=solves)
+        if not exact and not pool.add(v, sol.funded, alpha) and pool.count(alpha) <= m:
+            # The master held this plan's cut already, so t overstates its CVaR by the solver's
+            # tolerances only. (A pool that grew since the master read it, e.g. another thread's
+            # solve on the same scenarios, means this master missed cuts: solve it again.)
             return replace(sol, time_limit=time_limit, solves=solves)
         if not exact:  # cut off the master's next proposals too: its plan's neighbours that t overstates
             _neighbour_cuts(base, problem, v, scale, (w_mean, w_cvar), alpha, pool, sol.funded, t_hi, incumbent)
@@ -160,11 +165,14 @@ class CutPool:
     def add(self, v: np.ndarray, funded: np.ndarray, alpha: float) -> bool:
         """Add the cut of plan `funded` (its worst scenarios in `v`, the scenarios' values);
         False if it is there already."""
-        s = v.shape[0]
-        k = alpha * s
-        whole = int(np.floor(k + 1e-9))  # as plans.cvar
-        boundary = k - whole > 1e-9 and whole < s  # a fractional weight on the next scenario
-        order = np.argsort(v @ funded, kind="stable")[:whole + boundary]
+        whole, boundary = _tail_size(v.shape[0], alpha)
+        return self._add(v, np.argsort(v @ funded, kind="stable")[:whole + boundary], alpha)
+
+    def _add(self, v: np.ndarray, order: np.ndarray, alpha: float) -> bool:
+        """Add the cut of the scenario set `order` (worst first; the last one fractional when
+        alpha·S is not whole), its coefficients computed on `v`."""
+        k = alpha * v.shape[0]
+        whole, boundary = _tail_size(v.shape[0], alpha)
         weights = np.full(order.size, 1.0 / k)
         if boundary:
             weights[whole] = (k - whole) / k
@@ -179,27 +187,58 @@ class CutPool:
             self._rows[alpha] = np.vstack([old, row])
         return True
 
+    def inherit(self, other: CutPool, v: np.ndarray) -> None:
+        """Add every cut of `other` (found on other values of the same scenarios), its
+        coefficients recomputed on `v`: a weight set is a valid cut whatever the values, and after
+        an edit that redraws one initiative most of them stay tight."""
+        with other._lock:
+            sets = [(alpha, list(found.values())) for alpha, found in other._sets.items()]
+        for alpha, orders in sets:
+            for order in orders:
+                self._add(v, order, alpha)
+
     def rows(self, v: np.ndarray, alpha: float) -> np.ndarray:
         """The cut coefficients (cuts x initiatives, in value units: w_K·V)."""
         with self._lock:
             return self._rows.get(alpha, np.empty((0, v.shape[1])))
 
 
+def _tail_size(s: int, alpha: float) -> tuple[int, bool]:
+    """The worst floor(alpha·S) scenarios, and whether a next one carries a fractional weight (as plans.cvar)."""
+    k = alpha * s
+    whole = int(np.floor(k + 1e-9))
+    return whole, bool(k - whole > 1e-9 and whole < s)
+
+
 _POOLS: OrderedDict[tuple, CutPool] = OrderedDict()
+_LATEST: dict[tuple, CutPool] = {}  # per lineage (see `cut_pool`), the pool made last
 _POOLS_LOCK = threading.Lock()
 POOLS_KEPT = 32
 
 
 def cut_pool(scenarios: Scenarios) -> CutPool:
     """The cut pool of these scenarios, found by content: the dashboard draws the same selection
-    scenarios into new arrays at every change, and its re-solves should reuse the cuts."""
+    scenarios into new arrays at every change, and its re-solves should reuse the cuts.
+
+    A new pool starts with the cuts of the last pool of the same lineage (scenario count, portfolio
+    size, seed, purpose, method, confidence mode and spread): after an edit, which redraws one
+    initiative's block, the cuts found before are still valid and nearly tight (measured on the demo,
+    a CVaR re-solve after an edit took 0.5-1.6 s with them against 2.6-2.8 s by Rockafellar-Uryasev)."""
     v = np.ascontiguousarray(scenarios.value)
     key = (v.shape, hashlib.blake2b(v.view(np.uint8), digest_size=20).digest())
+    lineage = (v.shape, scenarios.seed, scenarios.purpose, scenarios.method, scenarios.confidence_mode,
+               repr(sorted((scenarios.spread or {}).items())))
     with _POOLS_LOCK:
-        pool = _POOLS.get(key)
+        pool, parent = _POOLS.get(key), None
         if pool is None:
             pool = _POOLS[key] = CutPool()
+            parent = _LATEST.get(lineage)
+            _LATEST[lineage] = pool
             while len(_POOLS) > POOLS_KEPT:
                 _POOLS.popitem(last=False)
+            while len(_LATEST) > POOLS_KEPT:
+                del _LATEST[next(iter(_LATEST))]
         _POOLS.move_to_end(key)
-        return pool
+    if parent is not None:  # outside the registry's lock: only this pool's own lock is needed
+        pool.inherit(parent, v)
+    return pool
