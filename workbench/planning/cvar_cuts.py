@@ -28,6 +28,7 @@ from .plans import cvar
 
 ROOT_ROUNDS = 200  # at most this many LP relaxations add cuts before the first MILP master
 NEIGHBOUR_CUTS = 8  # at most this many neighbour cuts per master (`_neighbour_cuts`)
+NEIGHBOUR_MOVES = 40  # ... from moving at most this many funded and this many unfunded initiatives
 
 
 def solve_ru(base: tuple, problem: PlanningProblem, vs: np.ndarray, mean_v: np.ndarray, w_mean: float,
@@ -107,11 +108,18 @@ def solve_cuts(base: tuple, problem: PlanningProblem, v: np.ndarray, scale: floa
 def _neighbour_cuts(base: tuple, problem: PlanningProblem, v: np.ndarray, scale: float, weights: tuple,
                     alpha: float, pool: CutPool, x: np.ndarray, t_hi: float, incumbent: float) -> None:
     """Add the cuts of the feasible plans one flip or one swap away from `x` that the master,
-    as its cuts stand, would value above the best plan found (it would propose them next)."""
+    as its cuts stand, would value above the best plan found (it would propose them next).
+
+    On a large portfolio only the NEIGHBOUR_MOVES funded initiatives of least expected value (to
+    drop) and unfunded ones of most (to add) move, so the candidates stay a few thousand plans."""
     n = x.size
+    mean = v.mean(axis=0)
     on, off = np.flatnonzero(x), np.flatnonzero(~x)
-    flips = np.repeat(x[None, :], n, axis=0)
-    flips[np.arange(n), np.arange(n)] ^= True
+    on = on[np.argsort(mean[on], kind="stable")[:NEIGHBOUR_MOVES]]
+    off = off[np.argsort(-mean[off], kind="stable")[:NEIGHBOUR_MOVES]]
+    moved = np.concatenate([on, off])
+    flips = np.repeat(x[None, :], moved.size, axis=0)
+    flips[np.arange(moved.size), moved] ^= True
     swaps = np.repeat(x[None, :], on.size * off.size, axis=0)
     rows_ = np.arange(swaps.shape[0])
     swaps[rows_, np.repeat(on, off.size)] = False
