@@ -202,3 +202,25 @@ def test_the_cached_point_plan_follows_the_spread_mapping():
         fresh = point_estimate_selection(outcome.problem, "spread")
         assert np.array_equal(outcome.plan.point.funded, fresh)
         assert outcome.plan.point.violations() == []
+
+
+def test_the_vss_sentence_says_a_loss_to_the_medians_plan_in_plain_words():
+    from types import SimpleNamespace
+
+    from workbench.planning.plans import Estimate
+    from workbench.views.format import vss_sentence
+
+    def plan(vss: float, se: float):
+        point = SimpleNamespace(funded=np.array([True, False]), selected=["a"])
+        return SimpleNamespace(vss=Estimate(vss, se), point=point, funded=np.array([False, True]),
+                               objective="mean", alpha=0.1, lam=None, objective_value=60_000.0)
+
+    gain = vss_sentence(plan(400.0, 50.0), "value points", 1000)
+    assert gain == ("Planning with the ranges instead of single numbers is worth 400 ± 98.0 value points "
+                    "(against the plan chosen on the medians: a).")
+    loss = vss_sentence(plan(-50.0, 18.0), "value points", 1000)
+    assert loss == ("The plan chosen on the medians (single numbers: a) does slightly better on the evaluation "
+                    "draws, by 50 ± 35.3 value points, 0.1% of the plan's value: the 1,000 selection scenarios "
+                    "cannot separate plans this close; raise scenarios to settle it.")
+    within = vss_sentence(plan(-20.0, 18.0), "value points", 1000)  # within the error: no verdict
+    assert within.startswith("Planning with the ranges instead of single numbers is worth -20 ± 35.3")

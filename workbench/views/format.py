@@ -123,13 +123,15 @@ def vss_sentence(plan, unit: str, selection: int | None = None) -> str | None:
         return ("The plan chosen on the medians (single numbers) is the same plan: planning with the ranges "
                 "changes nothing here.")
     half = half_width(plan.vss.se)
-    text = (f"Planning with the ranges instead of single numbers is worth {pm(plan.vss.value, half)}"
+    if plan.vss.value + half < 0:  # a loss beyond the error: the selection draws could not tell these plans apart
+        scale = abs(plan.objective_value)
+        share = f", {-plan.vss.value / scale:.1%} of the plan's value" if scale else ""
+        few = f"the {selection:,} selection scenarios" if selection else "the selection scenarios"
+        return (f"The plan chosen on the medians (single numbers: {_ids(plan.point.selected)}) does slightly "
+                f"better on the evaluation draws, by {pm(-plan.vss.value, half)} {unit}{_in_objective(plan)}"
+                f"{share}: {few} cannot separate plans this close; raise scenarios to settle it.")
+    return (f"Planning with the ranges instead of single numbers is worth {pm(plan.vss.value, half)}"
             f" {unit}{_in_objective(plan)} (against the plan chosen on the medians: {_ids(plan.point.selected)}).")
-    if plan.vss.value + half < 0:  # a loss beyond the error: the selection set was too small to choose well
-        few = f" ({selection:,})" if selection else ""
-        text += (f" The plan chosen on the medians does better on the evaluation draws: the selection "
-                 f"scenarios{few} are too few to choose well; raise scenarios.")
-    return text
 
 
 def gap_sentence(plan, gap, unit: str) -> str | None:
