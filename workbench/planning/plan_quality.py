@@ -27,7 +27,7 @@ from ..model.portfolio import Portfolio
 from ..rng import stream
 from .constraints import PlanningProblem
 from .optimization import explain_infeasible, solve
-from .plans import Estimate, Plan, objective_terms
+from .plans import Estimate, Plan, mean_standard_error, objective_terms
 
 
 def point_values(problem: PlanningProblem, confidence_mode: str = "success") -> np.ndarray:
@@ -65,7 +65,7 @@ def paired_difference(a: Plan, b: Plan) -> Estimate:
         raise ValueError("paired differences need both plans on the same scenarios")
     diff = (objective_terms(a.value, a.objective, a.alpha, a.lam)
             - objective_terms(b.value, a.objective, a.alpha, a.lam))
-    return Estimate(float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(diff.size)))
+    return Estimate(float(diff.mean()), mean_standard_error(diff))
 
 
 def attach_vss(plan: Plan, point_selection: np.ndarray | None = None, *, time_limit: float = 60.0) -> Plan:

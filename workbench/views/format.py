@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..planning.plans import objective_terms
+from ..planning.plans import mean_standard_error, objective_terms
 
 Z95 = 1.959964  # a normal 95% half-width in standard errors
 PM_NOTE = "± is a 95% Monte Carlo half-width."
@@ -143,11 +143,8 @@ def gap_sentence(plan, gap, unit: str) -> str | None:
 
 
 def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Mean of a − b and its standard error: paired on common scenarios, else as independent."""
-    if a.size == b.size:
-        d = a - b
-        return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
-    return float(a.mean() - b.mean()), float(np.hypot(a.std(ddof=1) / np.sqrt(a.size), b.std(ddof=1) / np.sqrt(b.size)))
+    """Mean of a − b over common scenarios and its paired standard error."""
+    return float((a - b).mean()), mean_standard_error(a - b)
 
 
 def beaten_by(plan, beaters: list) -> tuple[tuple[float, float], tuple[float, float]] | None:
