@@ -21,7 +21,7 @@ from ..errors import InputError, Problem
 from ..limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from ..model.portfolio import REQUIRED
 from .files import unguard_formula
-from .table import Cell, Table, Unnamed, check_header, decode_text, long_cell, normalize_column, renamed, too_many_rows
+from .table import Cell, Table, Unnamed, decode_text, long_cell, normalize_column, too_many_rows
 
 _EOL = re.compile(r"\r\n|\r|\n")
 _QUOTED = re.compile(r'"([^"]*+(?:""[^"]*+)*+)"')  # possessive: linear time, however long the cell
@@ -224,7 +224,8 @@ def _data(scanner: _Scanner, records) -> Iterator[tuple[int, list[str]]]:
 
 def read_csv(path: Path) -> Table:
     """The raw table of a CSV portfolio file; quoting errors, over-long cells, too many rows or
-    columns are problems of the table (reported with the cells'); a bad header raises `InputError`."""
+    columns are problems of the table (reported with the cells'). Rows are keyed by the header's own
+    names; `read.read_table` checks the header and renames the columns."""
     text = decode_text(path)
     if not text.strip():
         raise InputError(Problem("the file is empty; expected a header row with " + ", ".join(REQUIRED),
@@ -243,9 +244,7 @@ def read_csv(path: Path) -> Table:
                 if j < n and cells[j].strip():
                     unnamed.add(scanner.column_label(j), line, cells[j])
         scanner.problems += unnamed.problems()
-    table = Table(str(path), rows, header_line, problems=scanner.problems)
-    check_header(table, header)
-    return renamed(table, header)
+    return Table(str(path), rows, header_line, problems=scanner.problems, header=header)
 
 
 def read_correlation_csv(path: Path) -> list:

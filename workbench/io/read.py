@@ -17,12 +17,12 @@ from pathlib import Path
 from ..errors import InputError, Problem
 from ..model.portfolio import Portfolio
 from .delimited import read_correlation_csv, read_csv, sniff_delimiter
-from .table import check_file_size, normalize_column
+from .table import Table, check_file_size, check_header, normalize_column, renamed
 from .validate import build_portfolio
 from .workbook import read_xlsx
 from .yaml_file import read_yaml
 
-__all__ = ["correlations_path", "demo_portfolio", "load_portfolio", "normalize_column", "sniff_delimiter"]
+__all__ = ["correlations_path", "demo_portfolio", "load_portfolio", "normalize_column", "read_table", "sniff_delimiter"]
 
 
 def correlations_path(path: str | Path) -> Path:
@@ -38,6 +38,18 @@ def load_portfolio(path: str | Path, *, sheet: str | None = None,
     Correlations come from a YAML file's `correlations:` list, from `correlations` (a CSV with
     columns a, b, rho), or from a companion file `<name>.correlations.csv` beside `path`.
     """
+    path = Path(path)
+    table = read_table(path, sheet=sheet)
+    companion = correlations_path(path)
+    corr_path = Path(correlations) if correlations is not None else (companion if companion.is_file() else None)
+    if corr_path is not None:  # read_correlation_csv checks its size before reading it
+        table.correlations += read_correlation_csv(corr_path)
+    return build_portfolio(table, source=str(path))
+
+
+def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
+    """The raw table of a portfolio file (CSV, .xlsx or YAML), its columns named as the package
+    names them; `InputError` for a file that cannot be read or a header that is not usable."""
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem("file not found" if not path.exists() else "not a file", file=str(path)))
@@ -57,11 +69,10 @@ def load_portfolio(path: str | Path, *, sheet: str | None = None,
                                  file=str(path)))
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
         raise InputError(Problem("--sheet only applies to .xlsx files", file=str(path)))
-    companion = correlations_path(path)
-    corr_path = Path(correlations) if correlations is not None else (companion if companion.is_file() else None)
-    if corr_path is not None:  # read_correlation_csv checks its size before reading it
-        table.correlations += read_correlation_csv(corr_path)
-    return build_portfolio(table, source=str(path))
+    if table.header is not None:  # CSV and .xlsx: one header row names the columns
+        check_header(table, table.header)
+        table = renamed(table, table.header)
+    return table
 
 
 def demo_portfolio() -> Portfolio:

@@ -34,6 +34,7 @@ class Table:
     header_line: int = 1
     correlations: list[tuple[object, object, object, int]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # found while reading, reported with the cells
+    header: list[str] | None = None  # CSV and .xlsx: the header row as written (rows keyed by it until renamed)
 
 
 def normalize_column(name: object) -> str:

@@ -34,7 +34,7 @@ from ..limits import (
     MAX_ZIP_PARTS,
 )
 from ..model.portfolio import REQUIRED
-from .table import Cell, Table, Unnamed, check_header, long_cell, normalize_column, renamed, too_many_rows
+from .table import Cell, Table, Unnamed, long_cell, normalize_column, too_many_rows
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "  # expat: "namespace local-name"
 _CHUNK = 1 << 16
@@ -437,9 +437,7 @@ def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], found: 
         raise _problem(path, "the sheet is empty; expected a header row with " + ", ".join(REQUIRED))
     if first_excess is not None:
         problems.append(too_many_rows(count, "sheet", file, first_excess))
-    table = Table(file, rows, header_line, problems=found() + problems + unnamed.problems())
-    check_header(table, header)
-    return renamed(table, header)
+    return Table(file, rows, header_line, problems=found() + problems + unnamed.problems(), header=header)
 
 
 def _reason(e: Exception) -> str:
