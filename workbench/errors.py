@@ -26,6 +26,7 @@ class Problem:
     line: int | None = None
     column: str | None = None
     value: object = None
+    fix: str | None = None  # the corrected cell, when one reading is unambiguous (`workbench check --fix`)
 
     def __str__(self) -> str:
         where = ":".join(str(x) for x in (self.file, self.line) if x is not None)
@@ -36,7 +37,8 @@ class Problem:
             parts.append(quote(self.value))
         # Messages quote values through `quote`; the cap is a last defence against one that does not.
         parts.append(clip(str(self.message), _MAX_MESSAGE))
-        return ": ".join(parts)
+        text = ": ".join(parts)
+        return text if self.fix is None else f"{text} (fix: {quote(self.fix)})"
 
 
 def clip(text: str, width: int = MAX_MESSAGE_VALUE) -> str:

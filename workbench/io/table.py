@@ -23,6 +23,7 @@ class Cell:
     value: object
     line: int
     column: str
+    problem: str | None = None  # what the reader found wrong with it (e.g. a formula with no saved result)
 
 
 @dataclass

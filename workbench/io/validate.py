@@ -133,12 +133,15 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
                                              file=file)])
 
     def report(cell: Cell, message: str) -> None:
+        if cell.problem is not None:  # the reader's own finding says it better, once
+            return
         # A string is shown as written (bar spaces and line breaks around it), so a stray character shows.
         shown = cell.value.strip(" \t\r\n") if isinstance(cell.value, str) else _text(cell.value)
         problems.append(Problem(message, file=file, line=cell.line, column=cell.column, value=shown or None))
 
     parsed, first_line = [], {}
     for row in table.rows:
+        problems += [Problem(c.problem, file=file, line=c.line, column=c.column) for c in row.values() if c.problem]
         fields = _parse_row(row, report)
         id_, id_cell = fields["id"], _cell(row, "id")
         if id_ in first_line:
