@@ -449,8 +449,10 @@ def test_a_value_under_a_blank_csv_header_is_reported(tmp_path):
 
 def test_a_header_name_with_a_line_break_is_quoted_in_one_line(tmp_path):
     path = write(tmp_path / "p.csv", 'id,name,"re\nach",impact,confidence,effort\na,A,1,1,1,1\n')
-    assert problems(path) == [f"{path}:1: missing required column 'reach' (found: 'id', 'name', 're\\nach', "
-                              "'impact', 'confidence', 'effort')"]
+    assert problems(path) == [f"{path}:1: 're\\nach': missing required column 'reach' (found: 'id', 'name', "
+                              "'re\\nach', 'impact', 'confidence', 'effort'); to read one of them as reach, map it "
+                              "('reach: <its header>' under 'columns:') in p.columns.yaml beside the file or in a file "
+                              "given with --columns; did you mean 're\\nach'? (fix: 'reach')"]
 
 
 def end_record_count(path: Path, count: int) -> Path:

@@ -355,7 +355,9 @@ def test_yaml_bad_cells_are_located(tmp_path):
         ("foo: 1\n", "1: expected a list of initiatives, or a mapping with an 'initiatives:' list"),
         ("- 1\n", "1: each initiative must be a mapping of column: value"),
         ("- {id: a, name: A, reach: 1, impact: 1, confidence: 1}\n",
-         " missing required field 'effort' in every initiative"),
+         " missing required field 'effort' in every initiative (found: 'id', 'name', 'reach', 'impact', 'confidence')"
+         "; to read one of them as effort, map it ('effort: <its header>' under 'columns:') in p.columns.yaml beside "
+         "the file or in a file given with --columns"),
         ("[]\n", " the portfolio has no initiatives"),
         ("- {id: 'a;b', name: A, reach: 1, impact: 1, confidence: 1, effort: 1}\n",
          "1: column 8 (id): 'a;b': an id cannot contain ';' or ','"),
@@ -530,14 +532,17 @@ def test_bad_optional_columns(tmp_path, column, value, message):
 def test_missing_required_column(tmp_path):
     path = write(tmp_path / "p.csv", "id,name,reach,impact,effort,notes\na,A,1,1,1,x\n")
     assert problems(path) == [
-        f"{path}:1: missing required column 'confidence' (found: 'id', 'name', 'reach', 'impact', 'effort', 'notes')"]
+        f"{path}:1: missing required column 'confidence' (found: 'id', 'name', 'reach', 'impact', 'effort', 'notes'); "
+        "to read one of them as confidence, map it ('confidence: <its header>' under 'columns:') in p.columns.yaml "
+        "beside the file or in a file given with --columns"]
 
 
 def test_missing_required_columns_are_all_reported(tmp_path):
     path = write(tmp_path / "p.csv", "\nID,Title\na,A\n")
     assert problems(path) == [
-        f"{path}:2: missing required column {c!r} (found: 'ID', 'Title')"
-        for c in ("name", "reach", "impact", "confidence", "effort")
+        f"{path}:2: missing required column {c!r} (found: 'ID', 'Title'); to read one of them as {c}, map it "
+        f"('{c}: <its header>' under 'columns:') in p.columns.yaml beside the file or in a file given with --columns"
+        for c in ("reach", "impact", "confidence", "effort")  # 'ID' is read as id, 'Title' as name
     ]
 
 

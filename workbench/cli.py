@@ -25,6 +25,7 @@ from .model.portfolio import Portfolio
 from .planning.milp import SolverError
 from .reports import ReportError
 from .settings import FIELDS, Settings
+from .views.check_text import check_command, init_command
 from .views.output import csv_safe, terminal_text, to_json
 from .views.text import plan_record, plan_text, score_record, score_table, sensitivity_text
 
@@ -49,6 +50,8 @@ def _input_options() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="use the bundled demo portfolio")
     p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx file (default: the first)")
     p.add_argument("--correlations", metavar="FILE", help="CSV of rank correlations (columns a, b, rho)")
+    p.add_argument("--columns", metavar="FILE", help="column mapping (YAML or JSON, our column: your header); "
+                   "default: <portfolio>.columns.yaml beside the file, if there is one")
     p.add_argument("--settings", dest="settings_file", metavar="FILE.json",
                    help="settings file (JSON, e.g. exported by the dashboard); flags override its values")
     return p
@@ -160,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="any other template parameter, e.g. previous_portfolio=q3.csv or samples=50000 (repeatable)")
     rep.add_argument("--output-dir", "-o", default="reports", metavar="DIR", help="where to write (default: reports/)")
     rep.set_defaults(handler=_report)
+
+    check = sub.add_parser("check", help="every problem of a portfolio file at once, with fixes; --fix -o a copy")
+    check.add_argument("portfolio", metavar="FILE", help="portfolio file: .csv, .xlsx or .yaml (never modified)")
+    check.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx file (default: the first)")
+    check.add_argument("--columns", metavar="FILE", help="column mapping (YAML or JSON, our column: your header)")
+    check.add_argument("--default", dest="defaults", action="append", default=[], metavar="COLUMN=VALUE",
+                       help="the value of blank cells of a column, e.g. confidence=80%% (repeatable)")
+    check.add_argument("--fix", action="store_true", help="write a corrected copy (with -o)")
+    check.add_argument("-o", "--output", dest="fixed", metavar="FIXED", help="the corrected copy: .csv, .xlsx or .yaml")
+    check.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    check.set_defaults(handler=check_command)
+
+    init = sub.add_parser("init", help="write a portfolio to start from: every column, two example rows")
+    init.add_argument("path", metavar="PATH", help="the file to write: .csv, .xlsx or .yaml (never overwritten)")
+    init.set_defaults(handler=init_command)
     return parser
 
 
@@ -186,10 +204,20 @@ def _portfolio(args) -> Portfolio:
     if not args.demo and not args.portfolio:
         raise UsageError("give a PORTFOLIO file (.csv, .xlsx, .yaml) or --demo")
     if args.demo:
-        if args.sheet or args.correlations:
-            raise UsageError("--sheet and --correlations apply to a PORTFOLIO file, not --demo")
+        if args.sheet or args.correlations or args.columns:
+            raise UsageError("--sheet, --correlations and --columns apply to a PORTFOLIO file, not --demo")
         return demo_portfolio()
-    return load_portfolio(args.portfolio, sheet=args.sheet, correlations=args.correlations)
+    try:
+        portfolio = load_portfolio(args.portfolio, sheet=args.sheet, correlations=args.correlations,
+                                   columns=args.columns)
+    except InputError as e:  # main() points to `workbench check` when it can fix some of the problems
+        from .io.check import check_file
+
+        e.fixable = check_file(args.portfolio, sheet=args.sheet, columns=args.columns).fixable, args.portfolio
+        raise
+    for note in portfolio.notes:  # once, and never on standard output (JSON or CSV may be there)
+        print(f"note: {terminal_text(note)}", file=sys.stderr)
+    return portfolio
 
 
 class _Progress:
@@ -302,6 +330,9 @@ def _report(args) -> str:
     if args.sheet or args.correlations:
         raise UsageError("--sheet and --correlations apply to score, optimize and sensitivity; a report reads "
                          "the first sheet and the companion <portfolio>.correlations.csv")
+    if args.columns:
+        raise UsageError("--columns applies to score, optimize, sensitivity and check; a report reads the "
+                         "companion <portfolio>.columns.yaml")
     portfolios = [""] if args.demo else args.portfolio
     if not portfolios:
         raise UsageError("give --portfolio FILE (repeatable) or --demo")
@@ -378,15 +409,20 @@ def main(argv: list[str] | None = None) -> int:
             writable_target(args.output)  # a directory or device is refused before any work, not after
         with _c_level_stdout_to_stderr():
             text = args.handler(args)
+        text, code = text if isinstance(text, tuple) else (text, 0)  # check: its report, and exit 2 if problems
         if getattr(args, "output", None):
             write_atomic(args.output, text)
             print(f"wrote {args.output}", file=sys.stderr)
         else:
             sys.stdout.write(text)
-        return 0
+        return code
     except InputError as e:
         for problem in e.problems:
             print(terminal_text(problem), file=sys.stderr)
+        fixable, file = getattr(e, "fixable", (0, None))
+        if fixable:
+            print(terminal_text(f"workbench: `workbench check {file}` shows the fixes for {fixable} of these; "
+                                "--fix -o COPY writes a corrected copy"), file=sys.stderr)
         return 2
     except (UsageError, ValueError) as e:
         parser.print_usage(sys.stderr)

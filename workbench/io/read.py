@@ -2,8 +2,9 @@
 
 This module picks the reader by the file's suffix: `delimited` (CSV and correlation CSVs),
 `workbook` (.xlsx) and `yaml_file` (YAML) each turn their format into a `table.Table` of raw cells
-with their locations (problems with the file or its header are raised there, header checks live
-in `table`); `workbench.io.validate.build_portfolio` checks the cells and builds the `Portfolio`.
+with their locations (problems with the file itself are raised there); `workbench.io.columns` reads
+the headers as our columns (mappings, synonyms, ids made from names) and
+`workbench.io.validate.build_portfolio` checks the cells and builds the `Portfolio`.
 Empty cells come as None (.xlsx, YAML null) or "" (CSV); validation gives both the field's default.
 Every file (portfolio and correlation CSV) is refused beyond `limits.MAX_FILE_BYTES` before it is read.
 """
@@ -16,8 +17,9 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model.portfolio import Portfolio
+from .columns import ColumnMap, column_map_path, make_ids, read_column_map, resolve_columns, status_words, typo_keys
 from .delimited import read_correlation_csv, read_csv, sniff_delimiter
-from .table import Table, check_file_size, check_header, normalize_column, renamed
+from .table import Table, check_file_size, normalize_column, renamed
 from .validate import build_portfolio
 from .workbook import read_xlsx
 from .yaml_file import read_yaml
@@ -31,15 +33,16 @@ def correlations_path(path: str | Path) -> Path:
     return path.with_name(path.stem + ".correlations.csv")
 
 
-def load_portfolio(path: str | Path, *, sheet: str | None = None,
-                   correlations: str | Path | None = None) -> Portfolio:
+def load_portfolio(path: str | Path, *, sheet: str | None = None, correlations: str | Path | None = None,
+                   columns: ColumnMap | str | Path | None = None) -> Portfolio:
     """Read a portfolio from CSV, .xlsx or YAML; raise `InputError` listing every problem.
 
     Correlations come from a YAML file's `correlations:` list, from `correlations` (a CSV with
-    columns a, b, rho), or from a companion file `<name>.correlations.csv` beside `path`.
+    columns a, b, rho), or from a companion file `<name>.correlations.csv` beside `path`. Columns
+    are read as `read_table` says (`columns`: a `ColumnMap` or a mapping file).
     """
     path = Path(path)
-    table = read_table(path, sheet=sheet)
+    table = read_table(path, sheet=sheet, columns=columns)
     companion = correlations_path(path)
     corr_path = Path(correlations) if correlations is not None else (companion if companion.is_file() else None)
     if corr_path is not None:  # read_correlation_csv checks its size before reading it
@@ -47,9 +50,16 @@ def load_portfolio(path: str | Path, *, sheet: str | None = None,
     return build_portfolio(table, source=str(path))
 
 
-def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
+def read_table(path: str | Path, *, sheet: str | None = None,
+               columns: ColumnMap | str | Path | None = None) -> Table:
     """The raw table of a portfolio file (CSV, .xlsx or YAML), its columns named as the package
-    names them; `InputError` for a file that cannot be read or a header that is not usable."""
+    names them; `InputError` for a file that cannot be read. Header problems (a missing or ambiguous
+    column) are the table's, reported with its cells.
+
+    The column mapping used is `columns` (a `ColumnMap` or a mapping file), else a YAML file's own
+    `columns:` block, else a companion `<stem>.columns.yaml` beside the file, else none; built-in
+    synonyms apply in every case (see `workbench.io.columns`). With no id column, ids are made from the names.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem("file not found" if not path.exists() else "not a file", file=str(path)))
@@ -69,10 +79,33 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
                                  file=str(path)))
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
         raise InputError(Problem("--sheet only applies to .xlsx files", file=str(path)))
+    cmap = _column_map(path, columns, table)
     if table.header is not None:  # CSV and .xlsx: one header row names the columns
-        check_header(table, table.header)
-        table = renamed(table, table.header)
+        names = resolve_columns(table.header, cmap, table)
+    elif table.rows:  # YAML: each initiative's keys
+        typo_keys(table, cmap)
+        keys = list(dict.fromkeys(k for row in table.rows for k in row))
+        table.header_line = min((c.line for row in table.rows for c in row.values()), default=1)
+        names = resolve_columns(keys, cmap, table, yaml=True)
+    else:
+        names = {}
+    table = renamed(table, names)
+    if table.rows and "id" not in names.values():
+        make_ids(table)
+    table.status = status_words(cmap)
     return table
+
+
+def _column_map(path: Path, columns: ColumnMap | str | Path | None, table: Table) -> ColumnMap | None:
+    """The mapping to use: `columns`, the YAML file's own block, or the companion file (a note names
+    one that is present but not used)."""
+    companion = column_map_path(path)
+    found = [m for m in (columns, table.column_map, companion if companion.is_file() else None) if m is not None]
+    chosen = [m if isinstance(m, ColumnMap) else read_column_map(m) for m in found[:1]]
+    for other in found[1:]:
+        shown = other.source if isinstance(other, ColumnMap) else str(other)
+        table.notes.append(f"the column mapping in {shown} is not used: {chosen[0].source or 'the one given'} is")
+    return chosen[0] if chosen else None
 
 
 def demo_portfolio() -> Portfolio:

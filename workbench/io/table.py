@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, Problem, quote
+from ..errors import InputError, Problem
 from ..limits import MAX_CELL_CHARS, MAX_FILE_BYTES, MAX_MESSAGE_VALUE, MAX_ROWS
-from ..model.portfolio import REQUIRED
 
 
 @dataclass
@@ -23,7 +22,9 @@ class Cell:
     value: object
     line: int
     column: str
-    problem: str | None = None  # what the reader found wrong with it (e.g. a formula with no saved result)
+    # What the reader found wrong with it (e.g. a formula with no saved result); "" when the problem is
+    # already among the table's problems (e.g. a YAML key typo, reported with its fix).
+    problem: str | None = None
 
 
 @dataclass
@@ -36,6 +37,10 @@ class Table:
     correlations: list[tuple[object, object, object, int]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # found while reading, reported with the cells
     header: list[str] | None = None  # CSV and .xlsx: the header row as written (rows keyed by it until renamed)
+    notes: list[str] = field(default_factory=list)  # things to tell the user once (e.g. a synonym used)
+    missing: set[str] = field(default_factory=set)  # required columns reported missing (not again per row)
+    status: dict[str, str] = field(default_factory=dict)  # status value -> done/committed/open/won't
+    column_map: object = None  # YAML: the `ColumnMap` of the file's own `columns:`/`status:` block
 
 
 def normalize_column(name: object) -> str:
@@ -114,29 +119,8 @@ class Unnamed:
                 for column, (line, value, count) in self.found.items()]
 
 
-def check_header(table: Table, header: list[str] | None) -> None:
-    """`InputError` (with the table's problems) when a column repeats another or a required one is missing."""
-    names = [normalize_column(h) for h in header or []]
-    problems = []
-    seen: dict[str, str] = {}
-    for raw, name in zip(header or [], names):
-        if name and name in seen:
-            problems.append(Problem(f"column {quote(raw)} repeats column {quote(seen[name])} "
-                                    f"(names are case- and space-insensitive)", file=table.file,
-                                    line=table.header_line))
-        seen.setdefault(name, raw)
-    for col in REQUIRED:
-        if col not in names:
-            found = ", ".join(quote(h) for h in header or [] if h)
-            problems.append(Problem(f"missing required column {quote(col)} (found: {found})", file=table.file,
-                                    line=table.header_line))
-    if problems:
-        raise InputError(table.problems + problems)  # with what reading the header found (e.g. a quote)
-
-
-def renamed(table: Table, header: list[str]) -> Table:
-    """The table with its rows keyed by normalized column; columns with no name are left out (the
-    readers report their values as `Unnamed`)."""
-    mapping = {h: normalize_column(h) for h in header}
-    table.rows = [{mapping[h]: c for h, c in row.items() if mapping.get(h)} for row in table.rows]
+def renamed(table: Table, names: dict[str, str]) -> Table:
+    """The table with its rows keyed by the columns `names` reads their keys as (`columns.resolve_columns`);
+    keys it leaves out are dropped (their problem or note is the table's)."""
+    table.rows = [{names[h]: c for h, c in row.items() if h in names} for row in table.rows]
     return table

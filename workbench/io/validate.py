@@ -6,6 +6,12 @@ Validation lives here, at the boundary: the readers (`workbench.io.delimited` fo
 every cell and raises one `InputError` listing every invalid one (file, line, column, value and
 what was expected). An empty cell gives the field's default: None for text and cost, () for id lists, False for planned.
 
+A `status` column (words in `workbench.io.columns.status_words`) decides what a row is: done rows
+are left out (only their id and name are read; `Portfolio.done`), committed rows are must-haves in
+the current plan unless their own moscow or planned cell says otherwise, won't rows are won't.
+What was done is said in `Portfolio.notes`. A date, time or duration in an estimate or cost cell
+(Excel's reading of '3-4') is refused with the reason.
+
 Ids, names, teams, themes and id references may hold no control character and no invisible format
 character (a zero-width space would make two ids that look the same differ, and a BEL in a name
 crashes the chart renderer); notes and other free-text columns may hold tabs and line breaks.
@@ -14,15 +20,17 @@ Number cells (.xlsx, YAML) get the checks of the text they stand for (see `parse
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable
 
-from ..errors import InputError, Problem, bad_character, lookalike_problem, quote
+from ..errors import InputError, Problem, bad_character, clip, did_you_mean, lookalike_problem, quote
 from ..limits import MAX_CORRELATED, MAX_INITIATIVES
 from ..model.correlation import correlation_matrix, too_many_correlated
 from ..model.estimates import FACTORS, EstimateError, number_problem, number_text, parse_estimate, shown_number
 from ..model.portfolio import OPTIONAL, REQUIRED, Correlation, Initiative, Portfolio
+from .columns import STATUSES, status_key
 from .table import Cell, Table
 
 _MOSCOW_ALIASES = {
@@ -32,6 +40,10 @@ _MOSCOW_ALIASES = {
     "won't": "won't", "wont": "won't", "w": "won't", "won'thave": "won't", "wonthave": "won't",
 }
 _TRUE = {"true", "yes", "y", "1", "x"}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")  # YAML dates, CSV exports
+_MEANING = {"reach": "a number of people or events per period", "impact": "a number on your impact scale",
+            "confidence": "a percentage (e.g. 80%)", "effort": "a number of person-months",
+            "cost": "a single amount (e.g. 120000 or 120k)"}
 _FALSE = {"false", "no", "n", "0", ""}
 
 
@@ -84,6 +96,9 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
         report(_cell(row, "name"), "a name is required")
     for factor in FACTORS:
         c = _cell(row, factor)
+        if _date_problem(c.value, factor):
+            report(c, _date_problem(c.value, factor))
+            continue
         try:
             fields[factor] = parse_estimate(c.value if not isinstance(c.value, str) else c.value.strip(), factor)
         except EstimateError as e:
@@ -96,7 +111,9 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
         report(_cell(row, "moscow"), "expected one of must, should, could, won't (or empty)")
     fields["moscow"] = _MOSCOW_ALIASES.get(moscow_key)
     cost_cell = _cell(row, "cost")
-    if _text(cost_cell.value):
+    if _date_problem(cost_cell.value, "cost"):
+        report(cost_cell, _date_problem(cost_cell.value, "cost"))
+    elif _text(cost_cell.value):
         try:
             cost = parse_estimate(cost_cell.value, "reach")
             if not cost.is_point:
@@ -117,10 +134,32 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
         fields["planned"] = planned_text in _TRUE
     else:
         report(_cell(row, "planned"), "expected true or false (or yes/no, 1/0, empty)")
-    fields["extra"] = {k: c.value for k, c in row.items() if k not in REQUIRED + OPTIONAL}
+    fields["extra"] = {k: c.value for k, c in row.items() if k not in (*REQUIRED, *OPTIONAL, "status")}
     for key in fields["extra"]:
         _check_characters(row[key], report, free_text=True)
     return fields
+
+
+def _date_problem(value: object, column: str) -> str | None:
+    """Why a date, time or duration (Excel's reading of '3-4' or '3:30'; a YAML or exported date) is
+    not an estimate or cost; None for anything else."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        kind, shown = "date", value.strip()
+    elif isinstance(value, dt.datetime):
+        kind, shown = "date", value.date().isoformat() if value.time() == dt.time() else f"{value:%Y-%m-%d %H:%M}"
+    elif isinstance(value, dt.date):
+        kind, shown = "date", value.isoformat()
+    elif isinstance(value, (dt.time, dt.timedelta)):
+        kind, shown = ("time" if isinstance(value, dt.time) else "duration"), str(value)
+    else:
+        return None
+    if isinstance(value, str):  # written as a date (YAML, an exported sheet)
+        advice = "type the amount as a number" if column == "cost" else "type a number, or a range such as 3..4"
+    elif kind == "date" and column != "cost":
+        advice = "Excel turns '3-4' into a date: type the range as 3..4"
+    else:
+        advice = "format the column as Number (or Text) in Excel and type the value again"
+    return f"a {kind} ({shown}) in the {column} column: {column} is {_MEANING[column]}; {advice}"
 
 
 def build_portfolio(table: Table, source: str) -> Portfolio:
@@ -133,24 +172,35 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
                                              file=file)])
 
     def report(cell: Cell, message: str) -> None:
-        if cell.problem is not None:  # the reader's own finding says it better, once
+        if cell.problem is not None or cell.column in table.missing:  # said better, or already, elsewhere
             return
         # A string is shown as written (bar spaces and line breaks around it), so a stray character shows.
         shown = cell.value.strip(" \t\r\n") if isinstance(cell.value, str) else _text(cell.value)
         problems.append(Problem(message, file=file, line=cell.line, column=cell.column, value=shown or None))
 
-    parsed, first_line = [], {}
+    parsed, first_line, done, counts, own = [], {}, [], dict.fromkeys(STATUSES, 0), []
+    unknown: dict[str, str] = {}  # unknown status -> its message (a column of them costs one did-you-mean each)
     for row in table.rows:
+        status = _status(row, table.status, report, unknown)
+        counts[status] += "status" in row
+        if status == "done":  # finished work: only its id and name are read (estimates are often blank)
+            row = {k: c for k, c in row.items() if k in ("id", "name", "status")}
         problems += [Problem(c.problem, file=file, line=c.line, column=c.column) for c in row.values() if c.problem]
-        fields = _parse_row(row, report)
+        fields = (_parse_row(row, report) if status != "done" else
+                  {"id": _label(row, "id", report), "name": _label(row, "name", report)})
         id_, id_cell = fields["id"], _cell(row, "id")
         if id_ in first_line:
             report(id_cell, f"duplicate id (first used on line {first_line[id_]})")
         elif id_ and ";" not in id_ and "," not in id_:
             first_line[id_] = id_cell.line
-        parsed.append((fields, row))
+        if status == "done":
+            done.append((id_, fields["name"]))
+        else:
+            own += _apply_status(fields, row, status, report)
+            parsed.append((fields, row))
 
-    known = set(first_line)
+    known, done_ids = set(first_line), {id_ for id_, _ in done}
+    met, cut = [], []
     for fields, row in parsed:
         for col in ("depends_on", "excludes"):
             for ref in fields[col]:
@@ -159,17 +209,89 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
                     report(c, f"{col}: an initiative cannot refer to itself")
                 elif ref not in known:
                     report(c, f"{col}: unknown id {quote(ref)}")
-    if not table.rows and not problems:
-        problems.append(Problem("the portfolio has no initiatives", file=file))
+        met += [f"{quote(fields['id'])} on {quote(r)}" for r in fields["depends_on"] if r in done_ids]
+        gone = [r for r in fields["excludes"] if r in done_ids]
+        fields["depends_on"] = tuple(r for r in fields["depends_on"] if r not in done_ids)
+        fields["excludes"] = tuple(r for r in fields["excludes"] if r not in done_ids)
+        if gone and fields["moscow"] == "must":
+            report(row["excludes"], f"excludes: {quote(gone[0])} is done, so this initiative cannot be funded any "
+                                    "more, but it is a must-have; remove the one or the other")
+        elif gone:
+            fields["moscow"] = "won't"
+            cut.append(f"{quote(fields['id'])} (excludes {quote(gone[0])})")
+    if not parsed and not problems:
+        problems.append(Problem("the portfolio has no initiatives" + ("; every row's status is done" if done else ""),
+                                file=file))
 
-    correlations = _correlations(table, known, problems)
+    table.correlations = [c for c in table.correlations if _text(c[0]).rpartition(".")[0] not in done_ids
+                          and _text(c[1]).rpartition(".")[0] not in done_ids]  # a done one is not drawn
+    correlations = _correlations(table, known - done_ids, problems)
     if problems:
         raise InputError(problems)
     initiatives = tuple(Initiative(**fields) for fields, _ in parsed)
-    portfolio = Portfolio(initiatives, tuple(correlations), source)
+    notes = [*table.notes, *_status_notes(counts, own, met, cut)]
+    portfolio = Portfolio(initiatives, tuple(correlations), source, notes=tuple(notes), done=tuple(done))
     if correlations:
         correlation_matrix(portfolio)  # raises if no joint distribution has these correlations
     return portfolio
+
+
+def _status(row: dict[str, Cell], words: dict[str, str], report: Callable[[Cell, str], None],
+            unknown: dict[str, str]) -> str:
+    """The row's status: done, committed, open or won't (an empty or unknown one reads as open; an
+    unknown one is reported with the known values and how to map it; `unknown` caches the messages)."""
+    cell = _cell(row, "status")
+    text = _text(cell.value)
+    key = status_key(text)
+    if not key or key in words:
+        return words.get(key, "open")
+    if key not in unknown:
+        known = "; ".join(f"{t}: " + ", ".join(w for w, x in words.items() if x == t) for t in STATUSES)
+        unknown[key] = (f"unknown status{did_you_mean(clip(key), words)}; the statuses read are {known}; to read it "
+                        f"as one of them, map it under 'status:' in a column mapping (e.g. {quote(text)}: open)")
+    report(cell, unknown[key])
+    return "open"
+
+
+def _apply_status(fields: dict, row: dict[str, Cell], status: str, report: Callable[[Cell, str], None]) -> list[str]:
+    """Committed: must-have and planned, unless the row's own moscow or planned cell says otherwise (the
+    cell wins: its id is returned for the note); won't: moscow won't (a moscow cell that says otherwise
+    is a problem)."""
+    moscow = _cell(row, "moscow")
+    if status == "won't":
+        if fields["moscow"] not in (None, "won't"):
+            report(moscow, f"the status {quote(_text(row['status'].value))} means won't, but the moscow cell "
+                           f"says {fields['moscow']}; change the one or the other")
+        fields["moscow"] = "won't"
+    if status != "committed":
+        return []
+    given = not _text(moscow.value), not _text(_cell(row, "planned").value)
+    fields["moscow"] = "must" if given[0] else fields["moscow"]
+    fields["planned"] = True if given[1] else fields["planned"]
+    return [fields["id"]] if fields["moscow"] != "must" or not fields["planned"] else []
+
+
+def _status_notes(counts: dict[str, int], own: list[str], met: list[str], cut: list[str]) -> list[str]:
+    """What the status column did, in at most four notes."""
+    notes, (done, committed, wont) = [], (counts[s] for s in ("done", "committed", "won't"))
+    parts = [f"{done} done (left out of the decision, listed as done)" if done else "",
+             f"{committed} committed (must-have, in the current plan)" if committed else "",
+             f"{wont} won't" if wont else ""]
+    if any(parts):
+        notes.append("status: " + ", ".join(p for p in parts if p))
+    if own:
+        notes.append("committed, but the row's own moscow or planned cell says otherwise (the cell wins): "
+                     + _listing([quote(i) for i in own]))
+    if met:
+        notes.append("dependencies on done initiatives are met and left out: " + _listing(met))
+    if cut:
+        notes.append("excluded by a done initiative, so they cannot be funded any more (moscow set to won't): "
+                     + _listing(cut))
+    return notes
+
+
+def _listing(items: list[str], shown: int = 10) -> str:
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown:,} more" if len(items) > shown else "")
 
 
 def _correlations(table: Table, known: set[str], problems: list[Problem]) -> list[Correlation]:

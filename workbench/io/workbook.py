@@ -1,27 +1,26 @@
 """Excel workbooks (.xlsx, .xlsm) read into raw tables, in bounded time and memory.
 
-Nothing in the file is trusted before it is checked. The zip directory's declared sizes are
-checked before anything is inflated (Python's zipfile inflates no part beyond its declared size):
-all parts within `limits.MAX_UNZIPPED_BYTES`, and each part that is read within a bound of its
-own (below). openpyxl reads only the package's small structural parts (the manifest, the
-workbook and its relationships: sheet names and where they are). The shared strings, the styles
-(which cells are dates) and the sheet are streamed with expat, holding no XML tree, because
-openpyxl's read-only mode trusts the sheet's `<dimension>` (it drops the rows outside it and pads
-every row to its width: A1:XFD1048576 means 17 billion cells), keeps every XML element of the
-shared strings until the end, and builds an object per style. At most `limits.MAX_COLUMNS`
-columns are kept (a value beyond is reported) and at most `limits.MAX_ROWS` rows (the rest are
-counted). Numbers stay numbers in the `Cell`s.
+Nothing in the file is trusted before it is checked: the archive and the parts other than the
+sheet are checked and read in `workbook_parts` (every part's declared size within its limit before
+anything is inflated). openpyxl reads only the package's small structural parts (the manifest, the
+workbook and its relationships: sheet names and where they are). The sheet is streamed with expat
+(`workbook_sheet`), holding no XML tree, because openpyxl's read-only mode trusts the sheet's
+`<dimension>` (it drops the rows outside it and pads every row to its width: A1:XFD1048576 means
+17 billion cells). At most `limits.MAX_COLUMNS` columns are kept (a value beyond is reported) and
+at most `limits.MAX_ROWS` rows (the rest are counted). Numbers stay numbers in the `Cell`s.
+
+What Excel shows but a cell's value does not say is reported here: a formula whose result was never
+saved (named with its text, instead of "the cell is empty"), merged cells over the table (only the
+first holds the value), and, as notes that do not stop the load, hidden rows and columns (read
+like any other).
 """
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from collections.abc import Iterator
 from pathlib import Path
-from xml.parsers import expat
 
-from ..errors import InputError, Problem, quote
+from ..errors import InputError, Problem, did_you_mean, quote
 from ..limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -29,304 +28,14 @@ from ..limits import (
     MAX_SHARED_STRINGS_BYTES,
     MAX_SHEET_BYTES,
     MAX_STRUCTURE_BYTES,
-    MAX_STYLES_BYTES,
-    MAX_UNZIPPED_BYTES,
-    MAX_ZIP_PARTS,
 )
 from ..model.portfolio import REQUIRED
 from .table import Cell, Table, Unnamed, long_cell, normalize_column, too_many_rows
+from .workbook_parts import check_archive, check_part, date_styles, mib, problem, shared_strings, stream
+from .workbook_sheet import NoResult, Sheet, column_letter
 
-_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "  # expat: "namespace local-name"
-_CHUNK = 1 << 16
-_ENTRY_BYTES = 46 + 256  # a central-directory entry with a generous name: bounds the directory zipfile reads
-
-
-def _problem(path: Path, message: str, **where) -> InputError:
-    return InputError(Problem(message, file=str(path), **where))
-
-
-def _mib(n: int) -> str:
-    return f"{n / 2**20:,.0f} MiB"
-
-
-def _count_parts(path: Path) -> int | None:
-    """The number of parts zipfile would list, counted in the zip's central directory before
-    `zipfile` builds an object per part (None when there is no end record: zipfile then reports the
-    file as not a zip). zipfile lists every entry within the directory's declared byte size, whatever
-    count the end record declares, so the entries are walked here; a directory too large for
-    `limits.MAX_ZIP_PARTS` entries is refused unread."""
-    with open(path, "rb") as f:
-        f.seek(0, 2)
-        start = max(0, f.tell() - (22 + 65_535))  # the end record, then a comment of at most 64 KiB
-        f.seek(start)
-        tail = f.read()
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or len(tail) < at + 22:
-            return None
-        count = int.from_bytes(tail[at + 10: at + 12], "little")
-        size = int.from_bytes(tail[at + 12: at + 16], "little")
-        directory_end = start + at
-        if tail[max(0, at - 20): at - 16] == b"PK\x06\x07":  # zip64: zipfile takes the zip64 record's values
-            record = tail[max(0, at - 76): at - 20]
-            if record[:4] != b"PK\x06\x06":
-                return None
-            count, size = int.from_bytes(record[32:40], "little"), int.from_bytes(record[40:48], "little")
-            directory_end -= 76
-        if count > MAX_ZIP_PARTS:
-            return count
-        if size > MAX_ZIP_PARTS * _ENTRY_BYTES:
-            raise _problem(path, f"the workbook's zip directory is {size:,} bytes, room for more than "
-                                 f"{MAX_ZIP_PARTS:,} parts; at most {MAX_ZIP_PARTS:,} are read (limits.MAX_ZIP_PARTS)")
-        if size > directory_end:
-            return None  # zipfile reports it as damaged
-        f.seek(directory_end - size)
-        directory = f.read(size)
-    parts, pos = 0, 0
-    while pos + 46 <= len(directory) and directory[pos: pos + 4] == b"PK\x01\x02":  # as zipfile walks it
-        parts += 1
-        pos += 46 + sum(int.from_bytes(directory[pos + k: pos + k + 2], "little") for k in (28, 30, 32))
-    return parts
-
-
-def _check_archive(path: Path) -> dict[str, int]:
-    """The declared size of each part; refuse a file that is not a zip, or whose parts would unpack
-    beyond the limits."""
-    parts = _count_parts(path)
-    if parts is not None and parts > MAX_ZIP_PARTS:
-        raise _problem(path, f"the workbook has {parts:,} parts; at most {MAX_ZIP_PARTS:,} are read "
-                             "(limits.MAX_ZIP_PARTS)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            sizes = {p.filename: p.file_size for p in archive.infolist()}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise _problem(path, f"cannot read as an Excel workbook: {e}") from None
-    total = sum(sizes.values())
-    if total > MAX_UNZIPPED_BYTES:
-        raise _problem(path, f"the workbook's parts unpack to {_mib(total)}; at most {_mib(MAX_UNZIPPED_BYTES)} are "
-                             "read (limits.MAX_UNZIPPED_BYTES)")
-    for name in sizes:
-        base = name.rsplit("/", 1)[-1]
-        bound, what = ((MAX_STRUCTURE_BYTES, "MAX_STRUCTURE_BYTES") if base.endswith(".rels")
-                       or base.startswith(("workbook", "[Content_Types]")) else
-                       (MAX_SHARED_STRINGS_BYTES, "MAX_SHARED_STRINGS_BYTES") if base.startswith("sharedStrings") else
-                       (MAX_STYLES_BYTES, "MAX_STYLES_BYTES") if base.startswith("styles") else (None, ""))
-        if bound is not None:
-            _check_part(path, sizes, name, bound, what)
-    return sizes
-
-
-def _check_part(path: Path, sizes: dict[str, int], name: str | None, bound: int, what: str) -> None:
-    """Refuse part `name` when it unpacks beyond `bound` (the limit named `what`)."""
-    if name is not None and sizes.get(name, 0) > bound:
-        raise _problem(path, f"the workbook's part {quote(name)} unpacks to {_mib(sizes[name])}; at most "
-                             f"{_mib(bound)} are read (limits.{what})")
-
-
-def _stream(archive: zipfile.ZipFile, name: str, start: Callable, end: Callable, text: Callable | None,
-            ready: list | None = None) -> Iterator:
-    """Feed part `name` to expat with these handlers; between chunks, yield what `ready` collected."""
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.buffer_text = True
-    parser.StartElementHandler, parser.EndElementHandler = start, end
-    if text is not None:
-        parser.CharacterDataHandler = text
-    with archive.open(name) as src:
-        while chunk := src.read(_CHUNK):
-            parser.Parse(chunk, False)
-            if ready:
-                yield from ready
-                ready.clear()
-        parser.Parse(b"", True)
-    if ready:
-        yield from ready
-
-
-class _Text:
-    """The text of <t> elements under the current string (<si> or <is>), except phonetic runs (<rPh>)."""
-
-    def __init__(self):
-        self.parts: list[str] | None = None  # collecting when not None
-        self.phonetic = 0
-
-    def start(self, name: str) -> None:
-        if name == _NS + "rPh":
-            self.phonetic += 1
-        elif name == _NS + "t" and not self.phonetic:
-            self.parts = []
-
-    def end(self, name: str) -> str | None:
-        """The text of a <t> that ends here (to be added to the string), else None."""
-        if name == _NS + "rPh":
-            self.phonetic -= 1
-        elif name == _NS + "t" and self.parts is not None:
-            text, self.parts = "".join(self.parts), None
-            return text
-        return None
-
-    def data(self, data: str) -> None:
-        if self.parts is not None:
-            self.parts.append(data)
-
-
-def _shared_strings(archive: zipfile.ZipFile, name: str) -> list[str]:
-    strings: list[str] = []
-    texts, current = _Text(), []
-
-    def start(tag, attrs):
-        if tag == _NS + "si":
-            current.clear()
-        texts.start(tag)
-
-    def end(tag):
-        t = texts.end(tag)
-        if t is not None:
-            current.append(t)
-        elif tag == _NS + "si":
-            strings.append("".join(current).replace("x005F_", ""))  # as openpyxl reads them
-
-    for _ in _stream(archive, name, start, end, texts.data):
-        pass
-    return strings
-
-
-@lru_cache(maxsize=256)
-def _kind(code: str) -> tuple[bool, bool]:
-    from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-
-    return is_date_format(code), is_timedelta_format(code)
-
-
-def _date_styles(archive: zipfile.ZipFile, name: str) -> tuple[set[int], set[int]]:
-    """The cell styles (indices into cellXfs) whose number format is a date, and a duration."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS
-
-    custom: dict[int, str] = {}
-    dates: set[int] = set()
-    durations: set[int] = set()
-    where = {"xfs": False, "index": 0}
-
-    def start(tag, attrs):
-        if tag == _NS + "numFmt":
-            custom[int(attrs.get("numFmtId", -1))] = attrs.get("formatCode", "General")
-        elif tag == _NS + "cellXfs":
-            where["xfs"] = True
-        elif tag == _NS + "xf" and where["xfs"]:
-            fmt = int(attrs.get("numFmtId", 0))
-            date, duration = _kind(custom.get(fmt) or BUILTIN_FORMATS.get(fmt, "General"))
-            if date:
-                dates.add(where["index"])
-            if duration:
-                durations.add(where["index"])
-            where["index"] += 1
-
-    def end(tag):
-        if tag == _NS + "cellXfs":
-            where["xfs"] = False
-
-    for _ in _stream(archive, name, start, end, None):
-        pass
-    return dates, durations
-
-
-def _column_number(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if "A" <= ch <= "Z":
-            n = n * 26 + ord(ch) - 64
-        elif ch.isdigit():
-            break
-        else:
-            raise ValueError(f"bad cell reference {quote(ref)}")
-    return n
-
-
-class _Sheet:
-    """expat handlers turning a worksheet into (row number, {column: value}) for each row holding a value."""
-
-    def __init__(self, strings: list[str], dates: set[int], durations: set[int], epoch,
-                 beyond: Callable[[int, int, object], None]):
-        self.strings, self.dates, self.durations, self.epoch, self.beyond = strings, dates, durations, epoch, beyond
-        self.ready: list[tuple[int, dict[int, object]]] = []
-        self.problems: list[Problem] = []  # cells written twice
-        self.row, self.column, self.values, self.seen = 0, 0, {}, set()
-        self.kind, self.style, self.v, self.inline = "n", 0, None, None
-        self.texts = _Text()
-
-    def start(self, tag, attrs):
-        if tag == _NS + "c":
-            ref = attrs.get("r")
-            self.column = _column_number(ref) if ref else self.column + 1
-            if self.column in self.seen and len(self.problems) < MAX_COLUMNS:  # one would be lost; bounded
-                from openpyxl.utils import get_column_letter
-
-                letter = get_column_letter(self.column) if self.column <= 18_278 else str(self.column)
-                self.problems.append(Problem(
-                    f"cell {quote(ref or letter + str(self.row))} is written more than once in the sheet (a cell "
-                    "holds one value); open it in Excel and save it again", file=str(self.beyond.path), line=self.row,
-                    column=letter))
-            self.seen.add(self.column)
-            self.kind, self.style, self.v, self.inline = attrs.get("t", "n"), int(attrs.get("s", 0)), None, None
-        elif tag == _NS + "v":
-            self.v = []
-        elif tag == _NS + "is":
-            self.inline = []
-        elif tag == _NS + "row":
-            r = attrs.get("r")
-            self.row, self.column, self.values, self.seen = (int(r) if r else self.row + 1), 0, {}, set()
-        elif self.inline is not None:
-            self.texts.start(tag)
-
-    def end(self, tag):
-        if tag == _NS + "c":
-            value = self.value()
-            if value is not None and not (isinstance(value, str) and not value.strip()):
-                if self.column <= MAX_COLUMNS:
-                    self.values[self.column] = value
-                else:
-                    self.beyond(self.row, self.column, value)
-        elif tag == _NS + "v" and isinstance(self.v, list):
-            self.v = "".join(self.v)
-        elif tag == _NS + "row":
-            if self.values:
-                self.ready.append((self.row, self.values))
-        elif self.inline is not None:
-            t = self.texts.end(tag)
-            if t is not None:
-                self.inline.append(t)
-
-    def data(self, data):
-        if isinstance(self.v, list):
-            self.v.append(data)
-        elif self.inline is not None:
-            self.texts.data(data)
-
-    def value(self) -> object:
-        """The cell's value as openpyxl reads it (data_only): numbers, dates, booleans, text."""
-        from openpyxl.utils.datetime import from_excel, from_ISO8601
-
-        kind, v = self.kind, self.v
-        if kind == "inlineStr":
-            return "".join(self.inline) if self.inline is not None else None
-        if not v:
-            return None
-        if kind == "s":
-            index = int(v)
-            if not 0 <= index < len(self.strings):  # Python would read -1 as the last string
-                raise ValueError(f"shared string {index} does not exist")
-            return self.strings[index]
-        if kind == "b":
-            return bool(int(v))
-        if kind == "d":
-            return from_ISO8601(v)
-        if kind != "n":  # "str" (a formula's text), "e" (an error value such as #N/A)
-            return v
-        number = float(v) if "." in v or "e" in v.lower() else int(v)
-        if self.style in self.dates:
-            try:
-                return from_excel(number, self.epoch, timedelta=self.style in self.durations)
-            except (OverflowError, ValueError):
-                return "#VALUE!"  # as openpyxl: a date out of range is an error value
-        return number
+_LISTED = 20  # sheet names, merged ranges, hidden rows named in a message; the rest are counted
+_COVER_BUDGET = 1_000_000  # cells of merged ranges and array formulas marked, at most (ranges may overlap)
 
 
 def read_xlsx(path: Path, sheet: str | None) -> Table:
@@ -335,11 +44,11 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
     from openpyxl.reader.excel import ExcelReader, _find_workbook_part
     from openpyxl.xml.constants import ARC_STYLE, SHARED_STRINGS
 
-    sizes = _check_archive(path)
+    sizes = check_archive(path)
     try:
         reader = ExcelReader(path, read_only=True, data_only=True, keep_links=False)
     except Exception as e:
-        raise _problem(path, f"cannot read as an Excel workbook: {_reason(e)}") from None
+        raise problem(path, f"cannot read as an Excel workbook: {_reason(e)}") from None
     archive, step = reader.archive, "the structure"
     try:
         try:
@@ -348,43 +57,53 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
             # manifest gives it: bound it by that name (the names checked before are only the usual ones).
             book = _find_workbook_part(reader.package).PartName[1:]
             for part in (book, get_rels_path(book)):
-                _check_part(path, sizes, part, MAX_STRUCTURE_BYTES, "MAX_STRUCTURE_BYTES")
+                check_part(path, sizes, part, MAX_STRUCTURE_BYTES, "MAX_STRUCTURE_BYTES")
             reader.read_workbook()
-            worksheets = {s.name: rel.target for s, rel in reader.parser.find_sheets()
-                          if rel.target in sizes and "chartsheet" not in rel.Type}
+            found = [(s.name, rel) for s, rel in reader.parser.find_sheets() if rel.target in sizes]
+            worksheets = {name: rel.target for name, rel in found if "chartsheet" not in rel.Type}
             if not worksheets:
-                raise _problem(path, "the workbook has no worksheet; expected a sheet with a header row with "
-                                     + ", ".join(REQUIRED))
+                raise problem(path, "the workbook has no worksheet; expected a sheet with a header row with "
+                                    + ", ".join(REQUIRED))
             if sheet is not None and sheet not in worksheets:
-                raise _problem(path, f"no sheet named {quote(sheet)}; the sheets are "
-                                     + ", ".join(quote(w) for w in worksheets))
+                raise problem(path, _no_sheet(sheet, list(worksheets), {name for name, _ in found}))
             step = "the shared strings"
             part = reader.package.find(SHARED_STRINGS)
             name = part.PartName[1:] if part is not None else None
-            _check_part(path, sizes, name, MAX_SHARED_STRINGS_BYTES, "MAX_SHARED_STRINGS_BYTES")
-            strings = _shared_strings(archive, name) if name in sizes else []
+            check_part(path, sizes, name, MAX_SHARED_STRINGS_BYTES, "MAX_SHARED_STRINGS_BYTES")
+            strings = shared_strings(archive, name) if name in sizes else []
             step = "the styles"
-            dates, durations = _date_styles(archive, ARC_STYLE) if ARC_STYLE in sizes else (set(), set())
+            dates, durations = date_styles(archive, ARC_STYLE) if ARC_STYLE in sizes else (set(), set())
         except InputError:
             raise
         except Exception as e:  # openpyxl and expat raise many types for a corrupt file
-            raise _problem(path, f"cannot read {step} of the workbook: {_reason(e)}") from None
+            raise problem(path, f"cannot read {step} of the workbook: {_reason(e)}") from None
         name = sheet if sheet is not None else next(iter(worksheets))
         if sizes[worksheets[name]] > MAX_SHEET_BYTES:
-            raise _problem(path, f"sheet {quote(name)} unpacks to {_mib(sizes[worksheets[name]])}; at most "
-                                 f"{_mib(MAX_SHEET_BYTES)} are read (limits.MAX_SHEET_BYTES)")
-        beyond = _Beyond(path)
-        handlers = _Sheet(strings, dates, durations, reader.wb.epoch, beyond)
+            raise problem(path, f"sheet {quote(name)} unpacks to {mib(sizes[worksheets[name]])}; at most "
+                                 f"{mib(MAX_SHEET_BYTES)} are read (limits.MAX_SHEET_BYTES)")
+        handlers = Sheet(strings, dates, durations, reader.wb.epoch, _Beyond(path))
         try:
-            rows = _stream(archive, worksheets[name], handlers.start, handlers.end, handlers.data, handlers.ready)
-            return _table(path, rows, lambda: beyond.problems + handlers.problems)
+            rows = stream(archive, worksheets[name], handlers.start, handlers.end, handlers.data, handlers.ready)
+            return _table(path, rows, handlers)
         except InputError:
             raise
         except Exception as e:  # truncated or malformed XML, a bad shared-string index, a bad number
-            raise _problem(path, f"sheet {quote(name)} is damaged ({_reason(e)}); open it in Excel and save it again",
+            raise problem(path, f"sheet {quote(name)} is damaged ({_reason(e)}); open it in Excel and save it again",
                            line=handlers.row or None) from None
     finally:
         archive.close()
+
+
+def _no_sheet(sheet: str, worksheets: list[str], every: set[str]) -> str:
+    """Why `--sheet` names no worksheet: the sheets there are (the first `_LISTED`) and the closest name."""
+    listed = ", ".join(quote(w) for w in worksheets[:_LISTED])
+    if len(worksheets) > _LISTED:
+        listed += f" and {len(worksheets) - _LISTED:,} more"
+    if sheet in every:
+        return f"sheet {quote(sheet)} is a chart, not a table; the sheets with tables are {listed}"
+    # Excel's names have at most 31 characters: longer ones (and the edit distance to them) are skipped.
+    return f"no sheet named {quote(sheet)}; the sheets are {listed}" + did_you_mean(
+        sheet, [w for w in worksheets if len(w) <= 31][:1000])
 
 
 class _Beyond:
@@ -403,19 +122,21 @@ class _Beyond:
                 column=get_column_letter(column), value=str(value)[:80]))
 
 
-def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], found: Callable[[], list[Problem]]) -> Table:
+def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], sheet: Sheet) -> Table:
     """The table of the sheet's rows: the first is the header; at most `MAX_ROWS` data rows. Values
-    in a column the header does not name are reported; `found()` are the problems met while streaming."""
-    from openpyxl.utils import get_column_letter
-
+    in a column the header does not name are reported, with what `sheet` met while streaming."""
     file = str(path)
     header, header_line, rows, problems = None, 1, [], []
-    count, first_excess, unnamed = 0, None, None
+    count, first_excess, unnamed, by_line = 0, None, None, {}
+    budget = [_COVER_BUDGET]
     for r, values in rows_in:
         if header is None:
             header_line = r
-            header = ["" if values.get(j) is None else str(values[j]) for j in range(1, max(values) + 1)]
-            columns = [(j, h, f"{get_column_letter(j + 1)} ({h})") for j, h in enumerate(header) if normalize_column(h)]
+            header = ["" if values.get(j) is None or isinstance(values[j], NoResult) else str(values[j])
+                      for j in range(1, max(values) + 1)]
+            problems += [Problem(v.message(), file=file, line=r, column=column_letter(j))
+                         for j, v in values.items() if isinstance(v, NoResult)]
+            columns = [(j, h, f"{column_letter(j + 1)} ({h})") for j, h in enumerate(header) if normalize_column(h)]
             named = {j + 1 for j, _, _ in columns}
             unnamed = Unnamed(file, header_line)
             continue
@@ -429,15 +150,100 @@ def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], found: 
             if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
                 problems.append(long_cell(value, file, r, label))
                 value = value[:MAX_CELL_CHARS]
-            row[h] = Cell(value, r, label)
+            row[h] = Cell(None, r, label, value.message()) if isinstance(value, NoResult) else Cell(value, r, label)
+        _array_cells(sheet, r, row, columns, budget)
         rows.append(row)
+        by_line[r] = row
         for j in values.keys() - named:  # a value beyond the last name, or under a blank one, would be lost
-            unnamed.add(get_column_letter(j), r, values[j])
+            unnamed.add(column_letter(j), r, str(values[j]) if isinstance(values[j], NoResult) else values[j])
     if header is None:
-        raise _problem(path, "the sheet is empty; expected a header row with " + ", ".join(REQUIRED))
+        raise problem(path, "the sheet is empty; expected a header row with " + ", ".join(REQUIRED))
     if first_excess is not None:
         problems.append(too_many_rows(count, "sheet", file, first_excess))
-    return Table(file, rows, header_line, problems=found() + problems + unnamed.problems(), header=header)
+    merged = _merged(sheet, file, header, header_line, by_line, budget)
+    return Table(file, rows, header_line, header=header, notes=_hidden(sheet, header, header_line),
+                 problems=sheet.beyond.problems + sheet.problems + problems + unnamed.problems() + merged)
+
+
+def _array_cells(sheet: Sheet, r: int, row: dict[str, Cell], columns: list, budget: list[int]) -> None:
+    """Mark the empty cells of row `r` that an array formula with no saved result fills (its first
+    cell holds the formula, the others nothing)."""
+    for r1, c1, r2, c2, formula in sheet.arrays:
+        if not r1 <= r <= r2:
+            continue
+        for j, h, _ in columns:
+            if budget[0] <= 0:
+                return
+            budget[0] -= 1
+            cell = row[h]
+            if c1 <= j + 1 <= c2 and cell.value is None and cell.problem is None:
+                span = f"{column_letter(c1)}{r1}:{column_letter(c2)}{r2}"
+                cell.problem = NoResult(f"{column_letter(j + 1)}{r}", formula.formula, array=span).message()
+
+
+def _merged(sheet: Sheet, file: str, header: list[str], header_line: int, by_line: dict[int, dict[str, Cell]],
+            budget: list[int]) -> list[Problem]:
+    """The merged ranges over the table whose first cell holds a value (Excel shows it across the
+    range; the other cells read as empty), at most `_LISTED` of them and how many more. The empty
+    cells they cover say nothing more (an empty problem: the range is reported once)."""
+    names = {j + 1: h for j, h in enumerate(header) if normalize_column(h)}
+    found: list[Problem] = []
+    more = sheet.merged_count - len(sheet.merged)  # beyond those kept: not checked, counted
+    first_more = None  # the row of the first range not listed
+    for r1, c1, r2, c2 in sorted(sheet.merged):  # in the order of the rows
+        if r2 < header_line or c1 > len(header) or (r1, c1) == (r2, c2):
+            continue
+        if r1 == header_line:
+            first = header[c1 - 1] or None
+        else:
+            cell = by_line.get(r1, {}).get(names.get(c1))
+            first = None if cell is None else cell.value if cell.problem is None else cell.problem
+        if first is None:
+            continue  # an empty range: nothing is hidden by the merge
+        if len(found) >= _LISTED:
+            more, first_more = more + 1, first_more or r1
+            continue
+        ref, corner = f"{column_letter(c1)}{r1}:{column_letter(c2)}{r2}", f"{column_letter(c1)}{r1}"
+        spread = ("the cells to its right read as empty" if r1 == r2 else
+                  "the cells below it read as empty" if c1 == c2 else "the other cells read as empty")
+        fix = ("unmerge them and give each column its own name" if r1 == header_line
+               else "unmerge them and fill each cell")
+        label = f"{column_letter(c1)} ({names[c1]})" if c1 in names else column_letter(c1)
+        found.append(Problem(f"cells {ref} are merged: only {corner} holds a value, {spread}; {fix}", file=file,
+                             line=r1, column=label, value=first))
+        for r in range(max(r1, header_line + 1), r2 + 1):
+            if budget[0] <= 0:
+                break
+            for c in range(c1, min(c2, len(header)) + 1):
+                budget[0] -= 1
+                cell = by_line.get(r, {}).get(names.get(c))
+                if cell is not None and cell.value is None and cell.problem is None:
+                    cell.problem = ""  # reported once, with the range
+    if more:
+        found.append(Problem(f"{more:,} more merged ranges from here on; unmerge them and fill each cell", file=file,
+                             line=first_more or header_line))
+    return found
+
+
+def _hidden(sheet: Sheet, header: list[str], header_line: int) -> list[str]:
+    """Notes on the hidden rows and columns that hold values: Excel hides them, the reader does not."""
+    notes = []
+    rows = [r for r in sheet.hidden_rows if r != header_line]
+    total = sheet.hidden_row_count - (header_line in sheet.hidden_rows)
+    if rows:
+        listed = ", ".join(map(str, rows[:_LISTED])) + (f" and {total - _LISTED:,} more" if total > _LISTED else "")
+        notes.append(f"row {listed} is hidden in Excel (or filtered out) and is read like any other row; delete it "
+                     "if it should not count" if total == 1 else
+                     f"rows {listed} are hidden in Excel (or filtered out) and are read like any other row; delete "
+                     "them if they should not count")
+    columns = [f"{column_letter(j)} ({header[j - 1]})" for j in range(1, len(header) + 1)
+               if normalize_column(header[j - 1]) and any(a <= j <= b for a, b in sheet.hidden_columns)]
+    if columns:
+        notes.append(f"column {columns[0]} is hidden in Excel and is read like any other column; unhide it to "
+                     "check what it holds" if len(columns) == 1 else
+                     f"columns {', '.join(columns)} are hidden in Excel and are read like any other column; "
+                     "unhide them to check what they hold")
+    return notes
 
 
 def _reason(e: Exception) -> str:

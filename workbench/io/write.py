@@ -59,10 +59,10 @@ def save_portfolio(portfolio: Portfolio, path: str | Path) -> Path:
     if suffix in (".yaml", ".yml"):
         files.append((path, _yaml_text(records, corr)))
     else:
-        table = _csv_text(columns, records) if suffix == ".csv" else _xlsx_bytes(columns, records, problems)
+        table = csv_text(columns, records) if suffix == ".csv" else _xlsx_bytes(columns, records, problems)
         files.append((path, table))
         if corr:
-            files.append((companion, _csv_text(["a", "b", "rho"], [dict(zip("ab", c[:2]), rho=c[2]) for c in corr])))
+            files.append((companion, csv_text(["a", "b", "rho"], [dict(zip("ab", c[:2]), rho=c[2]) for c in corr])))
     if problems:
         raise ValueError("cannot save the portfolio:\n" + "\n".join(f"  - {p}" for p in problems))
     # Everything is serialized before the first write; the pair is written main file first, and
@@ -137,7 +137,8 @@ def _records(portfolio: Portfolio) -> tuple[list[str], list[dict]]:
     return [*REQUIRED, *(c for c in OPTIONAL if c in used), *extras], records
 
 
-def _csv_text(columns: list[str], records: list[dict]) -> str:
+def csv_text(columns: list[str], records: list[dict]) -> str:
+    """CSV text of `records` under `columns`: a BOM, formula-looking text guarded, read back equal."""
     buf = io.StringIO()
     # The csv module's default "\r\n" line end makes it quote cells holding "\r" as well as "\n"
     # (with "\n" alone a bare "\r" goes out unquoted and splits the row on reading).

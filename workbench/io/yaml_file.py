@@ -28,14 +28,14 @@ from ..limits import (
     MAX_YAML_NODES,
     MAX_YAML_WRITTEN_NODES,
 )
-from ..model.portfolio import REQUIRED
+from .columns import map_from_nodes
 from .table import Cell, Table, decode_text, long_cell, normalize_column
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _NOT_TEXT = {_TAG + "bool": "a boolean", _TAG + "null": "empty (null)", _TAG + "float": "a number",
              _TAG + "timestamp": "a date"}
-_SECTIONS = ("initiatives", "correlations")
+_SECTIONS = ("initiatives", "correlations", "columns", "status")  # columns, status: a column mapping
 _MERGE = "merge keys (<<) are not applied by this reader; write the fields out"
 
 
@@ -56,10 +56,19 @@ class _Node:
         self.dropped = 0  # keys beyond `limits.MAX_COLUMNS` (reported at the first)
 
 
+def compose(text: str, file: str) -> tuple[_Node | None, list[Problem]]:
+    """YAML text composed safely and within limits (as portfolio files are): the root node (None when
+    empty; nodes have kind 'scalar', 'seq' or 'map', tag, line, column and value) and the problems that
+    do not stop reading; `InputError` for those that do. Used for column mapping files too."""
+    return _compose(text, file)
+
+
 def read_yaml(path: Path) -> Table:
-    """The `Table` of a YAML portfolio file; `InputError` with every located problem found."""
+    """The `Table` of a YAML portfolio file; `InputError` with every located problem found. Rows are
+    keyed by normalized key; `read.read_table` reads the keys as columns (`columns.resolve_columns`)."""
     file = str(path)
     root, problems = _compose(decode_text(path), file)
+    column_map = None
     if any(p.message == _MERGE for p in problems):  # the fields it would add are missing: say only why
         raise InputError(problems)
     correlations: list = []
@@ -74,6 +83,8 @@ def read_yaml(path: Path) -> Table:
                 problems.append(Problem(f"unknown section {quote(key.value)}; expected 'initiatives:' or "
                                         "'correlations:'" + did_you_mean(clip(key.value), _SECTIONS), file=file,
                                         line=key.line, column=str(key.column)))
+        if "columns" in sections or "status" in sections:
+            column_map = map_from_nodes(sections.get("columns"), sections.get("status"), file, problems)
         root, corr = sections["initiatives"], sections.get("correlations")
         if corr is not None:
             correlations = _correlations(corr, file, problems)
@@ -93,11 +104,7 @@ def read_yaml(path: Path) -> Table:
         rows.append(_row(item, file, problems))
     if shape_problems:
         raise InputError(problems + shape_problems)
-    missing = [c for c in REQUIRED if not any(c in r for r in rows)]
-    if rows and missing:
-        raise InputError(problems + [Problem(f"missing required field {c!r} in every initiative", file=file)
-                                     for c in missing])
-    return Table(file, rows, correlations=correlations, problems=problems)
+    return Table(file, rows, correlations=correlations, problems=problems, column_map=column_map)
 
 
 def _row(item: _Node, file: str, problems: list[Problem]) -> dict[str, Cell]:

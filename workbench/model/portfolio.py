@@ -79,6 +79,10 @@ class Portfolio:
     initiatives: tuple[Initiative, ...]
     correlations: tuple[Correlation, ...] = ()
     source: str | None = None
+    # What reading the file did that the user should hear about once (a synonym read, ids made, statuses).
+    notes: tuple[str, ...] = field(default=(), compare=False)
+    # (id, name) of the rows whose status is done: left out of the decision, listed as done.
+    done: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def __post_init__(self):
         _check_portfolio(self)

@@ -1,0 +1,214 @@
+"""`workbench check`, `workbench init` and `--columns` as a user runs them: output, exit codes, files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workbench.cli import main
+from workbench.io.read import load_portfolio
+
+BYO = Path(__file__).parent / "data" / "byo"
+NOTES = ["note: column 'Idea' read as name", "note: column 'Reach (users/qtr)' read as reach",
+         "note: column 'Effort (person-months)' read as effort",
+         "note: no id column: ids made from the names (e.g. 'Smart search' -> 'smart-search')"]
+
+
+def _copy(tmp_path: Path, name: str) -> Path:
+    return Path(shutil.copy(BYO / name, tmp_path / name))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_check_lists_every_problem_and_a_summary(tmp_path, capsys):
+    path = _copy(tmp_path, "sheets_export.csv")
+    assert main(["check", str(path)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[:4] == NOTES
+    assert out[4].startswith(f"{path}:3: column 2 (Reach (users/qtr)): '1,200': ") and out[4].endswith("(fix: '1200')")
+    assert out[-2] == f"{path}:23: the row is the same as line 3 in every cell; --fix drops it"
+    assert out[-1] == "5 problems; 4 can be fixed with --fix"
+    assert len(out) == 4 + 5 + 1
+
+
+def test_check_fix_writes_a_valid_copy_and_lists_each_change(tmp_path, capsys):
+    path = _copy(tmp_path, "sheets_export.csv")
+    before = _digest(path)
+    fixed = tmp_path / "sheets.fixed.csv"
+    assert main(["check", str(path), "--default", "confidence=80%", "--fix", "-o", str(fixed)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[5:] == [
+        "line 3, column reach: '1,200' -> '1200' (a thousands separator)",
+        "line 5, column effort: '2-4' -> '2..4' (a range written with a dash)",
+        "line 6, column confidence: '' -> '80%' (blank: --default confidence=80%)",
+        "line 8, column effort: '3 months' -> '3' (a unit in the cell)",
+        "line 23: row dropped (the same as line 3 in every cell)",
+        f"5 changes; wrote {fixed}: 22 initiatives, valid; not in the copy, their status being done: "
+        "'Onboarding checklist', 'Pricing page test'",
+    ]
+    assert _digest(path) == before
+    assert len(load_portfolio(fixed)) == 22
+    assert main(["check", str(fixed)]) == 0
+    assert capsys.readouterr().out == f"{fixed}: 22 initiatives, valid\n"
+
+
+@pytest.mark.parametrize("name, extra, written, count", [
+    ("jira_export.csv", [], "jira.fixed.xlsx", 7),
+    ("typos.yaml", [], "typos.fixed.yaml", 4),
+])
+def test_each_export_goes_to_a_valid_portfolio(tmp_path, capsys, name, extra, written, count):
+    path = _copy(tmp_path, name)
+    before = _digest(path)
+    assert main(["check", str(path), *extra, "--fix", "-o", str(tmp_path / written)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    changes = [line for line in out if line.startswith("line ")]
+    assert len(changes) == (4 if name.endswith(".csv") else 2)
+    assert out[-1].startswith(f"{len(changes)} changes; wrote {tmp_path / written}: {count} initiatives")
+    assert len(load_portfolio(tmp_path / written)) == count and _digest(path) == before
+
+
+def test_a_mapping_file_and_check_fix(tmp_path, capsys):
+    path = tmp_path / "roadmap.csv"
+    path.write_text("Feature name,Users,Value,Certainty,Dev months,Owner\n"
+                    "Search,\"2,000\",2,80%,2-3,Core\nExport,500,1,50%,1 month,Data\n", encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  name: Feature name\n  reach: Users\n  impact: Value\n  confidence: Certainty\n"
+                       "  effort: Dev months\n  team: Owner\n", encoding="utf-8")
+    fixed = tmp_path / "roadmap.fixed.csv"
+    assert main(["check", str(path), "--columns", str(mapping), "--fix", "-o", str(fixed)]) == 0
+    out = capsys.readouterr().out
+    assert "line 2, column reach: '2,000' -> '2000' (a thousands separator)\n" in out
+    assert "line 3, column effort: '1 month' -> '1' (a unit in the cell)\n" in out
+    assert [(i.id, i.team) for i in load_portfolio(fixed)] == [("search", "Core"), ("export", "Data")]
+
+
+def test_problems_left_after_fix_nothing_written(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text('id,name,reach,impact,confidence,effort\na,A,"1,200",1,80%,6 weeks\n', encoding="utf-8")
+    assert main(["check", str(path), "--fix", "-o", str(tmp_path / "out.csv")]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "line 2, column reach: '1,200' -> '1200' (a thousands separator)"
+    assert out[1].startswith(f"{path}:2: column 6 (effort): '6 weeks': ")
+    assert out[1].endswith("; not fixed: effort is in person-months, and weeks are not converted (that depends on "
+                           "the team); type the effort in person-months")
+    assert out[2] == "1 problem left after 1 change; nothing written"
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_fix_without_output_and_output_equal_to_input(tmp_path, capsys):
+    path = _copy(tmp_path, "jira_export.csv")
+    before = _digest(path)
+    assert main(["check", str(path), "--fix"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"workbench: error: --fix writes a corrected copy and never changes {path}: give the copy's name with -o, "
+        f"e.g. -o {tmp_path / 'jira_export.fixed.csv'}")
+    assert main(["check", str(path), "-o", str(tmp_path / "x.csv")]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "workbench: error: -o names the corrected copy: add --fix"
+    assert main(["check", str(path), "--fix", "-o", str(path)]) == 2
+    assert capsys.readouterr().err == (f"{path}: -o names the checked file; the input is never modified: give the "
+                                       f"corrected copy another name, e.g. -o {tmp_path / 'jira_export.fixed.csv'}\n")
+    assert main(["check", str(path), "--default", "confidence"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "workbench: error: --default expects COLUMN=VALUE (e.g. confidence=80%), got 'confidence'")
+    assert _digest(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["jira_export.csv"]
+
+
+def test_check_json_shape(tmp_path, capsys):
+    path = _copy(tmp_path, "jira_export.csv")
+    assert main(["check", str(path), "--format", "json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"valid", "problems", "changes", "notes", "initiatives", "written"}
+    assert data["valid"] is False and data["initiatives"] is None and data["written"] is None
+    assert data["problems"][0] == {
+        "file": str(path), "line": 2, "column": "4 (Custom field (Reach))", "value": "12,000",
+        "message": "'12,000' contains a comma; write numbers without thousands separators or decimal commas "
+                   "(1200 or 1.2k, not 1,200; 2.5, not 2,5)", "fix": "12000"}
+    assert data["changes"][3] == {"line": 7, "column": "effort", "before": "3 pm", "after": "3",
+                                  "reason": "a unit in the cell"}
+    assert data["notes"][0] == "column 'Issue key' read as id"
+    fixed = tmp_path / "fixed.csv"
+    assert main(["check", str(path), "--format", "json", "--fix", "-o", str(fixed)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["valid"], data["problems"], data["initiatives"], data["written"]) == (True, [], 7, str(fixed))
+
+
+def test_an_unreadable_file_is_reported_by_check(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "none.csv")]) == 2
+    assert capsys.readouterr().out == f"{tmp_path / 'none.csv'}: file not found\n1 problem; none can be fixed with --fix\n"
+
+
+def test_columns_on_score_and_notes_on_stderr(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text("Title,Users,impact,confidence,effort\nSearch,100,1,80%,1\nExport,200,2,50%,2\n", encoding="utf-8")
+    mapping = tmp_path / "m.json"
+    mapping.write_text('{"columns": {"reach": "Users"}}', encoding="utf-8")
+    assert main(["score", str(path), "--columns", str(mapping), "--samples", "200", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert sorted(i["id"] for i in json.loads(captured.out)["initiatives"]) == ["export", "search"]
+    notes = captured.err.splitlines()
+    assert "note: column 'Title' read as name" in notes and all(n.startswith("note: ") for n in notes)
+    assert len(notes) == len(set(notes))  # each once
+
+
+def test_a_failed_load_points_to_check(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text("id,name,reach,impact,confidence,effort\na,A,2-4,1,80%,1\nb,B,1,1,80%,1,5\n", encoding="utf-8")
+    assert main(["score", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"workbench: `workbench check {path}` shows the fixes for 1 of these; --fix -o COPY writes a corrected copy")
+    path.write_text("id,name,reach,impact,confidence,effort\na,A,high,1,80%,1\n", encoding="utf-8")
+    assert main(["score", str(path)]) == 2
+    assert "workbench check" not in capsys.readouterr().err  # nothing it could fix
+
+
+def test_columns_usage_errors(capsys):
+    assert main(["score", "--demo", "--columns", "m.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "workbench: error: --sheet, --correlations and --columns apply to a PORTFOLIO file, not --demo")
+    assert main(["report", "quarterly", "--demo", "--quarter", "2026Q4", "--columns", "m.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "workbench: error: --columns applies to score, optimize, sensitivity and check; a report reads the "
+        "companion <portfolio>.columns.yaml")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".yaml"])
+def test_init_writes_a_starter_that_check_reads(tmp_path, capsys, suffix):
+    path = tmp_path / f"portfolio{suffix}"
+    assert main(["init", str(path)]) == 0
+    assert capsys.readouterr().out == (
+        f"wrote {path}: every column, two example rows and how to fill them in\n"
+        f"next: replace the examples with your initiatives, then run: workbench check {path}\n")
+    before = _digest(path)
+    assert main(["check", str(path)]) == 0
+    assert capsys.readouterr().out.endswith(f"{path}: 2 initiatives, valid\n")
+    assert main(["init", str(path)]) == 2  # never overwritten
+    assert capsys.readouterr().err.startswith(str(path)) and _digest(path) == before
+
+
+def test_summary_words():
+    from workbench.errors import Problem
+    from workbench.io.check import CheckReport
+    from workbench.views.check_text import summary
+
+    a, b = Problem("x", line=2), Problem("y", line=3)
+    assert summary(CheckReport("f", [a])) == "1 problem; 1 can be fixed with --fix"
+    assert summary(CheckReport("f", [a], remaining=[a])) == "1 problem; none can be fixed with --fix"
+    assert summary(CheckReport("f", [a, b])) == "2 problems; all can be fixed with --fix"
+    assert summary(CheckReport("f", [a, b], remaining=[b])) == "2 problems; 1 can be fixed with --fix"
+
+
+def test_the_copy_must_be_a_portfolio_file(tmp_path, capsys):
+    path = _copy(tmp_path, "jira_export.csv")
+    (tmp_path / "folder").mkdir()
+    assert main(["check", str(path), "--fix", "-o", str(tmp_path / "folder")]) == 2
+    assert capsys.readouterr().err == f"{tmp_path / 'folder'}: is a directory; give a file name\n"
+    assert main(["check", str(path), "--fix", "-o", str(tmp_path / "out.txt")]) == 2
+    assert capsys.readouterr().err == (f"{tmp_path / 'out.txt'}: the corrected copy is written as .csv, .xlsx or "
+                                       f".yaml, not as '.txt'; e.g. -o {tmp_path / 'jira_export.fixed.csv'}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "jira_export.csv"]

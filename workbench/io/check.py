@@ -1,0 +1,337 @@
+"""`workbench check`: every problem of a portfolio file at once, and a corrected copy where the fixes are unambiguous.
+
+`check_file` reads the file as `load_portfolio` does (`read.read_table`, then
+`validate.build_portfolio`), and on a copy of its cells makes the corrections `--fix` makes: each
+cell that does not parse and has one unambiguous reading (`fixes.explain_fix`), a row that repeats
+an earlier one cell for cell (dropped), blank cells of the columns given defaults
+(`--default confidence=80%`), a header or YAML key a typo away from a missing column (`Efort`,
+`efort:`). The report holds the file's problems as they are (each with its fix), the changes, and
+what is left after them; `write_fixed` writes the corrected portfolio only when nothing is left.
+The input is never modified; a duplicated id whose rows differ, a comma that may be a decimal one,
+a word outside the grammar or effort in weeks stay problems, with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import InputError, Problem, clip, did_you_mean, quote
+from ..model.estimates import FACTORS
+from ..model.portfolio import Portfolio
+from .columns import ColumnMap, column_map_path, read_column_map
+from .files import writable_target
+from .fixes import FIXED_COLUMNS, explain_fix, header_units
+from .read import correlations_path, read_table
+from .table import Cell, Table
+from .validate import build_portfolio
+
+DEFAULT_COLUMNS = (*FIXED_COLUMNS, "team", "theme")  # the columns --default may fill
+
+
+@dataclass(frozen=True)
+class Change:
+    """One correction of the copy: a cell's text (`column`, `before` -> `after`), or a row dropped
+    (`column` and `after` None)."""
+
+    line: int
+    column: str | None
+    before: str
+    after: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        if self.column is None:
+            return f"line {self.line}: row dropped ({self.reason})"
+        return f"line {self.line}, column {self.column}: {quote(self.before)} -> {quote(self.after)} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `check_file` found: `problems`, the file's as it is (each with its `fix` when `--fix`
+    makes one); `changes`, what `--fix` changes; `remaining`, the problems left after the changes;
+    `portfolio`, the corrected portfolio when nothing is left."""
+
+    source: str
+    problems: list[Problem]
+    changes: list[Change] = field(default_factory=list)
+    remaining: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    portfolio: Portfolio | None = None
+
+    @property
+    def valid(self) -> bool:
+        """The file is a valid portfolio as it is."""
+        return not self.problems
+
+    @property
+    def fixable(self) -> int:
+        """How many of `problems` the changes correct."""
+        left = {_where(p) for p in self.remaining}
+        return sum(1 for p in self.problems if _where(p) not in left)
+
+
+def _where(p: Problem) -> tuple:
+    return p.file, p.line, p.column, p.message
+
+
+def check_file(path: str | Path, *, sheet: str | None = None, columns=None,
+               defaults: dict[str, str] | None = None) -> CheckReport:
+    """Check a portfolio file without simulating: every problem, the unambiguous fixes, and the
+    corrected portfolio when they leave no problem. A file that cannot be read at all (not found,
+    not UTF-8, broken quoting) gives a report whose problems say why."""
+    path = Path(path)
+    file = str(path)
+    default_problems = _checked_defaults(defaults or {})
+    try:
+        table = read_table(path, sheet=sheet, columns=columns)
+    except InputError as e:
+        return CheckReport(file, [*default_problems, *e.problems], remaining=[*default_problems, *e.problems])
+    table, header_changes, renamed = _with_headers_fixed(table, path, sheet, columns)
+    companion = correlations_path(path)
+    if companion.is_file():  # as load_portfolio does
+        from .delimited import read_correlation_csv
+
+        try:
+            table.correlations += read_correlation_csv(companion)
+        except InputError as e:
+            table.problems += e.problems
+    notes = list(dict.fromkeys(table.notes))
+    corrected, changes, marks = _corrected(table, defaults or {})
+    changes = header_changes + changes
+    # The misspelt headers' problems, then those of every cell (the misspelt columns' cells too: all at once).
+    as_is = renamed + _annotated(_problems(table), marks, file)
+    try:
+        portfolio, remaining = build_portfolio(corrected, source=file), []
+    except InputError as e:
+        portfolio, remaining = None, _annotated(e.problems, _Marks(marks.fixes, marks.refused), file)
+    if default_problems:
+        portfolio, remaining = None, [*default_problems, *remaining]
+    if portfolio is not None:
+        notes = list(dict.fromkeys([*notes, *portfolio.notes]))
+    return CheckReport(file, [*default_problems, *as_is], changes, remaining, notes, portfolio)
+
+
+def _with_headers_fixed(table: Table, path: Path, sheet: str | None, columns
+                        ) -> tuple[Table, list[Change], list[Problem]]:
+    """The table read again with each header a typo away from a missing column (the only one that
+    close: its problem names it as value, the column as fix) mapped to that column; the changes,
+    and the problems they fix. The table as it is when there is none."""
+    fixing = [p for p in table.problems if table.header is not None and p.file == table.file
+              and p.line == table.header_line and p.fix in table.missing and isinstance(p.value, str)]
+    if not fixing:
+        return table, [], []
+    renames = {p.fix: p.value for p in fixing}
+    base = _column_map(path, columns)
+    try:
+        mapped = read_table(path, sheet=sheet, columns=ColumnMap({**base.columns, **renames}, base.status,
+                                                                 base.source, base.lines))
+    except InputError:
+        return table, [], []
+    mapped.notes = list(table.notes)  # not the second reading's note about the mapping
+    return mapped, [Change(table.header_line, col, header, col, "a misspelt header")
+                    for col, header in renames.items()], fixing
+
+
+def parse_defaults(items: list[str]) -> dict[str, str]:
+    """`--default COLUMN=VALUE` flags as {column: value}; ValueError for one without '='."""
+    defaults = {}
+    for item in items:
+        column, sep, value = item.partition("=")
+        if not sep or not column.strip():
+            raise ValueError(f"--default expects COLUMN=VALUE (e.g. confidence=80%), got {item!r}")
+        defaults[column.strip().lower()] = value
+    return defaults
+
+
+def _column_map(path: Path, columns: ColumnMap | str | Path | None) -> ColumnMap:
+    """The mapping `read_table` uses for `path` when given `columns` (a YAML's own block aside: it has no header)."""
+    if isinstance(columns, ColumnMap):
+        return columns
+    companion = column_map_path(path)
+    chosen = columns if columns is not None else (companion if companion.is_file() else None)
+    return read_column_map(chosen) if chosen is not None else ColumnMap()
+
+
+def _problems(table: Table) -> list[Problem]:
+    """The problems of `table` as it is (build_portfolio on a copy: it may add to the table's lists)."""
+    try:
+        build_portfolio(replace(table, problems=list(table.problems), notes=list(table.notes)), source=table.file)
+    except InputError as e:
+        return e.problems
+    return []
+
+
+def _checked_defaults(defaults: dict[str, str]) -> list[Problem]:
+    """Problems of `--default COLUMN=VALUE` pairs: a column that cannot take a default, a value it cannot hold."""
+    problems = []
+    for column, value in defaults.items():
+        where = f"--default {clip(column)}={clip(value)}"
+        if column not in DEFAULT_COLUMNS:
+            problems.append(Problem(f"{where}: a default can be given for {', '.join(DEFAULT_COLUMNS)}"
+                                    + did_you_mean(clip(column), DEFAULT_COLUMNS)))
+        elif not value.strip():
+            problems.append(Problem(f"{where}: the default is empty"))
+        elif (problem := _value_problem(column, value.strip())) is not None:
+            problems.append(Problem(f"{where}: {problem}", fix=explain_fix(column, value)[0]))
+    return problems
+
+
+def _value_problem(column: str, value: str) -> str | None:
+    """What `build_portfolio` says of `value` in `column` (in a one-row table), or None when it is valid there."""
+    row = {c: Cell(v, 1, c) for c, v in (("id", "x"), ("name", "x"), *((f, "1") for f in FACTORS))}
+    row[column] = Cell(value, 1, column)
+    try:
+        build_portfolio(Table("--default", [row]), source="")
+    except InputError as e:
+        return e.problems[0].message
+    return None
+
+
+# --- the corrections ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Marks:
+    """What the corrections did or refused, by cell (line, column label): the fix or the reason none is made."""
+
+    fixes: dict[tuple[int, str], str] = field(default_factory=dict)
+    refused: dict[tuple[int, str], str] = field(default_factory=dict)
+    copies: dict[int, int] = field(default_factory=dict)  # line of a dropped row -> the line it repeats
+
+
+def _corrected(table: Table, defaults: dict[str, str]) -> tuple[Table, list[Change], _Marks]:
+    """A copy of `table` with every unambiguous correction made, the changes, and the marks by cell."""
+    changes: list[Change] = []
+    marks = _Marks()
+    seen: dict[tuple, int] = {}
+    rows = []
+    reported = {(p.line, p.column): p for p in table.problems if p.fix is not None}
+    fixed_problems: list[Problem] = []
+    for row in table.rows:
+        if not row:
+            continue
+        line = min(c.line for c in row.values())
+        key = tuple(sorted((col, repr(c.value)) for col, c in row.items() if not _made(c)))
+        if key in seen:
+            marks.copies[line] = seen[key]
+            changes.append(Change(line, None, "", None, f"the same as line {seen[key]} in every cell"))
+            continue
+        seen[key] = line
+        new = dict(row)
+        for col, cell in row.items():
+            typo = reported.get((cell.line, cell.column)) if cell.problem == "" else None
+            if typo is not None:  # a key a typo away from a column (YAML): the reader put it there already
+                new[col] = replace(cell, problem=None)
+                fixed_problems.append(typo)
+                changes.append(Change(cell.line, col, _header_of(cell) or cell.column, col, "a misspelt field name"))
+        for col in FIXED_COLUMNS:
+            cell = row.get(col)
+            if cell is not None and cell.problem is None:
+                fix, why = explain_fix(col, cell.value, header_units(_header_of(cell)))
+                if fix is not None:
+                    new[col] = Cell(fix, cell.line, cell.column)
+                    marks.fixes[cell.line, cell.column] = fix
+                    changes.append(Change(cell.line, col, cell.value.strip(), fix, why))
+                elif why:
+                    marks.refused[cell.line, cell.column] = why
+        for col, value in defaults.items():
+            cell = row.get(col)
+            if cell is None or (cell.problem is None and _blank(cell.value)):
+                label = cell.column if cell is not None else col
+                new[col] = Cell(value.strip(), line if cell is None else cell.line, label)
+                marks.fixes[new[col].line, label] = value.strip()
+                changes.append(Change(new[col].line, col, "", value.strip(), f"blank: --default {col}={value.strip()}"))
+        for col in FACTORS:
+            cell = row.get(col)
+            if col not in defaults and (cell is None or (cell.problem is None and _blank(cell.value))):
+                marks.refused[line if cell is None else cell.line, col if cell is None else cell.column] = (
+                    f"not fixed: give the value of blank {col} cells with --default {col}=VALUE")
+        rows.append(new)
+    problems = [p for p in table.problems if all(p is not f for f in fixed_problems)]
+    missing = set(table.missing) - set(defaults)
+    problems = [p for p in problems if not _missing_filled(p, table.missing - missing)]
+    return replace(table, rows=rows, problems=problems, notes=list(table.notes), missing=missing), changes, marks
+
+
+def _missing_filled(problem: Problem, filled: set[str]) -> bool:
+    """A missing required column's problem, for a column --default gives every row."""
+    return any(problem.message.startswith(f"missing required {what} {quote(col)}")
+               for col in filled for what in ("column", "field"))
+
+
+def _made(cell: Cell) -> bool:
+    """An id the reader made from the name (it differs between copies of a row)."""
+    return cell.column.endswith("(made from the name)")
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_of(cell: Cell) -> str:
+    """The header a cell's column label shows: '5 (Effort (person-months))' -> 'Effort (person-months)'."""
+    m = re.fullmatch(r"[^ ]+ \((.*)\)", cell.column)
+    return m.group(1) if m else ""
+
+
+def _annotated(problems: list[Problem], marks: _Marks, file: str) -> list[Problem]:
+    """Problems with the fix `--fix` makes, or the reason it makes none; a copied row's problems
+    (those of the row it repeats) replaced by one saying it is dropped."""
+    out, said = [], set()
+    for p in problems:
+        copy_of = marks.copies.get(p.line)
+        if copy_of is not None:
+            if p.line not in said:
+                said.add(p.line)
+                out.append(Problem(f"the row is the same as line {copy_of} in every cell; --fix drops it",
+                                   file=p.file, line=p.line))
+            continue
+        where = (p.line, p.column)
+        if where in marks.fixes and p.fix is None:
+            p = replace(p, fix=marks.fixes[where])
+        elif where in marks.refused and p.fix is None:
+            p = replace(p, message=f"{p.message}; {marks.refused[where]}")
+        out.append(p)
+    for line, copy_of in marks.copies.items():  # a copy with no problem of its own (ids made from the names)
+        if line not in said:
+            at = next((i for i, p in enumerate(out) if p.line is not None and p.line > line), len(out))
+            out.insert(at, Problem(f"the row is the same as line {copy_of} in every cell; --fix drops it",
+                                   file=file, line=line))
+    return out
+
+
+# --- the corrected copy -------------------------------------------------------------------------
+
+
+def fixed_name(path: str | Path) -> Path:
+    """The name suggested for the corrected copy of `path`: `<stem>.fixed.<suffix>` (CSV for .txt, .tsv)."""
+    path = Path(path)
+    suffix = path.suffix.lower() if path.suffix.lower() in (".csv", ".xlsx", ".yaml", ".yml") else ".csv"
+    return path.with_name(f"{path.stem}.fixed{suffix}")
+
+
+def check_output_path(source: str | Path, out: str | Path) -> None:
+    """`InputError` when `out` cannot take the corrected copy: the checked file itself (the input is
+    never modified), a suffix other than .csv, .xlsx, .yaml, or a directory or device."""
+    source, out = Path(source), Path(out)
+    if (out.exists() and source.exists() and os.path.samefile(out, source)) or out.resolve() == source.resolve():
+        raise InputError(Problem(f"-o names the checked file; the input is never modified: give the corrected "
+                                 f"copy another name, e.g. -o {fixed_name(source)}", file=str(out)))
+    writable_target(out)
+    if out.suffix.lower() not in (".csv", ".xlsx", ".yaml", ".yml"):
+        raise InputError(Problem(f"the corrected copy is written as .csv, .xlsx or .yaml, not as "
+                                 f"{out.suffix or '(no suffix)'!r}; e.g. -o {fixed_name(source)}", file=str(out)))
+
+
+def write_fixed(report: CheckReport, out: str | Path) -> Path:
+    """Write the corrected portfolio to `out` (.csv, .xlsx or .yaml, atomically); `InputError` listing
+    the problems left when there are any (nothing is written), or when `out` cannot take it (`check_output_path`)."""
+    check_output_path(report.source, out)
+    if report.remaining or report.portfolio is None:
+        raise InputError(report.remaining or Problem("nothing to write", file=report.source))
+    from .write import save_portfolio
+
+    return save_portfolio(report.portfolio, out)

@@ -1,0 +1,123 @@
+"""Corrections `workbench check --fix` proposes for estimate cells, only where one reading is unambiguous.
+
+`explain_fix(column, text, units)` gives the corrected text and why, or None and why not: a range
+written with a dash (`2-4`, `2 – 4` -> `2..4`), thousands separators (`1,200` -> `1200`), a unit
+in the cell (`3 months` in effort, `1200 users` where the header says `Reach (users/qtr)`),
+`percent` written out, a confidence written as a plain percentage (`80` -> `80%`). A proposal is
+returned only when it parses (`parse_estimate`), and never for a cell that already parses.
+Never guessed: a comma that is not a thousands separator (`1,5`: a decimal comma, or a typo?),
+effort in weeks, days or sprints (their conversion to person-months depends on the team), words
+outside the grammar, a range whose low end is not below its high end, negative numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..errors import quote
+from ..model.estimates import FACTORS, EstimateError, parse_estimate
+
+FIXED_COLUMNS = (*FACTORS, "cost")  # cost is one number, read like a reach
+
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
+# A number with its scale: the grammar's k, M, B, bn and %, not the m of "months".
+_SCALED = rf"(?P<END>{_NUMBER})(?P<ENDscale>\s*%|(?:bn|[kmb])(?![a-z]))?"
+_CELL = re.compile(
+    rf"(?P<pre>[^\d\s.,\-–—][^\d]*?)?\s*{_SCALED.replace('END', 'a')}"
+    rf"(?:\s*(?P<dash>-|–|—|\bto\b)\s*{_SCALED.replace('END', 'b')})?"
+    r"\s*(?P<post>[^\d\s.,][^\d]*?)?",
+    re.IGNORECASE,
+)
+_MONTHS = {"month", "months", "mo", "mos", "pm", "person month", "person months", "man month", "man months",
+           "person mo", "months of work"}
+_OTHER_TIME = {"week": "weeks", "weeks": "weeks", "wk": "weeks", "wks": "weeks", "w": "weeks",
+               "person week": "weeks", "person weeks": "weeks", "pw": "weeks",
+               "day": "days", "days": "days", "d": "days", "person day": "days", "person days": "days",
+               "pd": "days", "sprint": "sprints", "sprints": "sprints", "year": "years", "years": "years",
+               "yr": "years", "yrs": "years", "hour": "hours", "hours": "hours", "h": "hours", "hrs": "hours",
+               "quarter": "quarters", "quarters": "quarters", "q": "quarters"}
+_PERCENT = {"percent", "per cent", "pct"}
+
+
+def header_units(header: str) -> set[str]:
+    """The units a header carries in parentheses or brackets, in lower case: 'Reach (users/qtr)' ->
+    {'users/qtr', 'users', 'qtr'}; 'Cost [$]' -> {'$'}."""
+    units: set[str] = set()
+    for inside in re.findall(r"[(\[]([^()\[\]]*)[)\]]", header):
+        inside = inside.strip().lower()
+        if inside:
+            units.add(inside)
+            units.update(part for part in re.split(r"[\s/,]+(?:per\s+)?", inside) if part)
+    return units
+
+
+def _unit_key(text: str) -> str:
+    return re.sub(r"[\s\-_]+", " ", text.strip().lower().rstrip(".")).strip()
+
+
+def _parses(text: str, column: str) -> bool:
+    try:
+        est = parse_estimate(text, "reach" if column == "cost" else column)
+    except EstimateError:
+        return False
+    return column != "cost" or est.is_point
+
+
+def explain_fix(column: str, text: object, units: Iterable[str] = ()) -> tuple[str | None, str]:
+    """(the corrected cell, why) when one reading of `text` in `column` is unambiguous; (None, why
+    not) for a known kind of mistake that is not fixed; (None, "") otherwise, and for a cell that
+    already parses. `units`: what the column's header carries (`header_units`)."""
+    if column not in FIXED_COLUMNS or not isinstance(text, str) or not text.strip() or _parses(text, column):
+        return None, ""
+    cell = text.strip()
+    m = _CELL.fullmatch(cell)
+    if m is None:
+        if re.search(r"\d,\d", cell):
+            return None, ("not fixed: the comma does not separate groups of three digits, so it may be a "
+                          "decimal comma; type the number with a point or without the comma")
+        return None, ""
+    reasons: list[str] = []
+    ends = [(m["a"], m["ascale"] or "")] + ([(m["b"], m["bscale"] or "")] if m["dash"] else [])
+    if any("," in number for number, _ in ends):
+        reasons.append("a thousands separator")
+    numbers = [(number.replace(",", ""), (scale or "").strip().lower().replace("m", "M")) for number, scale in ends]
+    units = {u.lower() for u in units}
+    if column == "effort":  # another time unit in the header is not a month either
+        units = {u for u in units if _unit_key(u) not in _OTHER_TIME}
+    for part, after in ((m["pre"], False), (m["post"], True)):
+        if not part:
+            continue
+        key = _unit_key(part)
+        if column == "effort" and key in _OTHER_TIME:
+            return None, (f"not fixed: effort is in person-months, and {_OTHER_TIME[key]} are not converted "
+                          "(that depends on the team); type the effort in person-months")
+        if column == "confidence" and key in _PERCENT and after:
+            if any(scale for _, scale in numbers):
+                return None, ""
+            numbers = [(number, "%") for number, _ in numbers]
+            reasons.append(f"{quote(part.strip())} written as %")
+        elif (column == "effort" and key in _MONTHS) or key in units or part.strip().lower() in units:
+            reasons.append("a unit in the cell")
+        else:
+            return None, ""
+    if column == "confidence" and not any(scale for _, scale in numbers):
+        values = [float(number) for number, _ in numbers]
+        if all(1 < v <= 100 for v in values):
+            numbers = [(number, "%") for number, _ in numbers]
+            reasons.append("a percentage written without %")
+    texts = [number + scale for number, scale in numbers]
+    if m["dash"]:
+        low, high = (parse_estimate(t, None).median() for t in texts)
+        if not low < high:
+            return None, f"not fixed: {texts[0]} is not below {texts[1]}, so this is no range low..high"
+        reasons.append(f"a range written with {'to' if m['dash'].lower() == 'to' else 'a dash'}")
+    proposal = "..".join(texts)
+    if proposal == cell or not _parses(proposal, column):
+        return None, ""
+    return proposal, "; ".join(reasons)
+
+
+def propose_fix(column: str, text: str, units: Iterable[str] = ()) -> str | None:
+    """The corrected text of a cell that does not parse, when one reading is unambiguous; else None."""
+    return explain_fix(column, text, units)[0]
