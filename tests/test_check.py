@@ -54,8 +54,9 @@ def _csv(tmp_path: Path, text: str, name: str = "p.csv") -> Path:
     ("effort", "2-4 months", (), "2..4", "a unit in the cell; a range written with a dash"),
     ("confidence", "80 percent", (), "80%", "'percent' written as %"),
     ("confidence", "80 pct", (), "80%", "'pct' written as %"),
-    ("confidence", "80", (), "80%", "a percentage written without %"),
-    ("confidence", "60-90", (), "60%..90%", "a percentage written without %; a range written with a dash"),
+    ("confidence", "80", {"%"}, "80%", "a percentage written without %"),
+    ("confidence", "80", {"percent"}, "80%", "a percentage written without %"),
+    ("confidence", "60-90", {"%"}, "60%..90%", "a percentage written without %; a range written with a dash"),
     ("reach", "1200 users", {"users/qtr", "users", "qtr"}, "1200", "a unit in the cell"),
     ("reach", "1,200-2,400 users", {"users"}, "1200..2400",
      "a thousands separator; a unit in the cell; a range written with a dash"),
@@ -97,6 +98,11 @@ def test_refused_fixes_say_why():
     assert explain_fix("effort", "10 days")[1].startswith("not fixed: effort is in person-months, and days")
     assert explain_fix("effort", "4-2") == (None, "not fixed: 4 is not below 2, so this is no range low..high")
     assert explain_fix("reach", "high") == (None, "")
+    # 7 under 'Confidence (1-10)' is 70%, not 7%: only a header that says % makes a bare number a percentage
+    scale = ("not fixed: a confidence without % may be a percentage or a score on another scale (such as 1 to "
+             "10); write it as a percentage (80%) or a fraction (0.8)")
+    assert explain_fix("confidence", "7", {"1-10"}) == (None, scale)
+    assert explain_fix("confidence", "80") == (None, scale)
 
 
 def test_header_units():

@@ -49,13 +49,15 @@ def test_check_fix_writes_a_valid_copy_and_lists_each_change(tmp_path, capsys):
         "line 6, column confidence: '' -> '80%' (blank: --default confidence=80%)",
         "line 8, column effort: '3 months' -> '3' (a unit in the cell)",
         "line 23: row dropped (the same as line 3 in every cell)",
-        f"5 changes; wrote {fixed}: 22 initiatives, valid; not in the copy, their status being done: "
-        "'Onboarding checklist', 'Pricing page test'",
+        f"5 changes; wrote {fixed}: 22 initiatives, valid (and 2 done initiatives, kept with status done)",
     ]
     assert _digest(path) == before
     assert len(load_portfolio(fixed)) == 22
     assert main(["check", str(fixed)]) == 0
-    assert capsys.readouterr().out == f"{fixed}: 22 initiatives, valid\n"
+    assert capsys.readouterr().out == ("note: status: 2 done (left out of the decision, listed as done)\n"
+                                       f"{fixed}: 22 initiatives (2 done initiatives left out), valid\n")
+    assert load_portfolio(fixed).done == (("onboarding-checklist", "Onboarding checklist"),
+                                          ("pricing-page-test", "Pricing page test"))  # nothing lost
 
 
 @pytest.mark.parametrize("name, extra, written, count", [

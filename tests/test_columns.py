@@ -335,3 +335,16 @@ def test_a_mapped_optional_column_that_is_not_in_the_file(tmp_path):
         "'name', 'reach', 'impact', 'confidence', 'effort', 'State'); did you mean 'Ticket'? (fix: 'Ticket')",
         f"{mapping}:3: the column mapping reads status from 'Workflow', but p.csv has no such column (found: "
         "'Ticket', 'name', 'reach', 'impact', 'confidence', 'effort', 'State')"]
+
+
+def test_effort_in_weeks_is_not_read_as_person_months(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("Idea,Reach,Impact,Confidence,Effort (weeks)\nSearch,100,1,80%,6\n")
+    with pytest.raises(InputError) as e:
+        load_portfolio(path)
+    assert [str(p) for p in e.value.problems] == [
+        f"{path}:1: column 'Effort (weeks)' holds effort in weeks; effort is read in person-months: convert the "
+        "column to person-months, or if it holds person-months, map it ('effort: <its header>' under 'columns:') in "
+        "p.columns.yaml beside the file or in a file given with --columns"]
+    (tmp_path / "p.columns.yaml").write_text("columns:\n  effort: Effort (weeks)\n")  # the user says: months
+    assert load_portfolio(path)["search"].effort.median() == 6

@@ -274,6 +274,8 @@ BAD = [
     ("abc", "reach", f"'abc' is not a number; expected {EXPECTED}"),
     ("high", "reach", f"'high' is not a number; expected {EXPECTED}"),
     ("200-800", "reach", "'200-800' is not an estimate; for a 90% range write 200..800"),
+    ("800-200", "reach", "'800-200' is not an estimate; a 90% range is written low..high with the low end first "
+                         "(e.g. 200..800)"),
     ("200 to 800", "reach", "for a 90% range write low..high (e.g. 200..800), not '200 to 800'"),
     ("800..200", "reach", "range '800..200': the low end must be below the high end (got 800 >= 200)"),
     ("high..low", "impact", "range 'high..low': the low end must be below the high end (got 2 >= 0.5)"),

@@ -118,3 +118,14 @@ def test_status_in_yaml_and_correlations_with_done_work(tmp_path):
     p = load_portfolio(path)
     assert p.ids == ["b"] and p.done == (("a", "A"),) and p.correlations == ()
     assert "status" not in p["b"].extra
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".yaml"])
+def test_a_saved_copy_keeps_the_done_rows(tmp_path, suffix):
+    from workbench.io.write import save_portfolio
+
+    path = write(tmp_path / "p.csv", HEADER + "a,A,1,1,1,1,Done,,,,\n" "c,C,1,1,1,1,To do,,,,\n")
+    saved = save_portfolio(load_portfolio(path), tmp_path / f"copy{suffix}")
+    again = load_portfolio(saved)
+    assert again.done == (("a", "A"),)  # nothing lost: done work stays in the file, out of the decision
+    assert [i.id for i in again] == ["c"]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem, clip, did_you_mean, quote
 from ..model.portfolio import OPTIONAL, REQUIRED
+from .fixes import OTHER_TIME, header_units
 from .table import Cell, Table, decode_text, normalize_column
 
 COLUMNS = (*REQUIRED, *OPTIONAL, "status")  # the columns a mapping may name
@@ -210,7 +211,13 @@ def resolve_columns(headers: list[str], cmap: ColumnMap | None, table: Table, *,
             out[r.header] = r.column
         elif winner is r:
             out[r.header] = r.column
-            if r.tier == 2:
+            if r.tier == 2 and (unit := _time_unit(r.header) if r.column == "effort" else None):
+                table.problems.append(Problem(
+                    f"column {quote(r.header)} holds effort in {unit}; effort is read in person-months: convert the "
+                    f"column to person-months, or if it holds person-months, map it ('effort: <its header>' under "
+                    f"'columns:') in {column_map_path(table.file).name} beside the file or in a file given with "
+                    "--columns", file=file, line=line))
+            elif r.tier == 2:
                 table.notes.append(f"column {quote(r.header)} read as {r.column}")
         elif r.tier == winner.tier:  # two synonyms of one column: never pick one silently
             table.problems.append(Problem(f"columns {quote(winner.header)} and {quote(r.header)} could both be read "
@@ -227,6 +234,12 @@ def resolve_columns(headers: list[str], cmap: ColumnMap | None, table: Table, *,
                            f"columns read with the mapping in {cmap.source}")
     _missing(headers, out, cmap, table, yaml)
     return out
+
+
+def _time_unit(header: str) -> str | None:
+    """The time unit other than months that a header carries ('Effort (weeks)' -> 'weeks'), or None."""
+    units = [OTHER_TIME[u] for u in sorted(header_units(header)) if u in OTHER_TIME]
+    return units[0] if units else None
 
 
 def _missing(headers: list[str], out: dict[str, str], cmap: ColumnMap | None, table: Table, yaml: bool) -> None:

@@ -3,7 +3,8 @@
 `explain_fix(column, text, units)` gives the corrected text and why, or None and why not: a range
 written with a dash (`2-4`, `2 – 4` -> `2..4`), thousands separators (`1,200` -> `1200`), a unit
 in the cell (`3 months` in effort, `1200 users` where the header says `Reach (users/qtr)`),
-`percent` written out, a confidence written as a plain percentage (`80` -> `80%`). A proposal is
+`percent` written out, a confidence written as a plain percentage under a header that says % (`80` ->
+`80%` in `Confidence (%)`). A proposal is
 returned only when it parses (`parse_estimate`), and never for a cell that already parses.
 Never guessed: a comma that is not a thousands separator (`1,5`: a decimal comma, or a typo?),
 effort in weeks, days or sprints (their conversion to person-months depends on the team), words
@@ -31,7 +32,7 @@ _CELL = re.compile(
 )
 _MONTHS = {"month", "months", "mo", "mos", "pm", "person month", "person months", "man month", "man months",
            "person mo", "months of work"}
-_OTHER_TIME = {"week": "weeks", "weeks": "weeks", "wk": "weeks", "wks": "weeks", "w": "weeks",
+OTHER_TIME = {"week": "weeks", "weeks": "weeks", "wk": "weeks", "wks": "weeks", "w": "weeks",
                "person week": "weeks", "person weeks": "weeks", "pw": "weeks",
                "day": "days", "days": "days", "d": "days", "person day": "days", "person days": "days",
                "pd": "days", "sprint": "sprints", "sprints": "sprints", "year": "years", "years": "years",
@@ -84,13 +85,13 @@ def explain_fix(column: str, text: object, units: Iterable[str] = ()) -> tuple[s
     numbers = [(number.replace(",", ""), (scale or "").strip().lower().replace("m", "M")) for number, scale in ends]
     units = {u.lower() for u in units}
     if column == "effort":  # another time unit in the header is not a month either
-        units = {u for u in units if _unit_key(u) not in _OTHER_TIME}
+        units = {u for u in units if _unit_key(u) not in OTHER_TIME}
     for part, after in ((m["pre"], False), (m["post"], True)):
         if not part:
             continue
         key = _unit_key(part)
-        if column == "effort" and key in _OTHER_TIME:
-            return None, (f"not fixed: effort is in person-months, and {_OTHER_TIME[key]} are not converted "
+        if column == "effort" and key in OTHER_TIME:
+            return None, (f"not fixed: effort is in person-months, and {OTHER_TIME[key]} are not converted "
                           "(that depends on the team); type the effort in person-months")
         if column == "confidence" and key in _PERCENT and after:
             if any(scale for _, scale in numbers):
@@ -104,6 +105,10 @@ def explain_fix(column: str, text: object, units: Iterable[str] = ()) -> tuple[s
     if column == "confidence" and not any(scale for _, scale in numbers):
         values = [float(number) for number, _ in numbers]
         if all(1 < v <= 100 for v in values):
+            # Only a header that says % makes 80 a percentage: under 'Confidence (1-10)' 7 is 70%.
+            if not units & ({"%"} | _PERCENT):
+                return None, ("not fixed: a confidence without % may be a percentage or a score on another "
+                              "scale (such as 1 to 10); write it as a percentage (80%) or a fraction (0.8)")
             numbers = [(number, "%") for number, _ in numbers]
             reasons.append("a percentage written without %")
     texts = [number + scale for number, scale in numbers]

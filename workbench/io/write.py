@@ -132,9 +132,11 @@ def _records(portfolio: Portfolio) -> tuple[list[str], list[dict]]:
         rec.update({k: v for k, v in values.items() if v is not None and v != "" and v is not False})
         rec.update(ini.extra)
         records.append(rec)
+    # Done rows are left out of the decision but not out of the file: a saved copy keeps them.
+    records += [{"id": id_, "name": name, "status": "done"} for id_, name in portfolio.done]
     used = set().union(*records)
     extras = list(dict.fromkeys(k for ini in portfolio for k in ini.extra))
-    return [*REQUIRED, *(c for c in OPTIONAL if c in used), *extras], records
+    return [*REQUIRED, *(c for c in (*OPTIONAL, "status") if c in used), *extras], records
 
 
 def csv_text(columns: list[str], records: list[dict]) -> str:

@@ -255,7 +255,10 @@ class _Parser:
         kinds = [t.kind for t in self.tokens]
         if kinds == ["number", "-", "number"]:
             a, b = clip(self.tokens[0].text), clip(self.tokens[2].text)
-            return f"{quote(self.text.strip())} is not an estimate; for a 90% range write {a}..{b}"
+            if self.tokens[0].value < self.tokens[2].value:
+                return f"{quote(self.text.strip())} is not an estimate; for a 90% range write {a}..{b}"
+            return (f"{quote(self.text.strip())} is not an estimate; a 90% range is written low..high with the "
+                    f"low end first (e.g. {b}..{a})")
         if rest.kind == ",":
             return (f"{quote(self.text.strip())} contains a comma; write numbers without thousands separators "
                     f"or decimal commas (1200 or 1.2k, not 1,200; 2.5, not 2,5)")

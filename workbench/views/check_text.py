@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import Problem, quote
+from ..errors import Problem
 from ..io.check import CheckReport, check_file, check_output_path, fixed_name, parse_defaults, write_fixed
 from .output import terminal_text, to_json
 
@@ -33,10 +33,8 @@ def valid_line(report: CheckReport, written: Path | None = None) -> str:
         done = f" ({_count(len(p.done), 'done initiative')} left out)" if p is not None and p.done else ""
         return f"{report.source}: {_count(len(p) if p is not None else 0, 'initiative')}{done}, valid"
     line = f"wrote {written}: {_count(len(p), 'initiative')}, valid"
-    if p.done:  # the copy holds the portfolio, which leaves them out: say so, by name
-        names = ", ".join(quote(name) for _, name in p.done[:5]) + (f" and {len(p.done) - 5:,} more"
-                                                                     if len(p.done) > 5 else "")
-        line += f"; not in the copy, their status being done: {names}"
+    if p.done:  # kept as rows whose status is done, so the copy loses nothing
+        line += f" (and {_count(len(p.done), 'done initiative')}, kept with status done)"
     return line
 
 
