@@ -56,3 +56,22 @@ def test_strategy_session_works_on_any_portfolio(tmp_path):
     assert "initiatives funded, expected value" in text
     source = (ROOT / "notebooks" / "strategy_session.ipynb").read_text(encoding="utf-8")
     assert "Payments" not in source and "Growth" not in source
+
+
+def test_strategy_session_on_a_file_with_problems_shows_them(tmp_path):
+    # The check's answer in the notebook (every problem, its fix, the command), not a traceback.
+    import papermill as pm
+
+    path = tmp_path / "sheet.csv"
+    path.write_text("Idea,Reach (users/qtr),Impact,Confidence,Effort (person-months)\n"
+                    "Smart search,\"1,200\",high,80%,3 months\n", encoding="utf-8")
+    out = tmp_path / "session.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "strategy_session.ipynb"), str(out), cwd=str(tmp_path),
+                        parameters={"portfolio_path": str(path), "output_dir": str(tmp_path / "reports")},
+                        kernel_name="python3", progress_bar=False)  # raises on any cell error
+    outputs = [o for c in nbformat.read(str(out), as_version=4).cells for o in c.get("outputs", [])]
+    page = "\n".join(str(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert f"<b>{path}</b>: 2 problems; all can be fixed with --fix" in page
+    assert "<td>1200</td>" in page and "<td>3</td>" in page
+    text = "\n".join(str(o.get("text", "")) for o in outputs)
+    assert "No dashboard: fix the problems shown above and run the cells again." in text

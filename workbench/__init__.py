@@ -21,8 +21,8 @@ from .settings import Settings, load_settings
 __all__ = [
     "Correlation", "Dashboard", "Estimate", "EstimateError", "Initiative", "InputError", "LiveEngine", "Outcome",
     "Plan", "Portfolio", "Problem", "ScenarioBook", "Scenarios", "Settings", "SimulationResult", "demo_portfolio",
-    "frontier", "load_portfolio", "load_settings", "optimize", "parse_estimate", "run", "sample_scenarios",
-    "sensitivity", "simulate",
+    "frontier", "load_portfolio", "load_settings", "open_session", "optimize", "parse_estimate", "run",
+    "sample_scenarios", "sensitivity", "simulate",
 ]
 
 
@@ -32,6 +32,10 @@ def __getattr__(name: str):
         from .interactive.dashboard import Dashboard
 
         return Dashboard
+    if name == "open_session":
+        from .interactive.opening import open_session
+
+        return open_session
     if name == "ScenarioBook":
         from .interactive.session import ScenarioBook
 

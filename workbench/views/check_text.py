@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ..errors import Problem
 from ..io.check import CheckReport, check_file, check_output_path, fixed_name, parse_defaults, write_fixed
 from .output import terminal_text, to_json
@@ -36,6 +38,20 @@ def valid_line(report: CheckReport, written: Path | None = None) -> str:
     if p.done:  # kept as rows whose status is done, so the copy loses nothing
         line += f" (and {_count(len(p.done), 'done initiative')}, kept with status done)"
     return line
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """The problems as a table for people: where (file, line, column), the value, what is wrong, the fix."""
+    return pd.DataFrame([{"File": "" if p.file is None else Path(p.file).name,
+                          "Line": "" if p.line is None else f"{p.line:,}", "Column": p.column or "",
+                          "Value": "" if p.value is None else str(p.value), "Problem": p.message,
+                          "Fix": "" if p.fix is None else p.fix} for p in problems],
+                        columns=["File", "Line", "Column", "Value", "Problem", "Fix"])
+
+
+def fix_command(report: CheckReport) -> str:
+    """The command that writes a corrected copy (`workbench check FILE --fix -o COPY`)."""
+    return f"workbench check {report.source} --fix -o {fixed_name(report.source)}"
 
 
 def check_text(report: CheckReport, *, fixed: bool = False, written: Path | None = None) -> str:
