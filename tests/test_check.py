@@ -51,6 +51,7 @@ def _csv(tmp_path: Path, text: str, name: str = "p.csv") -> Path:
     ("effort", "3 person-months", (), "3", "a unit in the cell"),
     ("effort", "3 pm", (), "3", "a unit in the cell"),
     ("effort", "3 mo", (), "3", "a unit in the cell"),
+    ("effort", "3m", (), "3", "m for months"),  # '3m' would read as 3 million person-months
     ("effort", "2-4 months", (), "2..4", "a unit in the cell; a range written with a dash"),
     ("confidence", "80 percent", (), "80%", "'percent' written as %"),
     ("confidence", "80 pct", (), "80%", "'pct' written as %"),
@@ -61,6 +62,11 @@ def _csv(tmp_path: Path, text: str, name: str = "p.csv") -> Path:
     ("reach", "1,200-2,400 users", {"users"}, "1200..2400",
      "a thousands separator; a unit in the cell; a range written with a dash"),
     ("cost", "$1,200", {"$"}, "1200", "a thousands separator; a unit in the cell"),
+    # A scale on the high end only: the low end has it too when the bare numbers rise (2 < 4), not otherwise.
+    ("reach", "2-4k", (), "2k..4k", "a range written with a dash"),
+    ("reach", "2 - 4M", (), "2M..4M", "a range written with a dash"),
+    ("confidence", "50-80%", (), "50%..80%", "a range written with a dash"),
+    ("reach", "500-2k", (), "500..2k", "a range written with a dash"),
 ])
 def test_each_fix_and_its_reason(column, text, units, fix, reason):
     assert explain_fix(column, text, units) == (fix, reason)
@@ -73,7 +79,7 @@ def test_each_fix_and_its_reason(column, text, units, fix, reason):
     ("effort", "0-4", ()),  # the fix would not parse (a range's low end must be > 0)
     ("reach", "high", ()),  # a word outside the grammar: never guessed
     ("reach", "1200 users", ()),  # a unit the header does not carry
-    ("effort", "3 m", ()),  # m: months or million?
+    ("effort", "300m", ()),  # 300 months? 25 years of work: never guessed
     ("confidence", "150", ()),
     ("confidence", "80% percent", ()),
     ("effort", "6 weeks", {"weeks"}),  # a header in weeks does not make weeks months
@@ -97,12 +103,42 @@ def test_refused_fixes_say_why():
     assert explain_fix("effort", "2 sprints")[1].startswith("not fixed: effort is in person-months, and sprints")
     assert explain_fix("effort", "10 days")[1].startswith("not fixed: effort is in person-months, and days")
     assert explain_fix("effort", "4-2") == (None, "not fixed: 4 is not below 2, so this is no range low..high")
+    assert explain_fix("reach", "4k-2k") == (None, "not fixed: 4k is not below 2k, so this is no range low..high")
     assert explain_fix("reach", "high") == (None, "")
     # 7 under 'Confidence (1-10)' is 70%, not 7%: only a header that says % makes a bare number a percentage
     scale = ("not fixed: a confidence without % may be a percentage or a score on another scale (such as 1 to "
              "10); write it as a percentage (80%) or a fraction (0.8)")
     assert explain_fix("confidence", "7", {"1-10"}) == (None, scale)
     assert explain_fix("confidence", "80") == (None, scale)
+
+
+def test_in_a_semicolon_file_a_comma_is_a_decimal_comma():
+    refused = (None, "not fixed: in a file separated by ';' a comma is a decimal comma")
+    assert explain_fix("effort", "2,5", decimal_comma=True) == ("2.5", "a decimal comma")
+    assert explain_fix("confidence", "0,7", decimal_comma=True) == ("0.7", "a decimal comma")
+    assert explain_fix("reach", "1,2345", decimal_comma=True) == ("1.2345", "a decimal comma")
+    assert explain_fix("reach", "1,200", decimal_comma=True) == refused  # 1.2 or 1200: never guessed
+    assert explain_fix("reach", "1,200-2,400", decimal_comma=True) == refused
+    assert explain_fix("confidence", "2,5", decimal_comma=True) == refused  # 2.5 is no confidence
+    assert explain_fix("reach", "1,200") == ("1200", "a thousands separator")  # in a ',' file, as before
+
+
+_SCALES = {"k": 1e3, "M": 1e6, "B": 1e9, "%": 0.01}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 999), st.integers(1, 999), st.sampled_from(sorted(_SCALES)),
+       st.sampled_from(["-", " - ", "–", " to "]))
+def test_a_fix_keeps_the_magnitude_meant(a, b, scale, dash):
+    """'2-4k' means 2k..4k (the bare numbers rise), '500-2k' means 500..2k: the fix's median lies between
+    the two numbers as meant, and its digits are the cell's."""
+    column = "confidence" if scale == "%" else "reach"
+    fix = propose_fix(column, f"{a}{dash}{b}{scale}")
+    if fix is None:
+        return
+    low, high = (a * _SCALES[scale] if a < b else a * (0.01 if scale == "%" else 1)), b * _SCALES[scale]
+    assert low <= parse_estimate(fix, column).median() <= high
+    assert "".join(ch for ch in fix if ch.isdigit()) == f"{a}{b}"
 
 
 def test_header_units():
@@ -150,6 +186,7 @@ def test_sheets_export_fixed_with_a_default(tmp_path):
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     report = check_file(path, defaults={"confidence": "80%"})
     assert [str(c) for c in report.changes] == [
+        "line 1, column id: '' -> 'id' (ids made from the names written as column id)",
         "line 3, column reach: '1,200' -> '1200' (a thousands separator)",
         "line 5, column effort: '2-4' -> '2..4' (a range written with a dash)",
         "line 6, column confidence: '' -> '80%' (blank: --default confidence=80%)",
@@ -231,6 +268,11 @@ def test_ambiguous_cells_stay_problems_with_the_reason(tmp_path):
         write_fixed(report, tmp_path / "out.csv")
     assert e.value.problems == report.remaining
     assert not (tmp_path / "out.csv").exists()
+    unread = check_file(tmp_path / "missing.csv")
+    unread.remaining.clear()  # as if nothing were left: there is still no table to write
+    with pytest.raises(InputError) as e:
+        write_fixed(unread, tmp_path / "out.csv")
+    assert str(e.value) == f"{tmp_path / 'missing.csv'}: nothing to write: the file could not be checked"
 
 
 def test_a_duplicated_id_with_different_cells_is_not_dropped(tmp_path):
@@ -280,6 +322,36 @@ def test_extra_columns_are_kept_and_the_output_is_never_the_input(tmp_path):
     assert fixed_name("a/q3.xlsx") == Path("a/q3.fixed.xlsx") and fixed_name("q3.tsv") == Path("q3.fixed.csv")
 
 
+def test_a_semicolon_file_gets_decimal_comma_fixes_and_no_thousands_fix(tmp_path):
+    path = _csv(tmp_path, "Name;Reach;Impact;Confidence;Effort\nA;1,200;2;80%;2,5\nB;900;1;0,7;2\n")
+    report = check_file(path)
+    assert [str(c) for c in report.changes] == [
+        "line 1, column id: '' -> 'id' (ids made from the names written as column id)",
+        "line 2, column effort: '2,5' -> '2.5' (a decimal comma)",
+        "line 3, column confidence: '0,7' -> '0.7' (a decimal comma)"]
+    assert [str(p) for p in report.remaining] == [
+        f"{path}:2: column 2 (Reach): '1,200': '1,200' {COMMA}; not fixed: in a file separated by ';' a comma is a "
+        "decimal comma"]
+
+
+def test_a_totals_row_is_dropped_and_done_rows_get_no_fix(tmp_path):
+    path = _csv(tmp_path, "name,reach,impact,confidence,effort,status,Sprint\nA,,1,80%,2 pm,Done,S3\n"
+                          "B,\"1,000\",1,,2,To Do,\nTotal,,,,4,,\nSum,100,1,80%,1,,\n")
+    report = check_file(path, defaults={"confidence": "80%"})
+    assert [str(c) for c in report.changes] == [
+        "line 1, column id: '' -> 'id' (ids made from the names written as column id)",
+        "line 3, column reach: '1,000' -> '1000' (a thousands separator)",
+        "line 3, column confidence: '' -> '80%' (blank: --default confidence=80%)",
+        "line 4: row dropped (a totals row)"]  # not the done row's '2 pm'; 'Sum' with its cells is an initiative
+    assert [str(p) for p in report.problems] == [
+        f"{path}:3: column 2 (reach): '1,000': '1,000' {COMMA} (fix: '1000')",
+        f"{path}:3: column 4 (confidence): the cell is empty; expected {EXPECTED} (fix: '80%')",
+        f"{path}:4: line 4 looks like a totals row (Total): delete it; --fix drops it"]
+    assert [i.id for i in report.portfolio] == ["b", "sum"] and report.portfolio.done == (("a", "A"),)
+    assert [str(p) for p in check_file(path).problems][-1] == (
+        f"{path}:4: line 4 looks like a totals row (Total): delete it; --fix drops it")  # no --default hint
+
+
 def test_an_unreadable_file_is_a_report_not_an_exception(tmp_path):
     report = check_file(tmp_path / "missing.csv")
     assert [str(p) for p in report.problems] == [f"{tmp_path / 'missing.csv'}: file not found"]
@@ -309,14 +381,15 @@ _BAD = st.tuples(st.sampled_from(["", "Search"]), st.sampled_from(['"1,5"', "hig
        st.sampled_from(["name,reach,impact,confidence,effort,status",
                         "Idea,Reach (users),Impact,Confidence,Effort (pm),Status",
                         "Summary,Custom field (Reach),Custom field (Impact),Custom field (Confidence),Efort,Status"]),
-       st.sampled_from([{}, {"confidence": "80%"}]))
-def test_any_table_gives_a_report_and_a_copy_that_reads_back(rows, header, defaults):
-    """Whatever the cells, a report (never an exception); when nothing is left, the copy reads back equal."""
+       st.sampled_from([{}, {"confidence": "80%"}]), st.sampled_from([",", ";"]))
+def test_any_table_gives_a_report_and_a_copy_that_reads_back(rows, header, defaults, sep):
+    """Whatever the cells and separator, a report (never an exception); when nothing is left, the copy
+    reads back equal."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "p.csv"
-        path.write_text("\n".join([header, *(",".join(r) for r in rows)]) + "\n", encoding="utf-8")
+        path.write_text("\n".join([header.replace(",", sep), *(sep.join(r) for r in rows)]) + "\n", encoding="utf-8")
         before = path.read_bytes()
         report = check_file(path, defaults=defaults)
         assert all(isinstance(c, Change) for c in report.changes)
@@ -326,7 +399,8 @@ def test_any_table_gives_a_report_and_a_copy_that_reads_back(rows, header, defau
                 write_fixed(report, Path(d) / "out.csv")
         else:
             out = write_fixed(report, Path(d) / "out.csv")
-            assert load_portfolio(out).initiatives == report.portfolio.initiatives
+            copy = load_portfolio(out)
+            assert (copy.initiatives, copy.done) == (report.portfolio.initiatives, report.portfolio.done)
             assert check_file(out).valid
         assert path.read_bytes() == before
 
@@ -344,6 +418,7 @@ def test_an_xlsx_is_fixed_into_a_copy_and_left_as_it_is(tmp_path):
     before = path.read_bytes()
     report = check_file(path)
     assert [str(c) for c in report.changes] == [
+        "line 1, column id: '' -> 'id' (ids made from the names written as column id)",
         "line 2, column reach: '1,200 users' -> '1200' (a thousands separator; a unit in the cell)",
         "line 2, column effort: '2-4' -> '2..4' (a range written with a dash)",
         "line 3, column confidence: '80 percent' -> '80%' ('percent' written as %)",

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from workbench.cli import main
+from workbench.errors import InputError
+from workbench.io.check import check_file, parse_defaults, write_fixed
+from workbench.io.fixed_copy import check_output_path
 from workbench.io.read import load_portfolio
 
 BYO = Path(__file__).parent / "data" / "byo"
@@ -44,35 +47,43 @@ def test_check_fix_writes_a_valid_copy_and_lists_each_change(tmp_path, capsys):
     assert main(["check", str(path), "--default", "confidence=80%", "--fix", "-o", str(fixed)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[5:] == [
+        "line 1, column id: '' -> 'id' (ids made from the names written as column id)",
         "line 3, column reach: '1,200' -> '1200' (a thousands separator)",
         "line 5, column effort: '2-4' -> '2..4' (a range written with a dash)",
         "line 6, column confidence: '' -> '80%' (blank: --default confidence=80%)",
         "line 8, column effort: '3 months' -> '3' (a unit in the cell)",
         "line 23: row dropped (the same as line 3 in every cell)",
-        f"5 changes; wrote {fixed}: 22 initiatives, valid (and 2 done initiatives, kept with status done)",
+        f"6 changes; wrote {fixed}: 22 initiatives, valid (and 2 done initiatives, kept with status done)",
     ]
     assert _digest(path) == before
     assert len(load_portfolio(fixed)) == 22
     assert main(["check", str(fixed)]) == 0
-    assert capsys.readouterr().out == ("note: status: 2 done (left out of the decision, listed as done)\n"
-                                       f"{fixed}: 22 initiatives (2 done initiatives left out), valid\n")
+    assert capsys.readouterr().out.splitlines() == [  # the copy keeps the headers and statuses as written
+        *NOTES[:3], "note: status: 2 done (left out of the decision, listed as done), 3 committed (must-have, in the "
+        "current plan)", f"{fixed}: 22 initiatives (2 done initiatives left out), valid"]
     assert load_portfolio(fixed).done == (("onboarding-checklist", "Onboarding checklist"),
                                           ("pricing-page-test", "Pricing page test"))  # nothing lost
 
 
-@pytest.mark.parametrize("name, extra, written, count", [
-    ("jira_export.csv", [], "jira.fixed.xlsx", 7),
-    ("typos.yaml", [], "typos.fixed.yaml", 4),
+@pytest.mark.parametrize("name, extra, written, changes, count", [
+    ("jira_export.csv", [], "jira.fixed.xlsx", 4, 7),
+    ("typos.yaml", [], "typos.fixed.yaml", 2, 4),
+    ("sheets_export.csv", ["--default", "confidence=80%"], "sheets.fixed.csv", 6, 22),
+    ("euro_export.csv", [], "euro.fixed.csv", 5, 6),  # ';' and decimal commas
+    ("totals_export.csv", [], "totals.fixed.yaml", 4, 4),  # a totals row, 2-4k, 50-80%
 ])
-def test_each_export_goes_to_a_valid_portfolio(tmp_path, capsys, name, extra, written, count):
+def test_each_export_goes_to_a_valid_portfolio(tmp_path, capsys, name, extra, written, changes, count):
+    """Each real-world-shaped export goes to a valid portfolio with check --fix, every change listed."""
     path = _copy(tmp_path, name)
     before = _digest(path)
     assert main(["check", str(path), *extra, "--fix", "-o", str(tmp_path / written)]) == 0
     out = capsys.readouterr().out.splitlines()
-    changes = [line for line in out if line.startswith("line ")]
-    assert len(changes) == (4 if name.endswith(".csv") else 2)
-    assert out[-1].startswith(f"{len(changes)} changes; wrote {tmp_path / written}: {count} initiatives")
-    assert len(load_portfolio(tmp_path / written)) == count and _digest(path) == before
+    listed = [line for line in out if line.startswith("line ")]
+    report = check_file(path, defaults=parse_defaults(extra[1:]))
+    assert listed == [str(c) for c in sorted(report.changes, key=lambda c: c.line)] and len(listed) == changes
+    assert out[-1].startswith(f"{changes} changes; wrote {tmp_path / written}: {count} initiatives")
+    _same(load_portfolio(tmp_path / written), report.portfolio)
+    assert _digest(path) == before
 
 
 def test_a_mapping_file_and_check_fix(tmp_path, capsys):
@@ -87,7 +98,9 @@ def test_a_mapping_file_and_check_fix(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "line 2, column reach: '2,000' -> '2000' (a thousands separator)\n" in out
     assert "line 3, column effort: '1 month' -> '1' (a unit in the cell)\n" in out
-    assert [(i.id, i.team) for i in load_portfolio(fixed)] == [("search", "Core"), ("export", "Data")]
+    assert out.endswith(f"wrote {fixed}: 2 initiatives, valid; it keeps your headers: read it with --columns "
+                        f"{mapping}\n")
+    assert [(i.id, i.team) for i in load_portfolio(fixed, columns=mapping)] == [("search", "Core"), ("export", "Data")]
 
 
 def test_problems_left_after_fix_nothing_written(tmp_path, capsys):
@@ -128,12 +141,12 @@ def test_check_json_shape(tmp_path, capsys):
     assert set(data) == {"valid", "problems", "changes", "notes", "initiatives", "written"}
     assert data["valid"] is False and data["initiatives"] is None and data["written"] is None
     assert data["problems"][0] == {
-        "file": str(path), "line": 2, "column": "4 (Custom field (Reach))", "value": "12,000",
+        "file": str(path), "line": 2, "column": "15 (Custom field (Reach))", "value": "12,000",
         "message": "'12,000' contains a comma; write numbers without thousands separators or decimal commas "
                    "(1200 or 1.2k, not 1,200; 2.5, not 2,5)", "fix": "12000"}
     assert data["changes"][3] == {"line": 7, "column": "effort", "before": "3 pm", "after": "3",
                                   "reason": "a unit in the cell"}
-    assert data["notes"][0] == "column 'Issue key' read as id"
+    assert "column 'Issue key' read as id" in data["notes"]
     fixed = tmp_path / "fixed.csv"
     assert main(["check", str(path), "--format", "json", "--fix", "-o", str(fixed)]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -214,3 +227,98 @@ def test_the_copy_must_be_a_portfolio_file(tmp_path, capsys):
     assert capsys.readouterr().err == (f"{tmp_path / 'out.txt'}: the corrected copy is written as .csv, .xlsx or "
                                        f".yaml, not as '.txt'; e.g. -o {tmp_path / 'jira_export.fixed.csv'}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "jira_export.csv"]
+
+
+def _same(copy, portfolio) -> None:
+    assert (copy.initiatives, copy.done, copy.correlations) == (portfolio.initiatives, portfolio.done,
+                                                                 portfolio.correlations)
+
+
+@pytest.mark.parametrize("name, suffix", [
+    ("jira_export.csv", ".csv"), ("jira_export.csv", ".xlsx"), ("jira_export.csv", ".yaml"),
+    ("sheets_export.csv", ".csv"), ("sheets_export.csv", ".xlsx"), ("typos.yaml", ".yaml"), ("typos.yaml", ".csv"),
+    ("euro_export.csv", ".csv"), ("totals_export.csv", ".xlsx"),
+])
+def test_the_copy_reads_back_as_the_checked_portfolio(tmp_path, name, suffix):
+    report = check_file(_copy(tmp_path, name), defaults={"confidence": "80%"})
+    _same(load_portfolio(write_fixed(report, tmp_path / f"copy{suffix}")), report.portfolio)
+
+
+def test_the_copy_is_the_input_with_the_changes_and_nothing_else(tmp_path):
+    path = tmp_path / "st.csv"
+    path.write_text("ID,Name,Reach,impact,confidence,effort,Status,depends_on,Sprint,Labels,Labels\n"
+                    "a,A,,1,80%,2 pm,Done,,Sprint 3,x,y\n"
+                    "b,B,\"1,000\",1,80%,2,In Progress,,Sprint 4,,\n"
+                    "d,D,100,1,80%,2,,a,,=cmd,\n"
+                    "b,B,\"1,000\",1,80%,2,In Progress,,Sprint 4,,\n", encoding="utf-8")
+    report = check_file(path)
+    out = write_fixed(report, tmp_path / "st.fixed.csv")
+    assert out.read_bytes().decode("utf-8") == (
+        "\ufeffID,Name,Reach,impact,confidence,effort,Status,depends_on,Sprint,Labels,Labels\r\n"
+        "a,A,,1,80%,2 pm,Done,,Sprint 3,x,y\r\n"  # a done row as it was: all its cells, unfixed
+        "b,B,1000,1,80%,2,In Progress,,Sprint 4,,\r\n"
+        "d,D,100,1,80%,2,,a,,'=cmd,\r\n")  # the copied row dropped; formula-looking text guarded
+    _same(load_portfolio(out), report.portfolio)
+    assert load_portfolio(out).initiatives[1].extra == {"sprint": "", "labels": "=cmd", "labels_2": ""}
+
+
+def test_an_xlsx_copy_keeps_numbers_and_says_the_other_sheets_are_not_copied(tmp_path, capsys):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Roadmap"
+    for row in (["Title", "Reach", "Impact", "Confidence", "Effort"], ["Search", "1,200", 2, 0.8, "2-4"],
+                ["Export", 900, "low", "80%", 3]):
+        ws.append(row)
+    wb.create_sheet("Notes")
+    wb.create_sheet("Old")
+    wb.save(tmp_path / "r.xlsx")
+    fixed = tmp_path / "r.fixed.xlsx"
+    assert main(["check", str(tmp_path / "r.xlsx"), "--fix", "-o", str(fixed)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"3 changes; wrote {fixed}: 2 initiatives, valid; the copy holds this sheet only, not the 2 other sheets "
+        "('Notes', 'Old')")
+    rows = list(openpyxl.load_workbook(fixed).active.iter_rows(values_only=True))
+    assert rows == [("id", "Title", "Reach", "Impact", "Confidence", "Effort"), ("search", "Search", "1200", 2, 0.8,
+                                                                                  "2..4"),
+                    ("export", "Export", 900, "low", "80%", 3)]
+
+
+def test_the_copy_never_overwrites_what_the_check_reads(tmp_path):
+    path = tmp_path / "j3.csv"
+    path.write_text("name,reach,impact,confidence,effort\nA,1,1,80%,1\n", encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    for out, what in ((tmp_path / "j3.columns.yaml", "the column mapping"), (mapping, "the column mapping"),
+                      (tmp_path / "j3.correlations.csv", "the correlations file")):
+        with pytest.raises(InputError) as e:
+            check_output_path(path, out, mapping)
+        assert str(e.value) == (f"{out}: -o names {what} that the check reads; give the corrected copy another "
+                                f"name, e.g. -o {tmp_path / 'j3.fixed.csv'}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["j3.csv"]
+
+
+def test_fund_one_initiative_is_singular(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text("id,name,reach,impact,confidence,effort\na,A,100,1,100%,1\nb,B,100,1,100%,5\n", encoding="utf-8")
+    assert main(["optimize", str(path), "--budget", "1", "--scenarios", "50", "--seed", "1"]) == 0
+    assert "Fund 1 initiative:" in capsys.readouterr().out.splitlines()
+
+
+def test_problems_and_changes_print_in_file_order():
+    from workbench.errors import Problem
+    from workbench.io.check import Change, CheckReport
+    from workbench.views.check_text import check_text
+
+    problems = [Problem("merged", file="f", line=6, column="J"), Problem("late", file="f", line=6, column="10 (Team)"),
+                Problem("early", file="f", line=3, column="9 (Effort)"), Problem("first", file="f", line=6,
+                                                                                 column="2 (Reach)"),
+                Problem("whole file", file="f")]
+    assert check_text(CheckReport("f", problems, remaining=problems)).splitlines()[:-1] == [
+        "f: whole file", "f:3: column 9 (Effort): early", "f:6: column 2 (Reach): first",
+        "f:6: column 10 (Team): late", "f:6: column J: merged"]
+    changes = [Change(7, "reach", "1,2", "12", "x"), Change(4, "effort", "2-4", "2..4", "y"),
+               Change(4, "reach", "1,000", "1000", "z")]
+    assert check_text(CheckReport("f", [], changes, problems), fixed=True).splitlines()[:3] == [
+        "line 4, column effort: '2-4' -> '2..4' (y)", "line 4, column reach: '1,000' -> '1000' (z)",
+        "line 7, column reach: '1,2' -> '12' (x)"]

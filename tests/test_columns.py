@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import openpyxl
@@ -16,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.errors import InputError
-from workbench.io.columns import ColumnMap, column_map_path, read_column_map, slug, synonym
+from workbench.errors import InputError, did_you_mean
+from workbench.io.columns import COLUMNS, ColumnMap, column_map_path, read_column_map, slug, synonym
 from workbench.io.read import load_portfolio, read_table
 from workbench.model.portfolio import Portfolio
 
@@ -82,7 +83,7 @@ def test_slugs_are_short_ascii_and_stable():
 
 @pytest.mark.parametrize("header, column", [
     ("Idea", "name"), ("Summary", "name"), ("Title", "name"), ("Feature", "name"), ("Initiative", "name"),
-    ("Issue key", "id"), ("Key", "id"), ("Issue id", "id"), ("Custom field (Reach)", "reach"),
+    ("Issue key", "id"), ("Key", "id"), ("Issue id", None), ("Custom field (Reach)", "reach"),
     ("Custom field (Effort (pm))", "effort"), ("Effort (person-months)", "effort"), ("Confidence [%]", "confidence"),
     ("Reach (users/qtr)", "reach"), ("custom field (Status)", "status"), ("Custom field (Summary)", "name"),
     ("Notes", None), ("Effort per team", None), ("(pm)", None), ("Custom field ()", None),
@@ -271,11 +272,11 @@ def test_dates_times_and_durations_in_an_excel_sheet(tmp_path):
     wb.save(tmp_path / "p.xlsx")
     path = tmp_path / "p.xlsx"
     assert problems(path) == [
-        f"{path}:2: column C (reach): '2026-03-04 00:00:00': a date (2026-03-04) in the reach column: reach is a "
+        f"{path}:2: column C (reach): '2026-03-04': a date (2026-03-04) in the reach column: reach is a "
         "number of people or events per period; Excel turns '3-4' into a date: type the range as 3..4",
         f"{path}:2: column F (effort): '03:30:00': a time (03:30:00) in the effort column: effort is a number of "
         "person-months; format the column as Number (or Text) in Excel and type the value again",
-        f"{path}:2: column G (cost): '2026-04-03 00:00:00': a date (2026-04-03) in the cost column: cost is a single "
+        f"{path}:2: column G (cost): '2026-04-03': a date (2026-04-03) in the cost column: cost is a single "
         "amount (e.g. 120000 or 120k); format the column as Number (or Text) in Excel and type the value again",
         f"{path}:3: column D (impact): '2 days, 0:00:00': a duration (2 days, 0:00:00) in the impact column: impact "
         "is a number on your impact scale; format the column as Number (or Text) in Excel and type the value again",
@@ -348,3 +349,173 @@ def test_effort_in_weeks_is_not_read_as_person_months(tmp_path):
         "p.columns.yaml beside the file or in a file given with --columns"]
     (tmp_path / "p.columns.yaml").write_text("columns:\n  effort: Effort (weeks)\n")  # the user says: months
     assert load_portfolio(path)["search"].effort.median() == 6
+
+
+# --- repeated headers (Jira writes one column per value of a multi-value field) -----------------------
+
+JIRA_HEADER = ["Summary", "Issue key", "Issue id", "Parent id", "Issue Type", "Status", "Sprint", "Sprint", "Labels",
+               "Labels", "Labels", "Custom field (Reach)", "Custom field (Impact)", "Custom field (Confidence)",
+               "Custom field (Effort)"]
+JIRA_ROWS = [["Smart search", "PROD-101", "10001", "", "Story", "To Do", "Sprint 14", "", "search", "growth", "",
+              "4000", "2", "80%", "3"],
+             ["Dark mode", "PROD-102", "10002", "10001", "Story", "Done", "Sprint 13", "Sprint 14", "ui", "", "",
+              "", "", "", ""]]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_real_jira_export_keeps_repeated_headers_as_extra_columns(tmp_path, suffix):
+    path = tmp_path / f"jira.{suffix}"
+    if suffix == "csv":
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([JIRA_HEADER, *JIRA_ROWS])
+    else:
+        wb = openpyxl.Workbook()
+        for row in [JIRA_HEADER, *JIRA_ROWS]:
+            wb.active.append([v or None for v in row])
+        wb.save(path)
+    p = load_portfolio(path)
+    assert p.ids == ["PROD-101"] and p.done == (("PROD-102", "Dark mode"),)
+    assert p["PROD-101"].extra == {"issue_id": "10001", "parent_id": None if
+                                   suffix == "xlsx" else "", "issue_type": "Story", "sprint": "Sprint 14",
+                                   "sprint_2": None if suffix == "xlsx" else "", "labels": "search",
+                                   "labels_2": "growth", "labels_3": None if suffix == "xlsx" else ""}
+    assert p.notes[:4] == (
+        "column 'Sprint' appears 2 times (Jira writes one per value): kept as sprint, sprint_2",
+        "column 'Labels' appears 3 times (Jira writes one per value): kept as labels, labels_2, labels_3",
+        "column 'Summary' read as name",
+        "column 'Issue key' read as id")
+
+
+def test_a_repeated_header_of_our_column_is_a_problem(tmp_path):
+    path = write(tmp_path / "p.csv", "id,name,reach,impact,confidence,effort,Reach,Summary,Summary\n"
+                                     "a,A,1,1,1,1,2,x,y\n")
+    assert problems(path) == [
+        f"{path}:1: column 'Reach' repeats column 'reach' (names are case- and space-insensitive); reach is read from "
+        "one column: delete or rename the other",
+        f"{path}:1: column 'Summary' appears 2 times in the header; name is read from one column: delete or rename "
+        "the other"]
+
+
+@pytest.mark.parametrize("header, message", [
+    ("Reach (k users)", "column 'Reach (k users)' counts in thousands; reach is read as written: multiply the column "
+                        "(or write 12k) or, if it holds plain numbers, "),
+    ("Reach (thousands)", "column 'Reach (thousands)' counts in thousands; reach is read as written: multiply the "
+                          "column (or write 12k) or, if it holds plain numbers, "),
+    ("Reach (M users)", "column 'Reach (M users)' counts in millions; reach is read as written: multiply the column "
+                        "(or write 12M) or, if it holds plain numbers, "),
+    ("Effort (SP)", "column 'Effort (SP)' holds effort in story points; effort is read in person-months: convert the "
+                    "column to person-months, or if it holds person-months, "),
+    ("Effort (points)", "column 'Effort (points)' holds effort in points; effort is read in person-months: convert "
+                        "the column to person-months, or if it holds person-months, "),
+    ("Effort (story points)", "column 'Effort (story points)' holds effort in story points; effort is read in "
+                              "person-months: convert the column to person-months, or if it holds person-months, "),
+])
+def test_header_units_that_scale_or_change_the_value_are_a_problem_until_mapped(tmp_path, header, message):
+    columns = ["name", "reach", "impact", "confidence", "effort"]
+    columns[1 if header.startswith("Reach") else 4] = header
+    path = write(tmp_path / "p.csv", ",".join(columns) + "\nSearch,12,1,80%,3\n")
+    assert problems(path) == [f"{path}:1: {message}map it ('{header.split()[0].lower()}: <its header>' under "
+                              "'columns:') in p.columns.yaml beside the file or in a file given with --columns"]
+    write(tmp_path / "p.columns.yaml", f"columns:\n  {header.split()[0].lower()}: {header}\n")
+    assert load_portfolio(path)["search"].reach.median() == 12
+
+
+@pytest.mark.parametrize("header", ["Cost ($k)", "Cost (k€)"])
+def test_a_cost_in_thousands_is_a_problem(tmp_path, header):
+    path = write(tmp_path / "p.csv", f"name,reach,impact,confidence,effort,{header}\nSearch,12,1,80%,3,50\n")
+    assert problems(path) == [
+        f"{path}:1: column {header!r} counts in thousands; cost is read as written: multiply the column (or write 12k) "
+        "or, if it holds plain numbers, map it ('cost: <its header>' under 'columns:') in p.columns.yaml beside the "
+        "file or in a file given with --columns"]
+
+
+def test_a_yaml_key_close_to_a_column_the_row_has_is_an_extra(tmp_path):
+    path = write(tmp_path / "p.yaml", "initiatives:\n  - {id: a, name: A, reach: 100, impact: 1, confidence: 80%, "
+                                      "effort: 2, team: Core, teams: 'Core, Growth', cost: 5, costs: 3 servers}\n")
+    p = load_portfolio(path)
+    assert p["a"].team == "Core" and p["a"].cost == 5
+    assert p["a"].extra == {"teams": "Core, Growth", "costs": "3 servers"}
+
+
+def test_did_you_mean_counts_swapped_letters_as_one_edit(tmp_path):
+    assert did_you_mean("nmae", COLUMNS) == "; did you mean 'name'?"
+    assert did_you_mean("confidnece", COLUMNS) == "; did you mean 'confidence'?"
+    assert did_you_mean("eamt", COLUMNS) == ""  # two swaps from 'team': too far for four letters
+    path = write(tmp_path / "p.yaml", "- {id: a, nmae: A, reach: 1, impact: 1, confidence: 50%, effort: 2}\n")
+    assert problems(path) == [f"{path}:1: column 17 (nmae): unknown field 'nmae'; did you mean 'name'? (fix: 'name')"]
+
+
+# --- effort with a scale, numbers in a ';' file ---------------------------------------------------------
+
+
+def test_effort_with_a_scale_is_refused_and_3m_gets_the_fix(tmp_path):
+    path = write(tmp_path / "p.csv", "name,reach,impact,confidence,effort\nA,100,1,80%,3m\nB,100,1,80%,2k\n"
+                                     "C,1,1,80%,2m..4m\n")
+    assert problems(path) == [
+        f"{path}:2: column 5 (effort): '3m': effort is in person-months; '3m' reads as 3 million: write 3 for 3 "
+        "months (fix: '3')",
+        f"{path}:3: column 5 (effort): '2k': effort is in person-months; '2k' reads as 2 thousand: write the "
+        "person-months as a plain number",
+        f"{path}:4: column 5 (effort): '2m..4m': effort is in person-months; '2m' reads as 2 million: write 2 for 2 "
+        "months (fix: '2..4')"]
+
+
+def test_a_semicolon_file_records_its_separator_and_refuses_dotted_thousands(tmp_path):
+    path = write(tmp_path / "euro.csv", "Name;Reach;Impact;Confidence;Effort;Cost\nA;1.200;2;80%;2;1.200.000\n"
+                                        "B;12.000;1;70%;0.125;\nC;1.5;1;70%;2;\n")
+    assert read_table(path).delimiter == ";"
+    assert problems(path) == [
+        f"{path}:2: column 2 (Reach): '1.200': '1.200' in a file separated by ';': a thousands point or a decimal "
+        "point? write 1200 or 1.2 (no separators in numbers)",
+        f"{path}:2: column 6 (Cost): '1.200.000': '1.200.000' in a file separated by ';': a thousands point or a "
+        "decimal point? write 1200000 (no separators in numbers)",
+        f"{path}:3: column 2 (Reach): '12.000': '12.000' in a file separated by ';': a thousands point or a decimal "
+        "point? write 12000 or 12 (no separators in numbers)"]
+    comma = write(tmp_path / "p.csv", "name,reach,impact,confidence,effort\nA,1.200,1,80%,2\n")
+    assert read_table(comma).delimiter == "," and load_portfolio(comma)["a"].reach.median() == 1.2
+
+
+# --- a title above the header ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_title_row_above_the_header_is_one_problem(tmp_path, suffix):
+    rows = [["Q1 roadmap candidates", "", "", "", ""], ["Idea", "Reach", "Impact", "Confidence", "Effort"],
+            ["Search", "100", "1", "80%", "2"]]
+    path = tmp_path / f"p.{suffix}"
+    if suffix == "csv":
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(rows)
+    else:
+        wb = openpyxl.Workbook()
+        for row in rows:
+            wb.active.append([v or None for v in row])
+        wb.save(path)
+    assert problems(path) == [
+        f"{path}:1: 'Q1 roadmap candidates': line 1 looks like a title above the header (line 2 holds the column "
+        "names: 'Idea', 'Reach', 'Impact', 'Confidence', 'Effort'); delete line 1"]
+
+
+YAML_KEYS = st.sampled_from(["id", "name", "nmae", "reach", "impact", "confidence", "effort", "efort", "status",
+                             "planned", "moscow", "team", "teams", "cost", "costs", "depends_on", "excludes", "notes"])
+YAML_VALUES = st.one_of(st.sampled_from(["", "1", "3m", "80%", "Done", "In Progress", "Won't Do", "maybe", "80",
+                                         "must", "yes", "a", "b", "2026-03-04", "1.200"]), st.integers(-2, 100))
+STATUS_VALUES = st.sampled_from(["", "Done", "In Progress", "Won't Do", "To Do", "Parked"])
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.dictionaries(YAML_KEYS, YAML_VALUES, max_size=10),
+                                st.fixed_dictionaries({"status": STATUS_VALUES, "planned": YAML_VALUES,
+                                                       "moscow": YAML_VALUES})), min_size=1, max_size=4))
+def test_any_yaml_keys_and_statuses_give_a_portfolio_or_problems(tmp_path, rows):
+    path = tmp_path / "p.yaml"  # every row has a status, planned and moscow cell: they interact
+    path.write_text("initiatives:\n" + "".join(
+        "  - {" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in {**row, **given}.items()) + "}\n"
+        for row, given in rows),
+        encoding="utf-8")
+    try:
+        result = load_portfolio(path)
+    except InputError as e:
+        assert e.problems and all(str(p) for p in e.problems)
+    else:
+        assert isinstance(result, Portfolio) and len(result) + len(result.done) > 0

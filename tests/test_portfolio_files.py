@@ -549,7 +549,8 @@ def test_missing_required_columns_are_all_reported(tmp_path):
 def test_repeated_column(tmp_path):
     path = write(tmp_path / "p.csv", HEADER + ",Effort \na,A,1,1,1,1,2\n")
     assert problems(path) == [
-        f"{path}:1: column 'Effort ' repeats column 'effort' (names are case- and space-insensitive)"
+        f"{path}:1: column 'Effort ' repeats column 'effort' (names are case- and space-insensitive); effort is "
+        "read from one column: delete or rename the other"
     ]
 
 

@@ -358,3 +358,21 @@ def test_atomic_writes_get_the_mode_a_plain_open_would_give(tmp_path):
     kept.chmod(0o664)
     write_atomic(kept, b"new")
     assert kept.stat().st_mode & 0o777 == 0o664 and kept.read_text() == "new"
+
+
+def test_the_public_writers_keep_a_header_row_apart_from_the_record_keys():
+    """`csv_text`, `xlsx_bytes` and `yaml_text` as the corrected copy of `workbench check` uses them:
+    a repeated header (Jira's Labels, Labels), numbers kept as numbers, text never a formula."""
+    from workbench.io.write import csv_text, xlsx_bytes, yaml_text
+
+    keys, header = ["a", "b", "c"], ["Labels", "Labels", "Reach"]
+    records = [{"a": "=x", "b": None, "c": 1200}, {"a": "ok", "b": "y", "c": 2.5}]
+    assert csv_text(keys, records, header) == "\ufeffLabels,Labels,Reach\r\n'=x,,1200\r\nok,y,2.5\r\n"
+    problems: list[str] = []
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(keys, records, problems, header))).active
+    assert problems == [] and list(ws.iter_rows(values_only=True)) == [
+        ("Labels", "Labels", "Reach"), ("=x", None, 1200), ("ok", "y", 2.5)]
+    assert ws["A2"].data_type == "s"  # text, not a formula
+    assert yaml.safe_load(yaml_text([{"id": "a", "cost": 3.0}], [("a.reach", "b.reach", 0.5)], {"in flight": "committed"})) == {
+        "status": {"in flight": "committed"}, "initiatives": [{"id": "a", "cost": 3}],
+        "correlations": [["a.reach", "b.reach", 0.5]]}

@@ -57,11 +57,9 @@ def test_done_committed_wont_and_open(tmp_path):
 
 def test_an_unknown_status_lists_the_known_ones_and_how_to_map_it(tmp_path):
     path = write(tmp_path / "p.csv", HEADER + "a,A,1,1,1,1,Shiped,,,,\nb,B,1,1,1,1,Parked,,,,\n")
-    known = ("the statuses read are done: done, closed, resolved, shipped, released, complete, completed, launched; "
-             "committed: committed, in progress, in development, in review, doing, started, building, in qa, in "
-             "testing; open: open, to do, todo, backlog, new, selected for development, ready, idea, discovery, "
-             "parking lot; won't: won't, wont, won't do, wont do, won't fix, rejected, cancelled, canceled, declined, "
-             "abandoned, archived")
+    known = ("the statuses read are done (done, closed, resolved, shipped, …); committed (in progress, committed, "
+             "in development, in review, …); open (to do, backlog, open, ready for dev, …); won't (won't do, won't "
+             "fix, rejected, cancelled, …)")
     assert problems(path) == [
         f"{path}:2: column 7 (status): 'Shiped': unknown status; did you mean 'shipped'?; {known}; to read it as one "
         "of them, map it under 'status:' in a column mapping (e.g. 'Shiped': open)",
@@ -95,7 +93,7 @@ def test_a_must_have_that_excludes_done_work_is_a_problem(tmp_path):
         f"{path}:3: column 11 (excludes): 'a': excludes: 'a' is done, so this initiative cannot be funded any more, "
         "but it is a must-have; remove the one or the other",
         f"{path}:4: column 11 (excludes): 'a': excludes: 'a' is done, so this initiative cannot be funded any more, "
-        "but it is a must-have; remove the one or the other",
+        "but it is a must-have (its status 'Doing' makes it committed); remove the one or the other",
     ]
 
 
@@ -129,3 +127,22 @@ def test_a_saved_copy_keeps_the_done_rows(tmp_path, suffix):
     again = load_portfolio(saved)
     assert again.done == (("a", "A"),)  # nothing lost: done work stays in the file, out of the decision
     assert [i.id for i in again] == ["c"]
+
+
+@pytest.mark.parametrize("status", ["Ready for Dev", "ready for development", "In Design", "Blocked", "On hold"])
+def test_more_default_statuses_are_open(tmp_path, status):
+    path = write(tmp_path / "p.csv", HEADER + f"a,A,1,1,1,1,{status},,,,\n")
+    assert [(i.moscow, i.planned) for i in load_portfolio(path)] == [(None, False)]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "yaml"])
+def test_a_committed_row_with_a_bad_planned_cell_reports_the_cell(tmp_path, suffix):
+    if suffix == "csv":
+        path = write(tmp_path / "p.csv", "name,reach,impact,confidence,effort,planned,status\nA,1,1,80%,1,maybe,"
+                                         "In Progress\n")
+        where = "2: column 6 (planned): 'maybe'"
+    else:
+        path = write(tmp_path / "p.yaml", "- {id: a, name: A, reach: 1, impact: 1, confidence: 80%, effort: 1, "
+                                          "planned: 80, status: In Progress}\n")
+        where = "1: column 78 (planned): '80'"
+    assert problems(path) == [f"{path}:{where}: expected true or false (or yes/no, 1/0, empty)"]

@@ -188,10 +188,14 @@ def did_you_mean(word: str, choices) -> str:
 
 
 def _edits_between(a: str, b: str) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions turning a into b."""
-    row = list(range(len(b) + 1))
+    """Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of two
+    neighbouring letters ('nmae' -> 'name' is one edit) turning a into b."""
+    before, row = None, list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
+        current = [i] + [0] * len(b)
         for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
     return row[-1]

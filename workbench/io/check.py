@@ -5,15 +5,15 @@
 cell that does not parse and has one unambiguous reading (`fixes.explain_fix`), a row that repeats
 an earlier one cell for cell (dropped), blank cells of the columns given defaults
 (`--default confidence=80%`), a header or YAML key a typo away from a missing column (`Efort`,
-`efort:`). The report holds the file's problems as they are (each with its fix), the changes, and
-what is left after them; `write_fixed` writes the corrected portfolio only when nothing is left.
+`efort:`), a totals row (`Total,,,,3`: dropped). Done rows are read for their id and name only, so
+their cells get no fix. The report holds the file's problems as they are (each with its fix), the changes, and
+what is left after them; `fixed_copy.write_fixed` writes the corrected table only when nothing is left.
 The input is never modified; a duplicated id whose rows differ, a comma that may be a decimal one,
 a word outside the grammar or effort in weeks stay problems, with the reason.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,14 +21,17 @@ from pathlib import Path
 from ..errors import InputError, Problem, clip, did_you_mean, quote
 from ..model.estimates import FACTORS
 from ..model.portfolio import Portfolio
-from .columns import ColumnMap, column_map_path, read_column_map
-from .files import writable_target
+from .columns import ColumnMap, column_map_path, read_column_map, status_key
+from .fixed_copy import check_output_path, fixed_name, write_fixed
 from .fixes import FIXED_COLUMNS, explain_fix, header_units
 from .read import correlations_path, read_table
 from .table import Cell, Table
 from .validate import build_portfolio
 
+__all__ = ["Change", "CheckReport", "check_file", "check_output_path", "fixed_name", "parse_defaults", "write_fixed"]
+
 DEFAULT_COLUMNS = (*FIXED_COLUMNS, "team", "theme")  # the columns --default may fill
+TOTALS = ("total", "totals", "sum", "subtotal", "grand total")  # a name cell that makes a row a sheet's sum row
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,9 @@ class Change:
 class CheckReport:
     """What `check_file` found: `problems`, the file's as it is (each with its `fix` when `--fix`
     makes one); `changes`, what `--fix` changes; `remaining`, the problems left after the changes;
-    `portfolio`, the corrected portfolio when nothing is left."""
+    `portfolio`, the corrected portfolio when nothing is left; `table`, the corrected table (what
+    the copy holds), with `renames` (header as written -> the column it was misspelt for),
+    `columns` (the mapping file read: given, or the companion) and `other_sheets` (an .xlsx's sheets not read)."""
 
     source: str
     problems: list[Problem]
@@ -60,6 +65,10 @@ class CheckReport:
     remaining: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     portfolio: Portfolio | None = None
+    table: Table | None = field(default=None, compare=False, repr=False)
+    renames: dict[str, str] = field(default_factory=dict)
+    columns: str | None = None
+    other_sheets: tuple[str, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -84,11 +93,15 @@ def check_file(path: str | Path, *, sheet: str | None = None, columns=None,
     not UTF-8, broken quoting) gives a report whose problems say why."""
     path = Path(path)
     file = str(path)
+    companion_map = column_map_path(path)
+    mapping = (str(columns) if isinstance(columns, (str, Path))
+               else str(companion_map) if columns is None and companion_map.is_file() else None)
     default_problems = _checked_defaults(defaults or {})
     try:
         table = read_table(path, sheet=sheet, columns=columns)
     except InputError as e:
-        return CheckReport(file, [*default_problems, *e.problems], remaining=[*default_problems, *e.problems])
+        return CheckReport(file, [*default_problems, *e.problems], remaining=[*default_problems, *e.problems],
+                           columns=mapping)
     table, header_changes, renamed = _with_headers_fixed(table, path, sheet, columns)
     companion = correlations_path(path)
     if companion.is_file():  # as load_portfolio does
@@ -101,6 +114,9 @@ def check_file(path: str | Path, *, sheet: str | None = None, columns=None,
     notes = list(dict.fromkeys(table.notes))
     corrected, changes, marks = _corrected(table, defaults or {})
     changes = header_changes + changes
+    made = [c for row in corrected.rows for c in row.values() if _made(c)]
+    if made:  # the copy carries them, so that it reads back with the same ids
+        changes.insert(0, Change(table.header_line, "id", "", "id", "ids made from the names written as column id"))
     # The misspelt headers' problems, then those of every cell (the misspelt columns' cells too: all at once).
     as_is = renamed + _annotated(_problems(table), marks, file)
     try:
@@ -111,7 +127,25 @@ def check_file(path: str | Path, *, sheet: str | None = None, columns=None,
         portfolio, remaining = None, [*default_problems, *remaining]
     if portfolio is not None:
         notes = list(dict.fromkeys([*notes, *portfolio.notes]))
-    return CheckReport(file, [*default_problems, *as_is], changes, remaining, notes, portfolio)
+    renames = {c.before: c.after for c in header_changes}
+    return CheckReport(file, [*default_problems, *as_is], changes, remaining, notes, portfolio, corrected,
+                       renames, mapping, _other_sheets(path, sheet))
+
+
+def _other_sheets(path: Path, sheet: str | None) -> tuple[str, ...]:
+    """The worksheets of an .xlsx other than the one read (the first, without `sheet`); () for other files."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return ()
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+        names = [ws.title for ws in wb.worksheets]  # chart sheets are not among them
+        wb.close()
+    except Exception:  # the reader said what is wrong with the file already
+        return ()
+    read = sheet if sheet is not None else next(iter(names), None)
+    return tuple(n for n in names if n != read)
 
 
 def _with_headers_fixed(table: Table, path: Path, sheet: str | None, columns
@@ -200,6 +234,7 @@ class _Marks:
     fixes: dict[tuple[int, str], str] = field(default_factory=dict)
     refused: dict[tuple[int, str], str] = field(default_factory=dict)
     copies: dict[int, int] = field(default_factory=dict)  # line of a dropped row -> the line it repeats
+    totals: dict[int, str] = field(default_factory=dict)  # line of a totals row -> its name cell
 
 
 def _corrected(table: Table, defaults: dict[str, str]) -> tuple[Table, list[Change], _Marks]:
@@ -210,6 +245,7 @@ def _corrected(table: Table, defaults: dict[str, str]) -> tuple[Table, list[Chan
     rows = []
     reported = {(p.line, p.column): p for p in table.problems if p.fix is not None}
     fixed_problems: list[Problem] = []
+    decimal_comma = table.delimiter == ";"  # its commas are decimal commas
     for row in table.rows:
         if not row:
             continue
@@ -220,6 +256,10 @@ def _corrected(table: Table, defaults: dict[str, str]) -> tuple[Table, list[Chan
             changes.append(Change(line, None, "", None, f"the same as line {seen[key]} in every cell"))
             continue
         seen[key] = line
+        if (total := _totals_name(row)) is not None:
+            marks.totals[line] = total
+            changes.append(Change(line, None, "", None, "a totals row"))
+            continue
         new = dict(row)
         for col, cell in row.items():
             typo = reported.get((cell.line, cell.column)) if cell.problem == "" else None
@@ -227,10 +267,13 @@ def _corrected(table: Table, defaults: dict[str, str]) -> tuple[Table, list[Chan
                 new[col] = replace(cell, problem=None)
                 fixed_problems.append(typo)
                 changes.append(Change(cell.line, col, _header_of(cell) or cell.column, col, "a misspelt field name"))
+        if "status" in row and table.status.get(status_key(row["status"].value)) == "done":
+            rows.append(new)  # only its id and name are read: no fix, default or hint for its other cells
+            continue
         for col in FIXED_COLUMNS:
             cell = row.get(col)
             if cell is not None and cell.problem is None:
-                fix, why = explain_fix(col, cell.value, header_units(_header_of(cell)))
+                fix, why = explain_fix(col, cell.value, header_units(_header_of(cell)), decimal_comma=decimal_comma)
                 if fix is not None:
                     new[col] = Cell(fix, cell.line, cell.column)
                     marks.fixes[cell.line, cell.column] = fix
@@ -254,6 +297,16 @@ def _corrected(table: Table, defaults: dict[str, str]) -> tuple[Table, list[Chan
     missing = set(table.missing) - set(defaults)
     problems = [p for p in problems if not _missing_filled(p, table.missing - missing)]
     return replace(table, rows=rows, problems=problems, notes=list(table.notes), missing=missing), changes, marks
+
+
+def _totals_name(row: dict[str, Cell]) -> str | None:
+    """The name cell of a spreadsheet's sum row ('Total' and most estimates blank), else None."""
+    name = row.get("name")
+    text = name.value.strip() if name is not None and isinstance(name.value, str) else ""
+    if " ".join(text.lower().split()) not in TOTALS:
+        return None
+    blank = sum(1 for f in FACTORS if f not in row or _blank(row[f].value))
+    return text if blank * 2 > len(FACTORS) else None
 
 
 def _missing_filled(problem: Problem, filled: set[str]) -> bool:
@@ -282,6 +335,11 @@ def _annotated(problems: list[Problem], marks: _Marks, file: str) -> list[Proble
     (those of the row it repeats) replaced by one saying it is dropped."""
     out, said = [], set()
     for p in problems:
+        if p.line in marks.totals:
+            if p.line not in said:
+                said.add(p.line)
+                out.append(_totals_problem(p.line, marks.totals[p.line], p.file))
+            continue
         copy_of = marks.copies.get(p.line)
         if copy_of is not None:
             if p.line not in said:
@@ -300,38 +358,13 @@ def _annotated(problems: list[Problem], marks: _Marks, file: str) -> list[Proble
             at = next((i for i, p in enumerate(out) if p.line is not None and p.line > line), len(out))
             out.insert(at, Problem(f"the row is the same as line {copy_of} in every cell; --fix drops it",
                                    file=file, line=line))
+    for line, name in marks.totals.items():  # a totals row whose cells all read (made ids, a default)
+        if line not in said:
+            at = next((i for i, p in enumerate(out) if p.line is not None and p.line > line), len(out))
+            out.insert(at, _totals_problem(line, name, file))
     return out
 
 
-# --- the corrected copy -------------------------------------------------------------------------
-
-
-def fixed_name(path: str | Path) -> Path:
-    """The name suggested for the corrected copy of `path`: `<stem>.fixed.<suffix>` (CSV for .txt, .tsv)."""
-    path = Path(path)
-    suffix = path.suffix.lower() if path.suffix.lower() in (".csv", ".xlsx", ".yaml", ".yml") else ".csv"
-    return path.with_name(f"{path.stem}.fixed{suffix}")
-
-
-def check_output_path(source: str | Path, out: str | Path) -> None:
-    """`InputError` when `out` cannot take the corrected copy: the checked file itself (the input is
-    never modified), a suffix other than .csv, .xlsx, .yaml, or a directory or device."""
-    source, out = Path(source), Path(out)
-    if (out.exists() and source.exists() and os.path.samefile(out, source)) or out.resolve() == source.resolve():
-        raise InputError(Problem(f"-o names the checked file; the input is never modified: give the corrected "
-                                 f"copy another name, e.g. -o {fixed_name(source)}", file=str(out)))
-    writable_target(out)
-    if out.suffix.lower() not in (".csv", ".xlsx", ".yaml", ".yml"):
-        raise InputError(Problem(f"the corrected copy is written as .csv, .xlsx or .yaml, not as "
-                                 f"{out.suffix or '(no suffix)'!r}; e.g. -o {fixed_name(source)}", file=str(out)))
-
-
-def write_fixed(report: CheckReport, out: str | Path) -> Path:
-    """Write the corrected portfolio to `out` (.csv, .xlsx or .yaml, atomically); `InputError` listing
-    the problems left when there are any (nothing is written), or when `out` cannot take it (`check_output_path`)."""
-    check_output_path(report.source, out)
-    if report.remaining or report.portfolio is None:
-        raise InputError(report.remaining or Problem("nothing to write", file=report.source))
-    from .write import save_portfolio
-
-    return save_portfolio(report.portfolio, out)
+def _totals_problem(line: int, name: str, file: str | None) -> Problem:
+    return Problem(f"line {line} looks like a totals row ({clip(name)}): delete it; --fix drops it",
+                   file=file, line=line)

@@ -8,6 +8,10 @@ then a built-in synonym (each one used is reported once as a note). A synonym is
 header names the column itself; two headers read as the same column are a problem naming both.
 Header problems are collected with the cell problems (never instead of them); a missing required
 column lists the file's headers and the closest one. With no id column, ids are made from the names.
+A header written more than once (Jira writes `Sprint,Sprint` for a multi-value field) is kept as
+extra columns `sprint`, `sprint_2`, ... with a note, unless it is one of ours (then: which one?).
+A synonym whose unit changes the numbers (`Reach (k users)`, `Cost ($k)`, `Effort (SP)`, `Effort
+(weeks)`) is a problem until a mapping names that header (the user says: read it as written).
 
 Statuses (`Done`, `In Progress`, `Won't Do`, ...) are read through `status_words`: the defaults
 below, to which a mapping's `status:` block adds (or overrides) values.
@@ -23,19 +27,21 @@ from pathlib import Path
 from ..errors import InputError, Problem, clip, did_you_mean, quote
 from ..model.portfolio import OPTIONAL, REQUIRED
 from .fixes import OTHER_TIME, header_units
-from .table import Cell, Table, decode_text, normalize_column
+from .table import Cell, Table, column_keys, decode_text, normalize_column
 
 COLUMNS = (*REQUIRED, *OPTIONAL, "status")  # the columns a mapping may name
 STATUSES = ("done", "committed", "open", "won't")
-DEFAULT_STATUS = {
+DEFAULT_STATUS = {  # the first words of each are the examples an unknown status is told
     "done": "done|closed|resolved|shipped|released|complete|completed|launched",
-    "committed": "committed|in progress|in development|in review|doing|started|building|in qa|in testing",
-    "won't": "won't|wont|won't do|wont do|won't fix|rejected|cancelled|canceled|declined|abandoned|archived",
-    "open": "open|to do|todo|backlog|new|selected for development|ready|idea|discovery|parking lot",
+    "committed": "in progress|committed|in development|in review|doing|started|building|in qa|in testing",
+    "won't": "won't do|won't fix|rejected|cancelled|won't|wont|wont do|canceled|declined|abandoned|archived",
+    # Blocked or on hold is not being worked on: open to the decision, as is work still being designed.
+    "open": "to do|backlog|open|ready for dev|todo|new|selected for development|ready|ready for development|"
+            "in design|blocked|on hold|idea|discovery|parking lot",
 }
 # Headers read as one of our columns without a mapping (keys normalized as `normalize_column` does).
 SYNONYMS = {"idea": "name", "summary": "name", "title": "name", "feature": "name", "initiative": "name",
-            "issue_key": "id", "key": "id", "issue_id": "id"}
+            "issue_key": "id", "key": "id"}  # not Jira's numeric 'Issue id': links name the 'Issue key'
 _CUSTOM_FIELD = re.compile(r"custom[\s_]*field[\s_]*\((.*)\)", re.IGNORECASE)  # Jira's CSV export
 _UNITS = re.compile(r"(.*?)\s*(?:\([^()]*\)|\[[^\[\]]*\])")  # 'Effort (person-months)', 'Confidence [%]'
 _MAX_SLUG = 40
@@ -175,31 +181,46 @@ class _Reading:
     header: str  # as written
     column: str  # ours, or its normalized name for an extra column
     tier: int  # 0 mapped, 1 named, 2 synonym, 3 extra
+    key: str = ""  # the key its cells are stored under (`table.column_keys`)
 
 
 def resolve_columns(headers: list[str], cmap: ColumnMap | None, table: Table, *, yaml: bool = False
                     ) -> dict[str, str]:
-    """Header as written -> the column it is read as (headers left out are absent). Problems and
-    notes go to the table; required columns reported missing go to `table.missing`."""
+    """Column key (`table.column_keys`: the header as written, with a suffix when it repeats) -> the
+    column it is read as (keys left out are absent). Problems and notes go to the table; required
+    columns reported missing go to `table.missing`.
+
+    A header written more than once (Jira writes `Sprint,Sprint` for a field with two values) is
+    kept as extra columns `sprint`, `sprint_2`, ... with one note, unless it names one of our columns
+    (itself, by a synonym or by the mapping): then it is a problem (which one to read?)."""
     file, line = table.file, table.header_line
     mapped = {normalize_column(h): ours for ours, h in (cmap.columns.items() if cmap else ())}
-    readings, first = [], {}
-    for h in headers:
+    readings, first, again = [], {}, {}
+    for h, key in zip(headers, column_keys(headers)):
         name = normalize_column(h)
         if not name:
             continue
         if name in first:
-            table.problems.append(Problem(f"column {quote(h)} repeats column {quote(first[name])} "
-                                          "(names are case- and space-insensitive)", file=file, line=line))
+            ours = mapped.get(name) or (name if name in COLUMNS else synonym(h))
+            if ours is None:  # an extra column written again: keep every one
+                again.setdefault(name, [name]).append(_suffixed(name, len(again.get(name, [name])) + 1, first))
+                readings.append(_Reading(h, again[name][-1], 3, key))
+            elif h == first[name]:
+                again.setdefault(name, [ours]).append(ours)
+            else:
+                table.problems.append(Problem(f"column {quote(h)} repeats column {quote(first[name])} (names are case- "
+                                              f"and space-insensitive); {ours} is read from one column: delete or "
+                                              "rename the other", file=file, line=line))
             continue
         first[name] = h
         if name in mapped:
-            readings.append(_Reading(h, mapped[name], 0))
+            readings.append(_Reading(h, mapped[name], 0, key))
         elif name in COLUMNS:
-            readings.append(_Reading(h, name, 1))
+            readings.append(_Reading(h, name, 1, key))
         else:
             ours = synonym(h)
-            readings.append(_Reading(h, ours, 2) if ours else _Reading(h, name, 3))
+            readings.append(_Reading(h, ours, 2, key) if ours else _Reading(h, name, 3, key))
+    _repeats(again, first, table)
     best = {}
     for r in readings:
         if r.tier < 3 and r.tier < best.get(r.column, _Reading("", "", 3)).tier:
@@ -208,15 +229,12 @@ def resolve_columns(headers: list[str], cmap: ColumnMap | None, table: Table, *,
     for r in readings:
         winner = best.get(r.column)
         if r.tier == 3 or winner is None:
-            out[r.header] = r.column
+            out[r.key] = r.column
         elif winner is r:
-            out[r.header] = r.column
-            if r.tier == 2 and (unit := _time_unit(r.header) if r.column == "effort" else None):
-                table.problems.append(Problem(
-                    f"column {quote(r.header)} holds effort in {unit}; effort is read in person-months: convert the "
-                    f"column to person-months, or if it holds person-months, map it ('effort: <its header>' under "
-                    f"'columns:') in {column_map_path(table.file).name} beside the file or in a file given with "
-                    "--columns", file=file, line=line))
+            out[r.key] = r.column
+            unit = _unit_problem(r.header, r.column) if r.tier == 2 else None
+            if unit:
+                table.problems.append(Problem(unit + _map_it(r.column, table), file=file, line=line))
             elif r.tier == 2:
                 table.notes.append(f"column {quote(r.header)} read as {r.column}")
         elif r.tier == winner.tier:  # two synonyms of one column: never pick one silently
@@ -227,7 +245,7 @@ def resolve_columns(headers: list[str], cmap: ColumnMap | None, table: Table, *,
             table.notes.append(f"column {quote(r.header)} is left out: the column mapping reads {r.column} "
                                f"from {quote(winner.header)}")
         else:
-            out[r.header] = normalize_column(r.header)  # a synonym of a column the file names itself: an extra
+            out[r.key] = normalize_column(r.header)  # a synonym of a column the file names itself: an extra
     if cmap is not None and (cmap.columns or cmap.status):
         table.notes.append("columns read with the mapping given" if not cmap.source else
                            "columns read with the file's own 'columns:' block" if cmap.source == file else
@@ -236,17 +254,65 @@ def resolve_columns(headers: list[str], cmap: ColumnMap | None, table: Table, *,
     return out
 
 
-def _time_unit(header: str) -> str | None:
-    """The time unit other than months that a header carries ('Effort (weeks)' -> 'weeks'), or None."""
-    units = [OTHER_TIME[u] for u in sorted(header_units(header)) if u in OTHER_TIME]
-    return units[0] if units else None
+def _suffixed(name: str, k: int, taken: dict[str, str]) -> str:
+    """`name_k`, or the next free `name_<n>` when the file has a column of that name."""
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def _repeats(again: dict[str, list[str]], first: dict[str, str], table: Table) -> None:
+    """One note per extra column written more than once, one problem per column of ours written so."""
+    for name, columns in again.items():
+        n, header = len(columns), quote(first[name])
+        if columns[0] != name or columns[1] == name:  # one of ours: which one to read?
+            table.problems.append(Problem(
+                f"column {header} appears {n} times in the header; {columns[0]} is read from one column: delete or "
+                f"rename the other{'s' if n > 2 else ''}", file=table.file, line=table.header_line))
+            continue
+        kept = ", ".join(columns) if n <= 4 else f"{columns[0]}, {columns[1]}, …, {columns[-1]}"
+        table.notes.append(f"column {header} appears {n} times (Jira writes one per value): kept as {kept}")
+
+
+def _map_it(column: str, table: Table) -> str:
+    return (f"map it ('{column}: <its header>' under 'columns:') in {column_map_path(table.file).name} beside the "
+            "file or in a file given with --columns")
+
+
+# Units in a header that scale its numbers (reach, cost) or are no person-months (effort).
+_SCALES = {**dict.fromkeys(("k", "thousand", "thousands", "'000", "'000s", "000", "000s", "$k", "k$", "€k", "k€",
+                            "£k", "k£", "k users"), ("thousands", "12k")),
+           **dict.fromkeys(("m", "mn", "million", "millions", "$m", "m$", "€m", "m€", "£m", "m£"), ("millions", "12M")),
+           **dict.fromkeys(("bn", "billion", "billions", "$bn", "€bn"), ("billions", "12B"))}
+_POINTS = {"sp": "story points", "story points": "story points", "story point": "story points",
+           "points": "points", "point": "points", "pts": "points", "t shirt": "t-shirt sizes",
+           "t-shirt": "t-shirt sizes", "t-shirt size": "t-shirt sizes", "t shirt size": "t-shirt sizes",
+           "tshirt": "t-shirt sizes"}
+
+
+def _unit_problem(header: str, column: str) -> str | None:
+    """Why the numbers under a synonym header with a unit ('Reach (k users)', 'Effort (SP)', 'Effort
+    (weeks)') are not read as written; None when its unit is none of those. The advice ends where
+    `_map_it` goes on."""
+    units = sorted(header_units(header), key=lambda u: (-len(u), u))  # "story points" before "points"
+    if column in ("reach", "cost"):
+        scale = next((_SCALES[u] for u in units if u in _SCALES), None)
+        if scale:
+            return (f"column {quote(header)} counts in {scale[0]}; {column} is read as written: multiply the column "
+                    f"(or write {scale[1]}) or, if it holds plain numbers, ")
+    elif column == "effort":
+        unit = next((OTHER_TIME.get(u) or _POINTS.get(u) for u in units if u in OTHER_TIME or u in _POINTS), None)
+        if unit:
+            return (f"column {quote(header)} holds effort in {unit}; effort is read in person-months: convert the "
+                    f"column to person-months, or if it holds person-months, ")
+    return None
 
 
 def _missing(headers: list[str], out: dict[str, str], cmap: ColumnMap | None, table: Table, yaml: bool) -> None:
     """Problems for required columns no header is read as (id is made from the names instead)."""
     shown = ", ".join(quote(h) for h in headers if str(h).strip())
     found = set(out.values())
-    unused = [h for h, col in out.items() if col not in COLUMNS]  # the extra columns
+    unused = list(dict.fromkeys(key.split("\x00")[0] for key, col in out.items() if col not in COLUMNS))  # extras
     present = {normalize_column(h) for h in headers}
     for col, their in (cmap.columns.items() if cmap else ()):
         if normalize_column(their) not in present:
@@ -287,9 +353,10 @@ def _did_you_mean(close: list[str]) -> str:
 
 
 def typo_keys(table: Table, cmap: ColumnMap | None = None) -> None:
-    """YAML: a key a typo away from one of our columns (`efort:`) is a problem with the fix, at its line,
-    instead of an extra column; when the row lacks that column, its cell is marked as reported (so
-    the row is not also told that the cell is empty)."""
+    """YAML: a key a typo away from one of our columns (`efort:`) that the row lacks is a problem with
+    the fix, at its line, instead of an extra column, and its cell is marked as reported (so the row
+    is not also told that the cell is empty). Beside the column itself (`teams:` and `team:`) the key
+    is an extra column, as a CSV header is."""
     mapped = {normalize_column(h) for h in (cmap.columns.values() if cmap else ())}
     typos: dict[str, str] = {}  # key -> its did-you-mean: the same keys recur in every initiative
     for row in table.rows:
@@ -300,12 +367,13 @@ def typo_keys(table: Table, cmap: ColumnMap | None = None) -> None:
             if not close:
                 continue
             col = next(c for c in COLUMNS if repr(c) in close)
+            if col in row:
+                continue
             cell = row[key]
             table.problems.append(Problem(f"unknown field {quote(key)}{close}", file=table.file, line=cell.line,
                                           column=cell.column, fix=col))
             del row[key]
-            if col not in row:
-                row[col] = Cell(cell.value, cell.line, cell.column, problem="")
+            row[col] = Cell(cell.value, cell.line, cell.column, problem="")
 
 
 # --- ids made from names ---------------------------------------------------------------------------

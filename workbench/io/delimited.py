@@ -21,7 +21,7 @@ from ..errors import InputError, Problem
 from ..limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from ..model.portfolio import REQUIRED
 from .files import unguard_formula
-from .table import Cell, Table, Unnamed, decode_text, long_cell, normalize_column, too_many_rows
+from .table import Cell, Table, Unnamed, column_keys, decode_text, long_cell, normalize_column, too_many_rows
 
 _EOL = re.compile(r"\r\n|\r|\n")
 _QUOTED = re.compile(r'"([^"]*+(?:""[^"]*+)*+)"')  # possessive: linear time, however long the cell
@@ -225,26 +225,32 @@ def _data(scanner: _Scanner, records) -> Iterator[tuple[int, list[str]]]:
 def read_csv(path: Path) -> Table:
     """The raw table of a CSV portfolio file; quoting errors, over-long cells, too many rows or
     columns are problems of the table (reported with the cells'). Rows are keyed by the header's own
-    names; `read.read_table` checks the header and renames the columns."""
+    names (`table.column_keys`: a repeated one gets a suffix); `read.read_table` checks the header and
+    renames the columns. The separator found is `Table.delimiter`."""
     text = decode_text(path)
     if not text.strip():
         raise InputError(Problem("the file is empty; expected a header row with " + ", ".join(REQUIRED),
                                  file=str(path)))
     scanner, records = _scan(path, text)
     header_line, header = _header(scanner, records) or (1, None)
-    rows = []
+    rows, below = [], None
     if header is not None:
-        columns = [(j, h, scanner.column_label(j)) for j, h in enumerate(header) if normalize_column(h)]
+        columns = [(j, key, scanner.column_label(j)) for j, (h, key) in enumerate(zip(header, column_keys(header)))
+                   if normalize_column(h)]
         unnamed = Unnamed(str(path), header_line)
         blank = [j for j, h in enumerate(header) if not normalize_column(h)]  # renamed() leaves them out
+        titled = sum(1 for h in header if h.strip()) == 1
         for line, cells in _data(scanner, records):
+            below = below or ((line, [c.strip() for c in cells]) if titled else None)
             n = len(cells)
             rows.append({h: Cell(cells[j] if j < n else "", line, label) for j, h, label in columns})
             for j in blank:
                 if j < n and cells[j].strip():
                     unnamed.add(scanner.column_label(j), line, cells[j])
         scanner.problems += unnamed.problems()
-    return Table(str(path), rows, header_line, problems=scanner.problems, header=header)
+    table = Table(str(path), rows, header_line, problems=scanner.problems, header=header, delimiter=scanner.delimiter)
+    table.below_title = below
+    return table
 
 
 def read_correlation_csv(path: Path) -> list:

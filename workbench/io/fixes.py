@@ -6,6 +6,9 @@ in the cell (`3 months` in effort, `1200 users` where the header says `Reach (us
 `percent` written out, a confidence written as a plain percentage under a header that says % (`80` ->
 `80%` in `Confidence (%)`). A proposal is
 returned only when it parses (`parse_estimate`), and never for a cell that already parses.
+A dash range with a scale on its high end only reads both ends at that scale when the bare numbers
+rise (`2-4k` -> `2k..4k`, `50-80%` -> `50%..80%`; `500-2k` -> `500..2k`). In a file separated by
+`;` (`decimal_comma`) a comma is a decimal comma: `2,5` -> `2.5`, and `1,200` is never read as 1200.
 Never guessed: a comma that is not a thousands separator (`1,5`: a decimal comma, or a typo?),
 effort in weeks, days or sprints (their conversion to person-months depends on the team), words
 outside the grammar, a range whose low end is not below its high end, negative numbers.
@@ -38,6 +41,7 @@ OTHER_TIME = {"week": "weeks", "weeks": "weeks", "wk": "weeks", "wks": "weeks", 
                "pd": "days", "sprint": "sprints", "sprints": "sprints", "year": "years", "years": "years",
                "yr": "years", "yrs": "years", "hour": "hours", "hours": "hours", "h": "hours", "hrs": "hours",
                "quarter": "quarters", "quarters": "quarters", "q": "quarters"}
+_MONTHS_M = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*m")  # '3m' in effort: 3 months (validate refuses a scale there)
 _PERCENT = {"percent", "per cent", "pct"}
 
 
@@ -65,13 +69,24 @@ def _parses(text: str, column: str) -> bool:
     return column != "cost" or est.is_point
 
 
-def explain_fix(column: str, text: object, units: Iterable[str] = ()) -> tuple[str | None, str]:
+def explain_fix(column: str, text: object, units: Iterable[str] = (), *,
+                decimal_comma: bool = False) -> tuple[str | None, str]:
     """(the corrected cell, why) when one reading of `text` in `column` is unambiguous; (None, why
     not) for a known kind of mistake that is not fixed; (None, "") otherwise, and for a cell that
-    already parses. `units`: what the column's header carries (`header_units`)."""
+    already parses. `units`: what the column's header carries (`header_units`); `decimal_comma`:
+    the file is separated by ';', so its commas are decimal commas."""
+    if column == "effort" and isinstance(text, str) and (m := _MONTHS_M.fullmatch(text.strip())) \
+            and float(m[1]) <= 120:  # ten years: months, surely (as validate words it)
+        return m[1], "m for months"  # '3m' parses as 3 million; validate refuses it in effort with this fix
     if column not in FIXED_COLUMNS or not isinstance(text, str) or not text.strip() or _parses(text, column):
         return None, ""
     cell = text.strip()
+    if decimal_comma and "," in cell:
+        # One number with a decimal comma ('2,5'); three digits after it ('1,200') could be thousands.
+        m = re.fullmatch(r"\d+,(\d+)", cell)
+        if m and len(m[1]) != 3 and _parses(cell.replace(",", "."), column):
+            return cell.replace(",", "."), "a decimal comma"
+        return None, "not fixed: in a file separated by ';' a comma is a decimal comma"
     m = _CELL.fullmatch(cell)
     if m is None:
         if re.search(r"\d,\d", cell):
@@ -111,6 +126,9 @@ def explain_fix(column: str, text: object, units: Iterable[str] = ()) -> tuple[s
                               "scale (such as 1 to 10); write it as a percentage (80%) or a fraction (0.8)")
             numbers = [(number, "%") for number, _ in numbers]
             reasons.append("a percentage written without %")
+    if m["dash"] and numbers[1][1] and not numbers[0][1] and float(numbers[0][0]) < float(numbers[1][0]):
+        # '2-4k' means 2k..4k: the bare numbers rise, so the low end has the high end's scale ('500-2k' has not).
+        numbers[0] = (numbers[0][0], numbers[1][1])
     texts = [number + scale for number, scale in numbers]
     if m["dash"]:
         low, high = (parse_estimate(t, None).median() for t in texts)

@@ -7,6 +7,9 @@ the headers as our columns (mappings, synonyms, ids made from names) and
 `workbench.io.validate.build_portfolio` checks the cells and builds the `Portfolio`.
 Empty cells come as None (.xlsx, YAML null) or "" (CSV); validation gives both the field's default.
 Every file (portfolio and correlation CSV) is refused beyond `limits.MAX_FILE_BYTES` before it is read.
+A title row above the header (a CSV or sheet whose line 1 holds one cell, 'Q1 roadmap candidates',
+and line 2 the column names) is one problem that says to delete line 1: the reader does not guess
+which row is the header.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from ..errors import InputError, Problem
-from ..model.portfolio import Portfolio
+from ..errors import InputError, Problem, quote
+from ..model.portfolio import REQUIRED, Portfolio
 from .columns import ColumnMap, column_map_path, make_ids, read_column_map, resolve_columns, status_words, typo_keys
 from .delimited import read_correlation_csv, read_csv, sniff_delimiter
 from .table import Table, check_file_size, normalize_column, renamed
@@ -80,6 +83,7 @@ def read_table(path: str | Path, *, sheet: str | None = None,
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
         raise InputError(Problem("--sheet only applies to .xlsx files", file=str(path)))
     cmap = _column_map(path, columns, table)
+    _title_row(table, cmap)
     if table.header is not None:  # CSV and .xlsx: one header row names the columns
         names = resolve_columns(table.header, cmap, table)
     elif table.rows:  # YAML: each initiative's keys
@@ -94,6 +98,25 @@ def read_table(path: str | Path, *, sheet: str | None = None,
         make_ids(table)
     table.status = status_words(cmap)
     return table
+
+
+def _title_row(table: Table, cmap: ColumnMap | None) -> None:
+    """Refuse a title above the header ('Q1 roadmap candidates' alone on line 1): when the header row
+    holds a single name and is read as no required column, and the next row would be read as all of
+    them, one problem says so (instead of a dozen about the wrong header). Not skipped silently: the
+    user deletes the line (the reader never guesses which row is the header)."""
+    if table.below_title is None or table.header is None:
+        return
+    line, below = table.below_title
+    probe = Table(table.file, [], line)
+    if not set(REQUIRED[1:]) <= set(resolve_columns(below, cmap, probe).values()):  # (an id is made from the names)
+        return
+    title, names = next(h for h in table.header if h.strip()), [quote(h) for h in below if h]
+    if set(resolve_columns(table.header, cmap, Table(table.file, [])).values()) & set(REQUIRED):
+        return
+    raise InputError(Problem(f"line {table.header_line} looks like a title above the header (line {line} holds the "
+                             f"column names: {', '.join(names[:6])}{', …' if len(names) > 6 else ''}); delete line "
+                             f"{table.header_line}", file=table.file, line=table.header_line, value=title.strip()))
 
 
 def _column_map(path: Path, columns: ColumnMap | str | Path | None, table: Table) -> ColumnMap | None:

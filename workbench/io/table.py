@@ -41,6 +41,9 @@ class Table:
     missing: set[str] = field(default_factory=set)  # required columns reported missing (not again per row)
     status: dict[str, str] = field(default_factory=dict)  # status value -> done/committed/open/won't
     column_map: object = None  # YAML: the `ColumnMap` of the file's own `columns:`/`status:` block
+    delimiter: str | None = None  # CSV: the separator found (',', ';' or a tab); None for .xlsx and YAML
+    # CSV and .xlsx, when the header row holds a single name (a title?): the next row's line and texts
+    below_title: tuple[int, list[str]] | None = None
 
 
 def normalize_column(name: object) -> str:
@@ -117,6 +120,17 @@ class Unnamed:
                         + "; give this column a name or delete the value", file=self.file, line=line,
                         column=column, value=value if not isinstance(value, str) else value[: MAX_MESSAGE_VALUE + 1])
                 for column, (line, value, count) in self.found.items()]
+
+
+def column_keys(header: list[str]) -> list[str]:
+    """The key each column's cells are stored under: its header as written, and for a header written
+    again (Jira writes `Sprint,Sprint` for a field with two values) the header and a private suffix,
+    so that no column's cells overwrite another's before `columns.resolve_columns` sees the repeat."""
+    keys, seen = [], {}
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+        keys.append(h if seen[h] == 1 else f"{h}\x00{seen[h]}")
+    return keys
 
 
 def renamed(table: Table, names: dict[str, str]) -> Table:

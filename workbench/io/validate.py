@@ -45,6 +45,11 @@ _MEANING = {"reach": "a number of people or events per period", "impact": "a num
             "confidence": "a percentage (e.g. 80%)", "effort": "a number of person-months",
             "cost": "a single amount (e.g. 120000 or 120k)"}
 _FALSE = {"false", "no", "n", "0", ""}
+# A number with the grammar's k/M/B scale (as `estimates` tokenizes it): no scale for effort.
+_SCALED = re.compile(r"(?<!\w)(\d+(?:\.\d+)?|\.\d+)(bn|[kmb])(?![a-z_])", re.IGNORECASE)
+_SCALE_WORDS = {"k": "thousand", "m": "million", "b": "billion", "bn": "billion"}
+_DOTTED = re.compile(r"(?<![\d.])[1-9]\d{0,2}(?:\.\d{3})+(?![\d.,])")  # '1.200', '12.000', '1.200.000'
+
 
 
 def _text(value: object) -> str:
@@ -52,6 +57,8 @@ def _text(value: object) -> str:
     with all their digits and no ".0")."""
     if value is None:
         return ""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():  # a date cell (.xlsx): no 00:00:00
+        return value.date().isoformat()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if number_problem(value):  # str() of a huge int is slow or refused; inf and nan are no id
             return f"<{shown_number(value)}>" if isinstance(value, int) else repr(value)
@@ -82,8 +89,9 @@ def _cell(row: dict[str, Cell], name: str) -> Cell:
     return row.get(name) or Cell(None, line, name)
 
 
-def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dict:
-    """The `Initiative` fields of one row; bad cells go to `report`. Empty cells give the defaults."""
+def _parse_row(row: dict[str, Cell], report: Callable[..., None], semicolons: bool = False) -> dict:
+    """The `Initiative` fields of one row; bad cells go to `report`. Empty cells give the defaults.
+    With `semicolons` (a `;`-separated file, where commas are decimal commas), '1.200' is ambiguous."""
     fields: dict = {}
     id_cell = _cell(row, "id")
     fields["id"] = _label(row, "id", report)
@@ -96,11 +104,13 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
         report(_cell(row, "name"), "a name is required")
     for factor in FACTORS:
         c = _cell(row, factor)
-        if _date_problem(c.value, factor):
-            report(c, _date_problem(c.value, factor))
+        if _date_problem(c.value, factor) or (semicolons and _dotted_thousands(c.value)):
+            report(c, _date_problem(c.value, factor) or _dotted_thousands(c.value))
             continue
         try:
             fields[factor] = parse_estimate(c.value if not isinstance(c.value, str) else c.value.strip(), factor)
+            if factor == "effort" and isinstance(c.value, str) and _SCALED.search(c.value):
+                report(c, *_scaled_effort(c.value))
         except EstimateError as e:
             report(c, str(e))
     fields["team"] = _label(row, "team", report) or None
@@ -111,8 +121,8 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
         report(_cell(row, "moscow"), "expected one of must, should, could, won't (or empty)")
     fields["moscow"] = _MOSCOW_ALIASES.get(moscow_key)
     cost_cell = _cell(row, "cost")
-    if _date_problem(cost_cell.value, "cost"):
-        report(cost_cell, _date_problem(cost_cell.value, "cost"))
+    if _date_problem(cost_cell.value, "cost") or (semicolons and _dotted_thousands(cost_cell.value)):
+        report(cost_cell, _date_problem(cost_cell.value, "cost") or _dotted_thousands(cost_cell.value))
     elif _text(cost_cell.value):
         try:
             cost = parse_estimate(cost_cell.value, "reach")
@@ -138,6 +148,29 @@ def _parse_row(row: dict[str, Cell], report: Callable[[Cell, str], None]) -> dic
     for key in fields["extra"]:
         _check_characters(row[key], report, free_text=True)
     return fields
+
+
+def _scaled_effort(text: str) -> tuple[str, str | None]:
+    """Why effort '3m' is refused (3 million person-months), and the fix that drops the m when every
+    scaled number has a lowercase m and is at most 120 (ten years: months, surely)."""
+    scaled = list(_SCALED.finditer(text))
+    months = all(m[2] == "m" and float(m[1]) <= 120 for m in scaled)
+    base, word = number_text(float(scaled[0][1])), _SCALE_WORDS[scaled[0][2].lower()]
+    advice = (f"write {base} for {base} month{'s' * (base != '1')}" if months else
+              "write the person-months as a plain number")
+    return (f"effort is in person-months; {quote(scaled[0][0])} reads as {base} {word}: {advice}",
+            _SCALED.sub(lambda m: m[1], text.strip()) if months else None)
+
+
+def _dotted_thousands(value: object) -> str | None:
+    """Why '1.200' is ambiguous in a `;`-separated file (European exports group thousands with a point
+    and write decimals with a comma): None when no number has point-separated groups of three digits."""
+    m = _DOTTED.search(value) if isinstance(value, str) else None
+    if m is None:
+        return None
+    whole, decimal = m[0].replace(".", ""), m[0].rstrip("0").rstrip(".") if m[0].count(".") == 1 else None
+    return (f"{quote(m[0])} in a file separated by ';': a thousands point or a decimal point? write {whole}"
+            + (f" or {decimal}" if decimal else "") + " (no separators in numbers)")
 
 
 def _date_problem(value: object, column: str) -> str | None:
@@ -171,12 +204,12 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
                                              f"{MAX_INITIATIVES:,} can be analysed (limits.MAX_INITIATIVES)",
                                              file=file)])
 
-    def report(cell: Cell, message: str) -> None:
+    def report(cell: Cell, message: str, fix: str | None = None) -> None:
         if cell.problem is not None or cell.column in table.missing:  # said better, or already, elsewhere
             return
         # A string is shown as written (bar spaces and line breaks around it), so a stray character shows.
         shown = cell.value.strip(" \t\r\n") if isinstance(cell.value, str) else _text(cell.value)
-        problems.append(Problem(message, file=file, line=cell.line, column=cell.column, value=shown or None))
+        problems.append(Problem(message, file=file, line=cell.line, column=cell.column, value=shown or None, fix=fix))
 
     parsed, first_line, done, counts, own = [], {}, [], dict.fromkeys(STATUSES, 0), []
     unknown: dict[str, str] = {}  # unknown status -> its message (a column of them costs one did-you-mean each)
@@ -186,7 +219,7 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
         if status == "done":  # finished work: only its id and name are read (estimates are often blank)
             row = {k: c for k, c in row.items() if k in ("id", "name", "status")}
         problems += [Problem(c.problem, file=file, line=c.line, column=c.column) for c in row.values() if c.problem]
-        fields = (_parse_row(row, report) if status != "done" else
+        fields = (_parse_row(row, report, table.delimiter == ";") if status != "done" else
                   {"id": _label(row, "id", report), "name": _label(row, "name", report)})
         id_, id_cell = fields["id"], _cell(row, "id")
         if id_ in first_line:
@@ -214,8 +247,10 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
         fields["depends_on"] = tuple(r for r in fields["depends_on"] if r not in done_ids)
         fields["excludes"] = tuple(r for r in fields["excludes"] if r not in done_ids)
         if gone and fields["moscow"] == "must":
+            by_status = "" if _text(_cell(row, "moscow").value) else (
+                f" (its status {quote(_text(row['status'].value))} makes it committed)")
             report(row["excludes"], f"excludes: {quote(gone[0])} is done, so this initiative cannot be funded any "
-                                    "more, but it is a must-have; remove the one or the other")
+                                    f"more, but it is a must-have{by_status}; remove the one or the other")
         elif gone:
             fields["moscow"] = "won't"
             cut.append(f"{quote(fields['id'])} (excludes {quote(gone[0])})")
@@ -246,11 +281,15 @@ def _status(row: dict[str, Cell], words: dict[str, str], report: Callable[[Cell,
     if not key or key in words:
         return words.get(key, "open")
     if key not in unknown:
-        known = "; ".join(f"{t}: " + ", ".join(w for w, x in words.items() if x == t) for t in STATUSES)
+        known = "; ".join(f"{t} ({_examples([w for w, x in words.items() if x == t])})" for t in STATUSES)
         unknown[key] = (f"unknown status{did_you_mean(clip(key), words)}; the statuses read are {known}; to read it "
                         f"as one of them, map it under 'status:' in a column mapping (e.g. {quote(text)}: open)")
     report(cell, unknown[key])
     return "open"
+
+
+def _examples(words: list[str], shown: int = 4) -> str:
+    return ", ".join(words[:shown]) + (", …" if len(words) > shown else "")
 
 
 def _apply_status(fields: dict, row: dict[str, Cell], status: str, report: Callable[[Cell, str], None]) -> list[str]:
@@ -267,7 +306,7 @@ def _apply_status(fields: dict, row: dict[str, Cell], status: str, report: Calla
         return []
     given = not _text(moscow.value), not _text(_cell(row, "planned").value)
     fields["moscow"] = "must" if given[0] else fields["moscow"]
-    fields["planned"] = True if given[1] else fields["planned"]
+    fields["planned"] = True if given[1] else fields.get("planned", False)  # absent: its cell was reported
     return [fields["id"]] if fields["moscow"] != "must" or not fields["planned"] else []
 
 

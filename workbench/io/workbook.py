@@ -30,7 +30,7 @@ from ..limits import (
     MAX_STRUCTURE_BYTES,
 )
 from ..model.portfolio import REQUIRED
-from .table import Cell, Table, Unnamed, long_cell, normalize_column, too_many_rows
+from .table import Cell, Table, Unnamed, column_keys, long_cell, normalize_column, too_many_rows
 from .workbook_parts import check_archive, check_part, date_styles, mib, problem, shared_strings, stream
 from .workbook_sheet import NoResult, Sheet, column_letter
 
@@ -127,20 +127,22 @@ def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], sheet: 
     in a column the header does not name are reported, with what `sheet` met while streaming."""
     file = str(path)
     header, header_line, rows, problems = None, 1, [], []
-    count, first_excess, unnamed, by_line = 0, None, None, {}
+    count, first_excess, unnamed, by_line, below = 0, None, None, {}, None
     budget = [_COVER_BUDGET]
     for r, values in rows_in:
         if header is None:
             header_line = r
-            header = ["" if values.get(j) is None or isinstance(values[j], NoResult) else str(values[j])
-                      for j in range(1, max(values) + 1)]
+            header = [_text(values.get(j)) for j in range(1, max(values) + 1)]
             problems += [Problem(v.message(), file=file, line=r, column=column_letter(j))
                          for j, v in values.items() if isinstance(v, NoResult)]
-            columns = [(j, h, f"{column_letter(j + 1)} ({h})") for j, h in enumerate(header) if normalize_column(h)]
+            columns = [(j, key, f"{column_letter(j + 1)} ({h})")
+                       for j, (h, key) in enumerate(zip(header, column_keys(header))) if normalize_column(h)]
             named = {j + 1 for j, _, _ in columns}
             unnamed = Unnamed(file, header_line)
             continue
         count += 1
+        if count == 1 and sum(1 for h in header if h.strip()) == 1:  # a title above the header?
+            below = (r, [_text(values.get(j)) for j in range(1, max(values) + 1)])
         if count > MAX_ROWS:
             first_excess = first_excess or r
             continue
@@ -162,7 +164,13 @@ def _table(path: Path, rows_in: Iterator[tuple[int, dict[int, object]]], sheet: 
         problems.append(too_many_rows(count, "sheet", file, first_excess))
     merged = _merged(sheet, file, header, header_line, by_line, budget)
     return Table(file, rows, header_line, header=header, notes=_hidden(sheet, header, header_line),
-                 problems=sheet.beyond.problems + sheet.problems + problems + unnamed.problems() + merged)
+                 problems=sheet.beyond.problems + sheet.problems + problems + unnamed.problems() + merged,
+                 below_title=below)
+
+
+def _text(value: object) -> str:
+    """A header cell as text ("" for an empty one or a formula with no saved result)."""
+    return "" if value is None or isinstance(value, NoResult) else str(value)
 
 
 def _array_cells(sheet: Sheet, r: int, row: dict[str, Cell], columns: list, budget: list[int]) -> None:
@@ -186,7 +194,7 @@ def _merged(sheet: Sheet, file: str, header: list[str], header_line: int, by_lin
     """The merged ranges over the table whose first cell holds a value (Excel shows it across the
     range; the other cells read as empty), at most `_LISTED` of them and how many more. The empty
     cells they cover say nothing more (an empty problem: the range is reported once)."""
-    names = {j + 1: h for j, h in enumerate(header) if normalize_column(h)}
+    names = {j + 1: key for j, (h, key) in enumerate(zip(header, column_keys(header))) if normalize_column(h)}
     found: list[Problem] = []
     more = sheet.merged_count - len(sheet.merged)  # beyond those kept: not checked, counted
     first_more = None  # the row of the first range not listed
@@ -208,7 +216,7 @@ def _merged(sheet: Sheet, file: str, header: list[str], header_line: int, by_lin
                   "the cells below it read as empty" if c1 == c2 else "the other cells read as empty")
         fix = ("unmerge them and give each column its own name" if r1 == header_line
                else "unmerge them and fill each cell")
-        label = f"{column_letter(c1)} ({names[c1]})" if c1 in names else column_letter(c1)
+        label = f"{column_letter(c1)} ({header[c1 - 1]})" if c1 in names else column_letter(c1)
         found.append(Problem(f"cells {ref} are merged: only {corner} holds a value, {spread}; {fix}", file=file,
                              line=r1, column=label, value=first))
         for r in range(max(r1, header_line + 1), r2 + 1):

@@ -57,9 +57,9 @@ def save_portfolio(portfolio: Portfolio, path: str | Path) -> Path:
                         f"remove it or save under another name")
     files: list[tuple[Path, str | bytes]] = []
     if suffix in (".yaml", ".yml"):
-        files.append((path, _yaml_text(records, corr)))
+        files.append((path, yaml_text(records, corr)))
     else:
-        table = csv_text(columns, records) if suffix == ".csv" else _xlsx_bytes(columns, records, problems)
+        table = csv_text(columns, records) if suffix == ".csv" else xlsx_bytes(columns, records, problems)
         files.append((path, table))
         if corr:
             files.append((companion, csv_text(["a", "b", "rho"], [dict(zip("ab", c[:2]), rho=c[2]) for c in corr])))
@@ -139,8 +139,9 @@ def _records(portfolio: Portfolio) -> tuple[list[str], list[dict]]:
     return [*REQUIRED, *(c for c in (*OPTIONAL, "status") if c in used), *extras], records
 
 
-def csv_text(columns: list[str], records: list[dict]) -> str:
-    """CSV text of `records` under `columns`: a BOM, formula-looking text guarded, read back equal."""
+def csv_text(columns: list[str], records: list[dict], header: list[str] | None = None) -> str:
+    """CSV text of `records` under `columns`: a BOM, formula-looking text guarded, read back equal.
+    `header`: the header row to write, when it differs from the record keys `columns` (repeated names)."""
     buf = io.StringIO()
     # The csv module's default "\r\n" line end makes it quote cells holding "\r" as well as "\n"
     # (with "\n" alone a bare "\r" goes out unquoted and splits the row on reading).
@@ -148,12 +149,13 @@ def csv_text(columns: list[str], records: list[dict]) -> str:
     # Text cells (the header too) that a spreadsheet would run as a formula ('=HYPERLINK(…)',
     # '+cmd|…') get a leading apostrophe; the CSV reader drops it again (unguard_formula), so the
     # file reads back equal. Numbers and booleans are never guarded.
-    writer.writerow([guard_formula(c) for c in columns])
+    writer.writerow([guard_formula(c) for c in (columns if header is None else header)])
     for rec in records:
         writer.writerow([_csv_cell(rec.get(c, False if c == "planned" else None)) for c in columns])
     text = buf.getvalue()
     if sniff_delimiter(text) != ",":  # a header the reader would split on ';' or tabs
-        raise ValueError(f"cannot save as CSV: the reader would not recognize ',' in the header {columns!r}")
+        raise ValueError(f"cannot save as CSV: the reader would not recognize ',' in the header "
+                         f"{columns if header is None else header!r}")
     return "\ufeff" + text  # the BOM makes Excel open the file as UTF-8; the reader accepts it
 
 
@@ -167,7 +169,10 @@ def _csv_cell(value: object) -> str:
     return guard_formula(value) if isinstance(value, str) else str(value)
 
 
-def _xlsx_bytes(columns: list[str], records: list[dict], problems: list[str]) -> bytes:
+def xlsx_bytes(columns: list[str], records: list[dict], problems: list[str], header: list[str] | None = None) -> bytes:
+    """An .xlsx workbook (one sheet, "Portfolio") of `records` under `columns` (`header`: the header
+    row, when it differs from the keys). Numbers, booleans and dates stay what they are; text is
+    always a string cell, never a formula. A value .xlsx cannot hold is added to `problems`."""
     import datetime
 
     import openpyxl
@@ -178,12 +183,10 @@ def _xlsx_bytes(columns: list[str], records: list[dict], problems: list[str]) ->
     ws = wb.active
     ws.title = "Portfolio"
     ws.freeze_panes = "A2"
-    for r, rec in enumerate([dict(zip(columns, columns)), *records], start=1):
+    for r, rec in enumerate([dict(zip(columns, columns if header is None else header)), *records], start=1):
         for j, col in enumerate(columns, start=1):
             value = rec.get(col, False if col == "planned" and r > 1 else None)
-            if col == "cost" and r > 1 and value is not None:
-                value = float(value)
-            elif value is not None and not isinstance(value, (str, bool, int, float, datetime.date, datetime.time)):
+            if value is not None and not isinstance(value, (str, bool, int, float, datetime.date, datetime.time)):
                 value = str(value)
             # XML reads a carriage return back as "\n", and openpyxl refuses other control characters.
             if isinstance(value, str) and (ILLEGAL_CHARACTERS_RE.search(value) or "\r" in value
@@ -201,7 +204,9 @@ def _xlsx_bytes(columns: list[str], records: list[dict], problems: list[str]) ->
     return buf.getvalue()
 
 
-def _yaml_text(records: list[dict], corr: list[tuple[str, str, float]]) -> str:
+def yaml_text(records: list[dict], corr: list[tuple], status: dict[str, str] | None = None) -> str:
+    """A YAML portfolio: `initiatives:` (one mapping per record, cost written as a number), the
+    correlations `corr` ([a, b, rho] each) and a `status:` block (their status -> ours), when given."""
     import yaml
 
     class Dumper(yaml.SafeDumper):
@@ -226,8 +231,9 @@ def _yaml_text(records: list[dict], corr: list[tuple[str, str, float]]) -> str:
     def number(x: float) -> int | float:  # 12000 rather than 12000.0; the reader parses the scalar's text
         return int(x) if float(x).is_integer() and abs(x) < 1e16 else float(x)
 
-    data: dict = {"initiatives": [
-        {k: (number(v) if k == "cost" else plain(v)) for k, v in rec.items()} for rec in records]}
+    data: dict = {"status": dict(status)} if status else {}
+    data["initiatives"] = [{k: (number(v) if k == "cost" and isinstance(v, (int, float)) else plain(v))
+                            for k, v in rec.items()} for rec in records]
     text = yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=float("inf"))
     if corr:
         # Leaf lists in flow style: "- [a.reach, b.reach, 0.6]", the form of the bundled demo.

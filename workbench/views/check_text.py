@@ -8,12 +8,14 @@ through `terminal_text` (no escape sequence from a cell reaches the terminal).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import Problem
-from ..io.check import CheckReport, check_file, check_output_path, fixed_name, parse_defaults, write_fixed
+from ..errors import Problem, quote
+from ..io.check import CheckReport, check_file, parse_defaults
+from ..io.fixed_copy import check_output_path, fixed_name, write_fixed
 from .output import terminal_text, to_json
 
 
@@ -37,7 +39,27 @@ def valid_line(report: CheckReport, written: Path | None = None) -> str:
     line = f"wrote {written}: {_count(len(p), 'initiative')}, valid"
     if p.done:  # kept as rows whose status is done, so the copy loses nothing
         line += f" (and {_count(len(p.done), 'done initiative')}, kept with status done)"
+    if report.columns is not None and Path(report.source).suffix.lower() not in (".yaml", ".yml"):
+        line += f"; it keeps your headers: read it with --columns {report.columns}"
+    if report.other_sheets:
+        others = report.other_sheets
+        shown = ", ".join(quote(s) for s in others[:5]) + (f" and {len(others) - 5:,} more" if len(others) > 5 else "")
+        line += f"; the copy holds this sheet only, not the {_count(len(others), 'other sheet')} ({shown})"
     return line
+
+
+def _natural(text: str | None) -> tuple:
+    """A column label as sorted: '10 (Team)' after '9 (Effort)', 'AA' after 'Z'."""
+    text = text or ""
+    m = re.match(r"(\d+)|([A-Z]+)\b", text)
+    if m and m[1]:
+        return (0, int(m[1]), text)
+    return (1, len(m[2]), text) if m else (2, 0, text)
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    """Problems in (file, line, column) order: those of a whole file first, the rest as found."""
+    return sorted(problems, key=lambda p: (p.file or "", p.line or 0, _natural(p.column)))
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
@@ -59,12 +81,12 @@ def check_text(report: CheckReport, *, fixed: bool = False, written: Path | None
     summary; with `fixed`, each change, then what was written or the problems left."""
     lines = [f"note: {n}" for n in report.notes]
     if not fixed:
-        lines += [str(p) for p in report.problems]
+        lines += [str(p) for p in _in_order(report.problems)]
         lines.append(summary(report) if report.problems else valid_line(report))
     else:
-        lines += [str(c) for c in report.changes]
+        lines += [str(c) for c in sorted(report.changes, key=lambda c: c.line)]  # a row's in the order made
         if report.remaining:
-            lines += [str(p) for p in report.remaining]
+            lines += [str(p) for p in _in_order(report.remaining)]
             lines.append(f"{_count(len(report.remaining), 'problem')} left after "
                          f"{_count(len(report.changes), 'change')}; nothing written")
         else:
@@ -102,7 +124,7 @@ def check_command(args) -> tuple[str, int]:
     if args.fixed and not args.fix:
         raise ValueError("-o names the corrected copy: add --fix")
     if args.fixed:
-        check_output_path(args.portfolio, args.fixed)
+        check_output_path(args.portfolio, args.fixed, args.columns)
     report = check_file(args.portfolio, sheet=args.sheet, columns=args.columns, defaults=parse_defaults(args.defaults))
     written = write_fixed(report, args.fixed) if args.fix and not report.remaining else None
     render = check_json if args.format == "json" else check_text

@@ -155,7 +155,7 @@ def plan_text(plan: Plan, settings: Settings, front: Frontier | None = None, opt
     rows = [[terminal_text(i, 24), terminal_text(r["name"], 40), terminal_text(r["team"] or "", 12),
              r["moscow"] or "", number(r["budget_used"]), number(r["expected_value"]),
              f"{r['value_share']:.0%}", f"{r['p_delivers']:.2f}"] for i, r in frame.iterrows()]
-    lines += [f"Fund {len(frame)} initiatives:", "",
+    lines += [f"Fund {len(frame)} initiative{'' if len(frame) == 1 else 's'}:", "",
               text_table(rows, ["id", "initiative", "team", "MoSCoW", "budget", "E[value]", "share", "P(delivers)"],
                          "llllrrrr"), ""]
     lines.append(f"Value ({value_unit}): expected {_pm(m['expected_value'], m['expected_value_se'])}; "
