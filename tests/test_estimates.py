@@ -277,6 +277,8 @@ BAD = [
     ("2-4k", "reach", "'2-4k' is not an estimate; for a 90% range write 2k..4k"),
     ("50-80%", "confidence", "'50-80%' is not an estimate; for a 90% range write 50%..80%"),
     ("500-2k", "reach", "'500-2k' is not an estimate; for a 90% range write 500..2k"),
+    ("2k-4", "reach", "'2k-4' is not an estimate; a 90% range is written low..high with the low end first (e.g. "
+                      "4..2k)"),
     ("800-200", "reach", "'800-200' is not an estimate; a 90% range is written low..high with the low end first "
                          "(e.g. 200..800)"),
     ("200 to 800", "reach", "for a 90% range write low..high (e.g. 200..800), not '200 to 800'"),

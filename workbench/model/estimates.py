@@ -159,14 +159,6 @@ class _Tok:
     text: str
 
 
-def _bare_below(a: str, b: str) -> bool:
-    """Whether the plain numbers `a` and `b` (digits and a point, no scale) are both there and a < b."""
-    try:
-        return float(a) < float(b)
-    except ValueError:
-        return False
-
-
 def _tokenize(text: str) -> list[_Tok]:
     lookalike = lookalike_problem(text)
     if lookalike:
@@ -263,11 +255,10 @@ class _Parser:
         kinds = [t.kind for t in self.tokens]
         if kinds == ["number", "-", "number"]:
             a, b = clip(self.tokens[0].text), clip(self.tokens[2].text)
-            digits = re.match(r"[\d.]*", b).group()
-            if a == self.tokens[0].text and b != digits and _bare_below(a, digits):
-                a += b[len(digits):]  # '2-4k' means 2k to 4k, and '50-80%' 50% to 80%, as people write them
-                return f"{quote(self.text.strip())} is not an estimate; for a 90% range write {a}..{b}"
-            if self.tokens[0].value < self.tokens[2].value:
+            digits = re.match(r"\d+(\.\d+)?", b)  # '2-4k' means 2k to 4k, '50-80%' 50% to 80%: the high end's scale
+            scaled = digits and b != digits[0] and re.fullmatch(r"\d+(\.\d+)?", a) and float(a) < float(digits[0])
+            a += b[digits.end():] if scaled else ""
+            if self.tokens[0].value < self.tokens[2].value or scaled:
                 return f"{quote(self.text.strip())} is not an estimate; for a 90% range write {a}..{b}"
             return (f"{quote(self.text.strip())} is not an estimate; a 90% range is written low..high with the "
                     f"low end first (e.g. {b}..{a})")
