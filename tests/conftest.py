@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from workbench import Initiative, Portfolio, parse_estimate
 
 from browser import launch_chromium
+
+
+# Property tests draw the same examples on every run (CI reproducible, never flaky); a test's own
+# @settings keep this unless they say otherwise. To explore, run with derandomize=False.
+settings.register_profile("workbench", derandomize=True, database=None, deadline=None)
+settings.load_profile("workbench")
 
 
 def initiative(id_: str, reach="100", impact="1", confidence="100%", effort="1", **extra) -> Initiative:

@@ -76,7 +76,7 @@ def explain_fix(column: str, text: object, units: Iterable[str] = (), *,
     already parses. `units`: what the column's header carries (`header_units`); `decimal_comma`:
     the file is separated by ';', so its commas are decimal commas."""
     if column == "effort" and isinstance(text, str) and (m := _MONTHS_M.fullmatch(text.strip())) \
-            and float(m[1]) <= 120:  # ten years: months, surely (as validate words it)
+            and float(m[1]) <= 120 and _parses(m[1], column):  # ten years: months, surely (as validate words it)
         return m[1], "m for months"  # '3m' parses as 3 million; validate refuses it in effort with this fix
     if column not in FIXED_COLUMNS or not isinstance(text, str) or not text.strip() or _parses(text, column):
         return None, ""
