@@ -9,7 +9,6 @@ from workbench import Initiative, Portfolio, parse_estimate
 
 from browser import launch_chromium
 
-
 # Property tests draw the same examples on every run (CI reproducible, never flaky); a test's own
 # @settings keep this unless they say otherwise. To explore, run with derandomize=False.
 settings.register_profile("workbench", derandomize=True, database=None, deadline=None)
