@@ -52,6 +52,9 @@ def _csv(tmp_path: Path, text: str, name: str = "p.csv") -> Path:
     ("effort", "3 pm", (), "3", "a unit in the cell"),
     ("effort", "3 mo", (), "3", "a unit in the cell"),
     ("effort", "3m", (), "3", "m for months"),  # '3m' would read as 3 million person-months
+    ("effort", "2-3m", (), "2..3", "m for months; a range written with a dash"),
+    ("effort", "2..3m", (), "2..3", "m for months"),
+    ("effort", "pert(1, 2m, 3m)", (), "pert(1, 2, 3)", "m for months"),
     ("effort", "2-4 months", (), "2..4", "a unit in the cell; a range written with a dash"),
     ("confidence", "80 percent", (), "80%", "'percent' written as %"),
     ("confidence", "80 pct", (), "80%", "'pct' written as %"),
@@ -80,6 +83,8 @@ def test_each_fix_and_its_reason(column, text, units, fix, reason):
     ("reach", "high", ()),  # a word outside the grammar: never guessed
     ("reach", "1200 users", ()),  # a unit the header does not carry
     ("effort", "300m", ()),  # 300 months? 25 years of work: never guessed
+    ("effort", "2-3M", ()),  # millions of person-months: no reading
+    ("effort", "2k-3k", ()),
     ("confidence", "150", ()),
     ("confidence", "80% percent", ()),
     ("effort", "6 weeks", {"weeks"}),  # a header in weeks does not make weeks months

@@ -194,8 +194,10 @@ def test_a_yaml_key_typo_gets_did_you_mean_and_no_empty_cell_message(tmp_path):
         load_portfolio(path)
     assert [str(p) for p in info.value.problems] == [
         f"{path}:6: column 10 (efort): unknown field 'efort'; did you mean 'effort'? (fix: 'effort')",
-        f"{path}:7: column 76 (teams): unknown field 'teams'; did you mean 'team'? (fix: 'team')",
     ]
+    path.write_text(path.read_text().replace("efort", "effort"))
+    assert load_portfolio(path).notes == ("field 'teams' is kept as an extra column (did you mean 'team'? then rename "
+                                          "it)",)
 
 
 def test_a_yaml_without_a_required_field_says_how_to_map_it(tmp_path):
@@ -519,3 +521,32 @@ def test_any_yaml_keys_and_statuses_give_a_portfolio_or_problems(tmp_path, rows)
         assert e.problems and all(str(p) for p in e.problems)
     else:
         assert isinstance(result, Portfolio) and len(result) + len(result.done) > 0
+
+
+def test_a_productboard_export_reads_without_a_mapping(tmp_path):
+    path = write(tmp_path / "pb.csv", "Feature name,Feature description,Status,Owner,RICE - Reach,RICE - Impact,"
+                                      "RICE - Confidence,RICE - Effort,Release\n"
+                                      "Smart search,Find anything,Ready for QA,Ann,4000,2,80%,3,Q3\n")
+    p = load_portfolio(path)
+    assert [(i.id, i.name, i.reach.median(), i.planned) for i in p] == [("smart-search", "Smart search", 4000, True)]
+    assert p.notes[:2] == ("column 'Feature name' read as name", "column 'RICE - Reach' read as reach")
+
+
+def test_no_id_and_no_name_column_is_one_problem(tmp_path):
+    path = write(tmp_path / "p.csv", "reach,impact,confidence,effort\n1,1,80%,2\n2,1,80%,2\n")
+    with pytest.raises(InputError) as info:
+        load_portfolio(path)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:1: missing required column 'name' (found: 'reach', 'impact', 'confidence', 'effort'); to read one "
+        "of them as name, map it ('name: <its header>' under 'columns:') in p.columns.yaml beside the file or in a "
+        "file given with --columns"]
+
+
+def test_a_formula_without_result_in_a_column_not_read_is_a_note(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["id", "name", "reach", "impact", "confidence", "effort", "notes"])
+    wb.active.append(["a", "A", 100, 1, "80%", 2, "=1+1"])  # openpyxl saves no result
+    wb.save(tmp_path / "p.xlsx")
+    assert load_portfolio(tmp_path / "p.xlsx").notes == (
+        "G2 holds the formula '=1+1' with no saved result: open and save the file in Excel (it saves the results), "
+        "or export it as CSV (column G (notes) is not one the workbench reads: it is left as it is)",)

@@ -276,6 +276,7 @@ BAD = [
     ("200-800", "reach", "'200-800' is not an estimate; for a 90% range write 200..800"),
     ("2-4k", "reach", "'2-4k' is not an estimate; for a 90% range write 2k..4k"),
     ("50-80%", "confidence", "'50-80%' is not an estimate; for a 90% range write 50%..80%"),
+    ("2-3m", "effort", "'2-3m' is not an estimate; for a 90% range write 2..3"),
     ("500-2k", "reach", "'500-2k' is not an estimate; for a 90% range write 500..2k"),
     ("2k-4", "reach", "'2k-4' is not an estimate; a 90% range is written low..high with the low end first (e.g. "
                       "4..2k)"),

@@ -33,16 +33,18 @@ COLUMNS = (*REQUIRED, *OPTIONAL, "status")  # the columns a mapping may name
 STATUSES = ("done", "committed", "open", "won't")
 DEFAULT_STATUS = {  # the first words of each are the examples an unknown status is told
     "done": "done|closed|resolved|shipped|released|complete|completed|launched",
-    "committed": "in progress|committed|in development|in review|doing|started|building|in qa|in testing",
+    "committed": "in progress|committed|in development|in review|doing|started|building|in qa|in testing|ready for qa",
     "won't": "won't do|won't fix|rejected|cancelled|won't|wont|wont do|canceled|declined|abandoned|archived",
     # Blocked or on hold is not being worked on: open to the decision, as is work still being designed.
     "open": "to do|backlog|open|ready for dev|todo|new|selected for development|ready|ready for development|"
             "in design|blocked|on hold|idea|discovery|parking lot",
 }
 # Headers read as one of our columns without a mapping (keys normalized as `normalize_column` does).
+# Not Jira's numeric 'Issue id': links name the 'Issue key'.
 SYNONYMS = {"idea": "name", "summary": "name", "title": "name", "feature": "name", "initiative": "name",
-            "issue_key": "id", "key": "id"}  # not Jira's numeric 'Issue id': links name the 'Issue key'
+            "feature_name": "name", "issue_key": "id", "key": "id"}
 _CUSTOM_FIELD = re.compile(r"custom[\s_]*field[\s_]*\((.*)\)", re.IGNORECASE)  # Jira's CSV export
+_RICE_PREFIX = re.compile(r"rice\s*[-:–]?\s*(.+)", re.IGNORECASE)
 _UNITS = re.compile(r"(.*?)\s*(?:\([^()]*\)|\[[^\[\]]*\])")  # 'Effort (person-months)', 'Confidence [%]'
 _MAX_SLUG = 40
 _MAX_HEADER = 200  # characters of a header compared with synonyms and typos
@@ -166,7 +168,7 @@ def synonym(header: str) -> str | None:
     text = str(header).strip()
     if len(text) > _MAX_HEADER:  # no synonym is that long (and the patterns stay cheap)
         return None
-    custom = _CUSTOM_FIELD.fullmatch(text)
+    custom = _CUSTOM_FIELD.fullmatch(text) or _RICE_PREFIX.fullmatch(text)  # 'RICE - Reach': Productboard's
     text = custom.group(1).strip() if custom else text
     name = normalize_column(text)
     if name in SYNONYMS or (custom and name in COLUMNS):
@@ -356,7 +358,7 @@ def typo_keys(table: Table, cmap: ColumnMap | None = None) -> None:
     """YAML: a key a typo away from one of our columns (`efort:`) that the row lacks is a problem with
     the fix, at its line, instead of an extra column, and its cell is marked as reported (so the row
     is not also told that the cell is empty). Beside the column itself (`teams:` and `team:`) the key
-    is an extra column, as a CSV header is."""
+    is an extra column, as a CSV header is, and so is the plural of an optional column (`costs:`), with a note."""
     mapped = {normalize_column(h) for h in (cmap.columns.values() if cmap else ())}
     typos: dict[str, str] = {}  # key -> its did-you-mean: the same keys recur in every initiative
     for row in table.rows:
@@ -368,6 +370,11 @@ def typo_keys(table: Table, cmap: ColumnMap | None = None) -> None:
                 continue
             col = next(c for c in COLUMNS if repr(c) in close)
             if col in row:
+                continue
+            if key == col + "s" and col not in REQUIRED:  # 'costs: 3 servers': a column of its own, most likely
+                note = f"field {quote(key)} is kept as an extra column ({close.removeprefix('; ')} then rename it)"
+                if note not in table.notes:
+                    table.notes.append(note)
                 continue
             cell = row[key]
             table.problems.append(Problem(f"unknown field {quote(key)}{close}", file=table.file, line=cell.line,

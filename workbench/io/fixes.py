@@ -41,7 +41,7 @@ OTHER_TIME = {"week": "weeks", "weeks": "weeks", "wk": "weeks", "wks": "weeks", 
                "pd": "days", "sprint": "sprints", "sprints": "sprints", "year": "years", "years": "years",
                "yr": "years", "yrs": "years", "hour": "hours", "hours": "hours", "h": "hours", "hrs": "hours",
                "quarter": "quarters", "quarters": "quarters", "q": "quarters"}
-_MONTHS_M = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*m")  # '3m' in effort: 3 months (validate refuses a scale there)
+_MONTHS_M = re.compile(r"(?<!\w)(?<!\d\.)(\d+(?:\.\d+)?)\s*m(?![a-z])")  # '3m' in effort: 3 months, not millions
 _PERCENT = {"percent", "per cent", "pct"}
 
 
@@ -75,9 +75,13 @@ def explain_fix(column: str, text: object, units: Iterable[str] = (), *,
     not) for a known kind of mistake that is not fixed; (None, "") otherwise, and for a cell that
     already parses. `units`: what the column's header carries (`header_units`); `decimal_comma`:
     the file is separated by ';', so its commas are decimal commas."""
-    if column == "effort" and isinstance(text, str) and (m := _MONTHS_M.fullmatch(text.strip())) \
-            and float(m[1]) <= 120 and _parses(m[1], column):  # ten years: months, surely (as validate words it)
-        return m[1], "m for months"  # '3m' parses as 3 million; validate refuses it in effort with this fix
+    if column == "effort" and isinstance(text, str) and _MONTHS_M.search(text) and _parses(text, column):
+        # '3m', '2..3m' parse as millions; validate refuses a scale in effort and proposes this fix
+        plain = _MONTHS_M.sub(r"\1", text.strip())
+        if all(float(n) <= 120 for n in _MONTHS_M.findall(text)) and _parses(plain, column) \
+                and not re.search(r"\d\s*(bn|[kmb])(?![a-z])", plain, re.IGNORECASE):
+            return plain, "m for months"  # ten years at most: months, surely (as validate words it)
+        return None, ""
     if column not in FIXED_COLUMNS or not isinstance(text, str) or not text.strip() or _parses(text, column):
         return None, ""
     cell = text.strip()
@@ -98,6 +102,12 @@ def explain_fix(column: str, text: object, units: Iterable[str] = (), *,
     if any("," in number for number, _ in ends):
         reasons.append("a thousands separator")
     numbers = [(number.replace(",", ""), (scale or "").strip().lower().replace("m", "M")) for number, scale in ends]
+    if column == "effort" and any(scale for _, scale in numbers):
+        # A scale in effort: 'm' is months ('2-3m'), anything else (k, M, B) is no number of person-months.
+        if not all(scale.strip() in ("m", "") for _, scale in ends) or max(float(n) for n, _ in numbers) > 120:
+            return None, ""
+        numbers = [(number, "") for number, _ in numbers]
+        reasons.append("m for months")
     units = {u.lower() for u in units}
     if column == "effort":  # another time unit in the header is not a month either
         units = {u for u in units if _unit_key(u) not in OTHER_TIME}

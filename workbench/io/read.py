@@ -95,7 +95,10 @@ def read_table(path: str | Path, *, sheet: str | None = None,
         names = {}
     table = renamed(table, names)
     if table.rows and "id" not in names.values():
-        make_ids(table)
+        if "name" in names.values():
+            make_ids(table)
+        else:  # no names to make ids from: the missing name column says it, once
+            table.missing.add("id")
     table.status = status_words(cmap)
     return table
 

@@ -39,6 +39,7 @@ _MOSCOW_ALIASES = {
     "could": "could", "c": "could", "couldhave": "could",
     "won't": "won't", "wont": "won't", "w": "won't", "won'thave": "won't", "wonthave": "won't",
 }
+_READ = frozenset((*REQUIRED, *OPTIONAL, "status"))  # the columns whose cells are checked
 _TRUE = {"true", "yes", "y", "1", "x"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")  # YAML dates, CSV exports
 _MEANING = {"reach": "a number of people or events per period", "impact": "a number on your impact scale",
@@ -46,7 +47,8 @@ _MEANING = {"reach": "a number of people or events per period", "impact": "a num
             "cost": "a single amount (e.g. 120000 or 120k)"}
 _FALSE = {"false", "no", "n", "0", ""}
 # A number with the grammar's k/M/B scale (as `estimates` tokenizes it): no scale for effort.
-_SCALED = re.compile(r"(?<!\w)(\d+(?:\.\d+)?|\.\d+)(bn|[kmb])(?![a-z_])", re.IGNORECASE)
+# A scaled number, not the tail of another ('.3m' in '2..3m' is 3m; '0.3m' is one number).
+_SCALED = re.compile(r"(?<!\w)(?<!\d\.)(\d+(?:\.\d+)?|(?<!\.)\.\d+)(bn|[kmb])(?![a-z_])", re.IGNORECASE)
 _SCALE_WORDS = {"k": "thousand", "m": "million", "b": "billion", "bn": "billion"}
 _DOTTED = re.compile(r"(?<![\d.])[1-9]\d{0,2}(?:\.\d{3})+(?![\d.,])")  # '1.200', '12.000', '1.200.000'
 
@@ -213,12 +215,19 @@ def build_portfolio(table: Table, source: str) -> Portfolio:
 
     parsed, first_line, done, counts, own = [], {}, [], dict.fromkeys(STATUSES, 0), []
     unknown: dict[str, str] = {}  # unknown status -> its message (a column of them costs one did-you-mean each)
+    extra_told: set[str] = set()
     for row in table.rows:
         status = _status(row, table.status, report, unknown)
         counts[status] += "status" in row
         if status == "done":  # finished work: only its id and name are read (estimates are often blank)
             row = {k: c for k, c in row.items() if k in ("id", "name", "status")}
-        problems += [Problem(c.problem, file=file, line=c.line, column=c.column) for c in row.values() if c.problem]
+        problems += [Problem(c.problem, file=file, line=c.line, column=c.column)
+                     for k, c in row.items() if c.problem and k in _READ]
+        for k, c in row.items():  # a column the workbench does not read (notes, links): told once, never fatal
+            if c.problem and k not in _READ and k not in extra_told:
+                extra_told.add(k)
+                table.notes.append(f"{c.problem} (column {c.column} is not one the workbench reads: "
+                                   "it is left as it is)")
         fields = (_parse_row(row, report, table.delimiter == ";") if status != "done" else
                   {"id": _label(row, "id", report), "name": _label(row, "name", report)})
         id_, id_cell = fields["id"], _cell(row, "id")

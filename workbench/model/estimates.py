@@ -257,6 +257,8 @@ class _Parser:
             a, b = clip(self.tokens[0].text), clip(self.tokens[2].text)
             digits = re.match(r"\d+(\.\d+)?", b)  # '2-4k' means 2k to 4k, '50-80%' 50% to 80%: the high end's scale
             scaled = digits and b != digits[0] and re.fullmatch(r"\d+(\.\d+)?", a) and float(a) < float(digits[0])
+            if scaled and self.factor == "effort" and b[digits.end():] == "m":  # '2-3m': months, not millions
+                b = digits[0]
             a += b[digits.end():] if scaled else ""
             if self.tokens[0].value < self.tokens[2].value or scaled:
                 return f"{quote(self.text.strip())} is not an estimate; for a 90% range write {a}..{b}"

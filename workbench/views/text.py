@@ -102,7 +102,8 @@ def _baseline_lines(plan: Plan, value_unit: str, samples: int) -> list[str]:
         if other is None:
             continue
         cmp = plan.comparisons[key]
-        lines += ["", f"{title}: {len(other.selected)} initiatives, expected value "
+        n = len(other.selected)
+        lines += ["", f"{title}: {n} initiative{'' if n == 1 else 's'}, expected value "
                       f"{_pm(other.expected_value, other.expected_value_se)}, CVaR {_tail(plan)} "
                       f"{_pm(other.cvar, other.cvar_se)}"]
         broken = other.violations()
