@@ -257,7 +257,7 @@ def test_a_sheet_not_found_lists_the_sheets_and_the_closest_name(tmp_path):
     path = sheets(tmp_path / "p.xlsx", ["Backlog", "Q4 plan"])
     assert problems(path, sheet="Q4 plam") == [f"{path}: no sheet named 'Q4 plam'; the sheets are 'Backlog', 'Q4 "
                                                "plan'; did you mean 'Q4 plan'?"]
-    assert problems(path, sheet="backlog") == [f"{path}: no sheet named 'backlog'; the sheets are 'Backlog', 'Q4 "
+    assert problems(path, sheet="backlgo") == [f"{path}: no sheet named 'backlgo'; the sheets are 'Backlog', 'Q4 "
                                                "plan'; did you mean 'Backlog'?"]
     assert problems(path, sheet="Roadmap") == [f"{path}: no sheet named 'Roadmap'; the sheets are 'Backlog', 'Q4 "
                                                "plan'"]
@@ -322,3 +322,16 @@ def test_the_fuzz_seed_reads_with_each_kind_of_problem(tmp_path):
     assert read_table(path).notes == [
         "row 3 is hidden in Excel (or filtered out) and is read like any other row; delete it if it should not count",
         "column E (confidence) is hidden in Excel and is read like any other column; unhide it to check what it holds"]
+
+
+def test_sheet_names_ignore_case_as_in_excel(tmp_path):
+    from workbench.io.read import load_portfolio
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["Read the Backlog sheet"])
+    ws = wb.create_sheet("Backlog")
+    ws.append(["id", "name", "reach", "impact", "confidence", "effort"])
+    ws.append(["a", "A", 100, 1, "80%", 2])
+    wb.save(tmp_path / "p.xlsx")
+    assert load_portfolio(tmp_path / "p.xlsx", sheet="backlog").ids == ["a"]

@@ -64,6 +64,8 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
             if not worksheets:
                 raise problem(path, "the workbook has no worksheet; expected a sheet with a header row with "
                                     + ", ".join(REQUIRED))
+            if sheet is not None and sheet not in worksheets:  # Excel's sheet names ignore case, so does --sheet
+                sheet = next((w for w in worksheets if w.casefold() == sheet.casefold()), sheet)
             if sheet is not None and sheet not in worksheets:
                 raise problem(path, _no_sheet(sheet, list(worksheets), {name for name, _ in found}))
             step = "the shared strings"
