@@ -98,9 +98,12 @@ def test_a_mapping_file_and_check_fix(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "line 2, column reach: '2,000' -> '2000' (a thousands separator)\n" in out
     assert "line 3, column effort: '1 month' -> '1' (a unit in the cell)\n" in out
-    assert out.endswith(f"wrote {fixed}: 2 initiatives, valid; it keeps your headers: read it with --columns "
-                        f"{mapping}\n")
-    assert [(i.id, i.team) for i in load_portfolio(fixed, columns=mapping)] == [("search", "Core"), ("export", "Data")]
+    assert out.endswith(f"wrote {fixed}: 2 initiatives, valid; it keeps your headers, read with the mapping copied "
+                        "beside it (roadmap.fixed.columns.yaml)\n")
+    assert (tmp_path / "roadmap.fixed.columns.yaml").read_bytes() == mapping.read_bytes()
+    # the copy reads as it is: its mapping beside it
+    assert [(i.id, i.team) for i in load_portfolio(fixed)] == [("search", "Core"), ("export", "Data")]
+    assert main(["score", str(fixed), "--samples", "1000"]) == 0
 
 
 def test_problems_left_after_fix_nothing_written(tmp_path, capsys):

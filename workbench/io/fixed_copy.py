@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..errors import InputError, Problem
 from .columns import column_map_path
 from .files import writable_target, write_atomic
-from .table import Cell, Table, normalize_column
+from .table import Cell, Table, normalize_column, read_bytes
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -94,6 +94,14 @@ def write_fixed(report: CheckReport, out: str | Path) -> Path:
         problems.append(str(e))
     if companion.is_file() and not (corr and suffix not in (".yaml", ".yml")):
         problems.append(f"{companion} exists and would be read with the copy; remove it or give the copy another name")
+    mapping = column_map_path(out)
+    if report.columns is not None and suffix not in (".yaml", ".yml"):  # the copy keeps your headers: and their map
+        text = read_bytes(Path(report.columns))
+        if not mapping.is_file():
+            files.append((mapping, text))
+        elif read_bytes(mapping) != text:
+            problems.append(f"{mapping} exists and would be read with the copy instead of {report.columns}; remove it "
+                            "or give the copy another name")
     if problems:
         raise InputError([Problem(p, file=str(out)) for p in problems])
     for target, data in files:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import Problem, quote
 from ..io.check import CheckReport, check_file, parse_defaults
+from ..io.columns import column_map_path
 from ..io.fixed_copy import check_output_path, fixed_name, write_fixed
 from .output import terminal_text, to_json
 
@@ -40,7 +41,7 @@ def valid_line(report: CheckReport, written: Path | None = None) -> str:
     if p.done:  # kept as rows whose status is done, so the copy loses nothing
         line += f" (and {_count(len(p.done), 'done initiative')}, kept with status done)"
     if report.columns is not None and Path(report.source).suffix.lower() not in (".yaml", ".yml"):
-        line += f"; it keeps your headers: read it with --columns {report.columns}"
+        line += f"; it keeps your headers, read with the mapping copied beside it ({column_map_path(written).name})"
     if report.other_sheets:
         others = report.other_sheets
         shown = ", ".join(quote(s) for s in others[:5]) + (f" and {len(others) - 5:,} more" if len(others) > 5 else "")
