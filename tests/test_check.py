@@ -434,3 +434,15 @@ def test_an_xlsx_is_fixed_into_a_copy_and_left_as_it_is(tmp_path):
     assert [(i.id, i.reach.text, i.effort.text, i.extra.get("notes")) for i in fixed] == [
         ("search", "1200", "2..4", "ask Ann"), ("export", "900", "3", None)]
     assert path.read_bytes() == before
+
+
+def test_a_bare_fraction_among_plain_percentages_is_never_guessed(tmp_path):
+    path = tmp_path / "pct.csv"
+    path.write_text("name,reach,impact,Confidence (%),effort\nA,1,1,80,2\nB,1,1,0.5,2\nC,1,1,50%,2\n")
+    report = check_file(path)
+    assert [str(p) for p in report.problems][1:] == [
+        f"{path}:3: column 4 (Confidence (%)): 0.5 among confidences written as plain percentages (80 for 80%): "
+        "is it 50% or 0.5%? write it with %"]
+    assert [p.line for p in report.remaining] == [3] and report.portfolio is None  # --fix writes nothing
+    path.write_text("name,reach,impact,Confidence (%),effort\nA,1,1,0.5,2\n")  # no percentage: a fraction
+    assert check_file(path).portfolio["a"].confidence.median() == 0.5

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import InputError, Problem, clip, did_you_mean, quote
-from ..model.estimates import FACTORS
+from ..model.estimates import FACTORS, number_text
 from ..model.portfolio import Portfolio
 from .columns import ColumnMap, column_map_path, read_column_map, status_key
 from .fixed_copy import check_output_path, fixed_name, write_fixed
@@ -128,6 +128,9 @@ def check_file(path: str | Path, *, sheet: str | None = None, columns=None,
     if portfolio is not None:
         notes = list(dict.fromkeys([*notes, *portfolio.notes]))
     renames = {c.before: c.after for c in header_changes}
+    # Cells the fixes make unclear (a bare 0.5 among percentages fixed to 80%) are told now, not after --fix.
+    seen = {(p.line, p.column) for p in as_is}
+    as_is += [p for p in remaining if _AMONG_PERCENTAGES in p.message and (p.line, p.column) not in seen]
     return CheckReport(file, [*default_problems, *as_is], changes, remaining, notes, portfolio, corrected,
                        renames, mapping, _other_sheets(path, sheet))
 
@@ -293,6 +296,7 @@ def _corrected(table: Table, defaults: dict[str, str]) -> tuple[Table, list[Chan
                 marks.refused[line if cell is None else cell.line, col if cell is None else cell.column] = (
                     f"not fixed: give the value of blank {col} cells with --default {col}=VALUE")
         rows.append(new)
+    _mixed_confidence(rows, changes)
     problems = [p for p in table.problems if all(p is not f for f in fixed_problems)]
     missing = set(table.missing) - set(defaults)
     problems = [p for p in problems if not _missing_filled(p, table.missing - missing)]
@@ -307,6 +311,26 @@ def _totals_name(row: dict[str, Cell]) -> str | None:
         return None
     blank = sum(1 for f in FACTORS if f not in row or _blank(row[f].value))
     return text if blank * 2 > len(FACTORS) else None
+
+
+_AMONG_PERCENTAGES = "among confidences written as plain percentages"
+
+
+def _mixed_confidence(rows: list[dict[str, Cell]], changes: list[Change]) -> None:
+    """When the fixes read bare confidences as percentages (80 -> 80%), a bare 1 or 0.5 in the same
+    column is no longer clear (a fraction, or 1%?): it becomes a problem of its own, never guessed."""
+    if not any(c.column == "confidence" and c.reason.startswith("a percentage written without %") for c in changes):
+        return
+    for row in rows:
+        cell = row.get("confidence")
+        value = cell.value if cell is not None else None
+        text = value.strip() if isinstance(value, str) else value
+        bare = isinstance(text, (int, float)) and not isinstance(text, bool) or (
+            isinstance(text, str) and re.fullmatch(r"\d*\.?\d+", text) is not None)
+        if bare and cell.problem is None and 0 < float(text) <= 1:
+            v, pct = number_text(float(text)), f"{float(text):.0%}"
+            row["confidence"] = replace(cell, problem=(
+                f"{v} {_AMONG_PERCENTAGES} (80 for 80%): is it {pct} or {v}%? write it with %"))
 
 
 def _missing_filled(problem: Problem, filled: set[str]) -> bool:
