@@ -335,3 +335,21 @@ def test_sheet_names_ignore_case_as_in_excel(tmp_path):
     ws.append(["a", "A", 100, 1, "80%", 2])
     wb.save(tmp_path / "p.xlsx")
     assert load_portfolio(tmp_path / "p.xlsx", sheet="backlog").ids == ["a"]
+
+
+def test_a_notes_sheet_first_points_at_the_other_sheets(tmp_path):
+    import pytest
+
+    from workbench.errors import InputError
+    from workbench.io.read import load_portfolio
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["How to read this workbook"])
+    wb.create_sheet("Backlog").append(["id", "name", "reach", "impact", "confidence", "effort"])
+    wb.save(tmp_path / "p.xlsx")
+    with pytest.raises(InputError) as info:
+        load_portfolio(tmp_path / "p.xlsx")
+    assert str(info.value.problems[0]) == (f"{tmp_path / 'p.xlsx'}: the first sheet, 'Notes', is read and lacks "
+                                           "required columns; the workbook also has 'Backlog': choose one with "
+                                           "--sheet NAME")

@@ -27,6 +27,7 @@ from .fixes import FIXED_COLUMNS, explain_fix, header_units
 from .read import correlations_path, read_table
 from .table import Cell, Table
 from .validate import build_portfolio
+from .workbook import sheet_names
 
 __all__ = ["Change", "CheckReport", "check_file", "check_output_path", "fixed_name", "parse_defaults", "write_fixed"]
 
@@ -137,18 +138,9 @@ def check_file(path: str | Path, *, sheet: str | None = None, columns=None,
 
 def _other_sheets(path: Path, sheet: str | None) -> tuple[str, ...]:
     """The worksheets of an .xlsx other than the one read (the first, without `sheet`); () for other files."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return ()
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True)
-        names = [ws.title for ws in wb.worksheets]  # chart sheets are not among them
-        wb.close()
-    except Exception:  # the reader said what is wrong with the file already
-        return ()
+    names = sheet_names(path)
     read = sheet if sheet is not None else next(iter(names), None)
-    return tuple(n for n in names if n != read)
+    return tuple(n for n in names if n.casefold() != (read or "").casefold())
 
 
 def _with_headers_fixed(table: Table, path: Path, sheet: str | None, columns

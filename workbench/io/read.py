@@ -24,7 +24,7 @@ from .columns import ColumnMap, column_map_path, make_ids, read_column_map, reso
 from .delimited import read_correlation_csv, read_csv, sniff_delimiter
 from .table import Table, check_file_size, normalize_column, renamed
 from .validate import build_portfolio
-from .workbook import read_xlsx
+from .workbook import read_xlsx, sheet_names
 from .yaml_file import read_yaml
 
 __all__ = ["correlations_path", "demo_portfolio", "load_portfolio", "normalize_column", "read_table", "sniff_delimiter"]
@@ -100,6 +100,10 @@ def read_table(path: str | Path, *, sheet: str | None = None,
         else:  # no names to make ids from: the missing name column says it, once
             table.missing.add("id")
     table.status = status_words(cmap)
+    if table.missing - {"id"} and sheet is None and len(names := sheet_names(path)) > 1:  # a notes sheet first?
+        others = ", ".join(quote(n) for n in names[1:11]) + (f" and {len(names) - 11:,} more" * (len(names) > 11))
+        table.problems.insert(0, Problem(f"the first sheet, {quote(names[0])}, is read and lacks required columns; the "
+                                         f"workbook also has {others}: choose one with --sheet NAME", file=str(path)))
     return table
 
 

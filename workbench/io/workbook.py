@@ -96,6 +96,22 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
         archive.close()
 
 
+def sheet_names(path: Path) -> list[str]:
+    """The worksheets of an .xlsx, in order (chart sheets left out); [] for another file or one that
+    cannot be read (its reader says why)."""
+    if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
+        return []
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+        names = [ws.title for ws in wb.worksheets]
+        wb.close()
+    except Exception:  # a damaged file: the reader reports it
+        return []
+    return names
+
+
 def _no_sheet(sheet: str, worksheets: list[str], every: set[str]) -> str:
     """Why `--sheet` names no worksheet: the sheets there are (the first `_LISTED`) and the closest name."""
     listed = ", ".join(quote(w) for w in worksheets[:_LISTED])
