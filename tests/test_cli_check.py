@@ -191,8 +191,8 @@ def test_columns_usage_errors(capsys):
         "workbench: error: --sheet, --correlations and --columns apply to a PORTFOLIO file, not --demo")
     assert main(["report", "quarterly", "--demo", "--quarter", "2026Q4", "--columns", "m.yaml"]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "workbench: error: --columns applies to score, optimize, sensitivity and check; a report reads the "
-        "companion <portfolio>.columns.yaml")
+        "workbench: error: --sheet, --correlations and --columns apply to score, optimize, sensitivity and check; "
+        "a report reads the first sheet, <portfolio>.correlations.csv and <portfolio>.columns.yaml")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".yaml"])

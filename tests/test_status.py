@@ -6,26 +6,13 @@ Every note and message is asserted in full (they are the spec).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from test_columns import problems, write
 
-from workbench.errors import InputError
 from workbench.io.columns import ColumnMap, status_key, status_words
 from workbench.io.read import load_portfolio
 
 HEADER = "id,name,reach,impact,confidence,effort,status,moscow,planned,depends_on,excludes\n"
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems(path: Path, **kwargs) -> list[str]:
-    with pytest.raises(InputError) as info:
-        load_portfolio(path, **kwargs)
-    return [str(p) for p in info.value.problems]
 
 
 def test_done_committed_wont_and_open(tmp_path):

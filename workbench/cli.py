@@ -327,12 +327,9 @@ def _report(args) -> str:
 
     if args.demo and args.portfolio:
         raise UsageError("give either --portfolio FILE or --demo, not both")
-    if args.sheet or args.correlations:
-        raise UsageError("--sheet and --correlations apply to score, optimize and sensitivity; a report reads "
-                         "the first sheet and the companion <portfolio>.correlations.csv")
-    if args.columns:
-        raise UsageError("--columns applies to score, optimize, sensitivity and check; a report reads the "
-                         "companion <portfolio>.columns.yaml")
+    if args.sheet or args.correlations or args.columns:
+        raise UsageError("--sheet, --correlations and --columns apply to score, optimize, sensitivity and check; a "
+                         "report reads the first sheet, <portfolio>.correlations.csv and <portfolio>.columns.yaml")
     portfolios = [""] if args.demo else args.portfolio
     if not portfolios:
         raise UsageError("give --portfolio FILE (repeatable) or --demo")

@@ -31,23 +31,16 @@ CONFIDENCE_WORDS = {"high": 1.0, "medium": 0.8, "low": 0.5}
 WORDS = {"impact": IMPACT_WORDS, "confidence": CONFIDENCE_WORDS}
 
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "%": 0.01}
-FUNCTIONS = {
-    "pert": ("pert", ("min", "mode", "max")),
-    "tri": ("tri", ("min", "mode", "max")),
-    "triangular": ("tri", ("min", "mode", "max")),
-    "uniform": ("uniform", ("a", "b")),
-    "normal": ("normal", ("mean", "sd")),
-    "beta": ("beta", ("a", "b")),
-}
+FUNCTIONS = {"pert": ("pert", ("min", "mode", "max")), "tri": ("tri", ("min", "mode", "max")),
+             "triangular": ("tri", ("min", "mode", "max")), "uniform": ("uniform", ("a", "b")),
+             "normal": ("normal", ("mean", "sd")), "beta": ("beta", ("a", "b"))}
 # Mass a truncated normal may lose at a factor's bound before we refuse it.
 NORMAL_TAIL_TOLERANCE = 1e-6
 # Larger numbers make the inverse CDFs overflow (tri squares its widths); no real estimate needs them.
 MAX_NUMBER = 1e100
 
-EXPECTED = (
-    "a number (500, 2.5k, 1.2M, 80%), a 90% range (200..800), "
-    "or pert(min, mode, max), tri(min, mode, max), uniform(a, b), normal(mean, sd), beta(a, b)"
-)
+EXPECTED = ("a number (500, 2.5k, 1.2M, 80%), a 90% range (200..800), "
+            "or pert(min, mode, max), tri(min, mode, max), uniform(a, b), normal(mean, sd), beta(a, b)")
 
 
 class EstimateError(ValueError):
