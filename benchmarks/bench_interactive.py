@@ -21,7 +21,10 @@ does; the ratio is printed. Goals, reported as PASS/MISS (the exit status is alw
   (engine) in <= 150 ms at the median;
 - at 31 initiatives, switching the objective to CVaR and an initiative edit under CVaR each
   recompute (engine) in <= 0.5 s at the median (the risk objectives solve a MILP on the
-  selection scenarios).
+  selection scenarios). Switching is measured twice: right after a change (cold: nothing solved
+  yet on those scenarios) and once the frontier of the current settings is on screen (the
+  dashboard computes it in the background after every change; its first step is the max-CVaR
+  problem, whose optimum the switch then reuses).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workbench import LiveEngine, Settings, run
 from workbench.interactive.dashboard import Dashboard
 from workbench.interactive.workers import single_threaded_blas
+from workbench.pipeline import frontier
 
 from bench_rice import synthetic_portfolio
 
@@ -96,17 +100,22 @@ def cvar_controls(p, base: Settings) -> dict:
     ids, cvar = p.ids, base.change(objective="cvar")
     return {
         "switching to CVaR": lambda k: (base.change(seed=base.seed + k), cvar.change(seed=base.seed + k)),
+        "... frontier on screen": lambda k: (base.change(seed=base.seed + 100 + k),
+                                             cvar.change(seed=base.seed + 100 + k), True),
         "an edit under CVaR": lambda k: (cvar, cvar.with_edit(ids[(7 * k) % len(ids)], "reach",
                                                               f"{100 + 7 * k}..{900 + 9 * k}")),
     }
 
 
-def measure(dash: Dashboard, before: Settings, after: Settings) -> tuple[float, float]:
-    """(engine seconds, engine + views seconds) for one change, from a warm `before`, with BLAS on
+def measure(dash: Dashboard, before: Settings, after: Settings, with_frontier: bool = False) -> tuple[float, float]:
+    """(engine seconds, engine + views seconds) for one change, from a warm `before` (and its
+    frontier, as the dashboard computes it in the background, if `with_frontier`), with BLAS on
     one thread as the dashboard's workers run it."""
     dash.engine.clear_cache()  # no help from earlier repetitions: only `before` is warm, as in a session
     with single_threaded_blas():
-        dash._compute(before, lambda: None)
+        shown = dash._compute(before, lambda: None)
+        if with_frontier:
+            frontier(shown["outcome"])
         t0 = time.perf_counter()
         views = dash._compute(after, lambda: None)
         total = time.perf_counter() - t0
@@ -176,10 +185,14 @@ def main() -> None:
     p, base, dash = open_dashboard(CVAR_SIZE)
     print(f"\n## CVaR at {CVAR_SIZE} initiatives x {SAMPLES:,} samples ({base.scenarios:,} selection scenarios)")
     print(HEADER)
-    worst = max(table_row(name, [measure(dash, *change(k)) for k in range(risk_repeats)], "n/a")
-                for name, change in cvar_controls(p, base).items())
-    print(f"goal: switching to CVaR and an edit under CVaR <= {CVAR_GOAL_MS:.0f} ms (engine median) at "
-          f"{CVAR_SIZE} initiatives: slowest {worst:,.0f} ms -> {'PASS' if worst <= CVAR_GOAL_MS else 'MISS'}")
+    medians = {name: table_row(name, [measure(dash, *change(k)) for k in range(risk_repeats)], "n/a")
+               for name, change in cvar_controls(p, base).items()}
+    for label, names in (("right after a change", ("switching to CVaR", "an edit under CVaR")),
+                         ("with the frontier on screen", ("... frontier on screen", "an edit under CVaR"))):
+        worst = max(medians[name] for name in names)
+        print(f"goal: switching to CVaR ({label}) and an edit under CVaR <= {CVAR_GOAL_MS:.0f} ms (engine "
+              f"median) at {CVAR_SIZE} initiatives: slowest {worst:,.0f} ms -> "
+              f"{'PASS' if worst <= CVAR_GOAL_MS else 'MISS'}")
     dash.close()
 
 

@@ -230,3 +230,61 @@ def test_the_pipeline_keeps_the_recommended_plan_and_names_what_beats_it():
                                            and p.cvar > outcome.plan.cvar]
     others = [p for p in front.plans if p is not outcome.plan]
     assert non_dominated(others) == others  # the rest is a frontier as evaluated
+
+
+def _max_cvar(sc, problem, alpha: float = 0.1) -> float:
+    """The largest CVaR of any feasible plan, by enumeration."""
+    x = np.array(list(itertools.product([False, True], repeat=len(problem))))
+    x = x[[not problem.violations(row) for row in x]]
+    values = sc.value @ x.T
+    return max(cvar(values[:, j], alpha) for j in range(x.shape[0]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_after_a_frontier_the_cvar_objective_reuses_its_max_cvar_optimum(seed):
+    sc, problem = random_instance(100 + seed, n=12)
+    pool = CutPool()
+    frontier_of(problem, sc, pool=pool)
+    reused = solve(problem, sc, "cvar", pool=pool)
+    assert reused.solves == 0 and reused.status == "optimal"  # no solver call
+    assert _close(cvar(sc.value @ reused.funded, 0.1), _max_cvar(sc, problem))
+    # an explicit formulation solves again, to the same optimum
+    again = solve(problem, sc, "cvar", pool=pool, formulation="ru")
+    assert again.solves == 1 and _close(cvar(sc.value @ again.funded, 0.1), _max_cvar(sc, problem))
+    # another problem on the same scenarios (a tighter budget, another alpha) is solved, not reused
+    _, tighter = scenarios_and_problem(sc.portfolio, problem.constraints.budget * 0.8, scenarios=sc,
+                                       capacities=problem.constraints.capacities)
+    assert solve(tighter, sc, "cvar", pool=pool).solves >= 1
+    assert solve(problem, sc, "cvar", alpha=0.2, pool=pool).solves >= 1
+    assert solve(problem, sc, "blend", pool=pool).solves >= 1
+
+
+def test_a_pool_keeps_only_optimal_solutions():
+    from workbench.planning.milp import Solution
+
+    pool, mask = CutPool(), np.array([True, False])
+    pool.keep_optimum(b"stopped", Solution(mask, "time limit", 0.02, 1.0))
+    pool.keep_optimum(b"done", Solution(mask, "optimal", 0.0, 1.0))
+    assert pool.optimum(b"stopped") is None and pool.optimum(b"done").funded is mask
+
+
+def test_switching_the_dashboard_engine_to_cvar_after_its_frontier_takes_no_solve(monkeypatch):
+    import workbench as wb
+    from workbench import pipeline
+    from workbench.planning import optimization
+    from workbench.settings import Settings
+
+    engine = wb.LiveEngine(wb.demo_portfolio())
+    mean = Settings(budget=40, samples=2000, scenarios=150, capacities={"Payments": 12, "Growth": 8}, seed=11)
+    pipeline.frontier(engine.run(mean))
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("the max-CVaR problem was solved again")
+
+    with monkeypatch.context() as m:
+        m.setattr(optimization, "solve_ru", no_solve)
+        m.setattr(optimization, "solve_cuts", no_solve)
+        switched = engine.run(mean.change(objective="cvar"))
+    sel, problem = switched.selection, switched.problem
+    cold = solve(problem, sel, "cvar", formulation="ru", pool=CutPool())  # what a fresh process computes
+    assert _close(cvar(sel.value @ switched.plan.funded, 0.1), cvar(sel.value @ cold.funded, 0.1))

@@ -129,24 +129,17 @@ class LiveEngine:
         want_plan = plan and s.budget is not None
         streamed = (s.method != "mc" or s.precision is not None  # the ranking comes from `simulate`
                     or len(applied) * s.samples > min(KEEP_SCORES_LIMIT, limits.MAX_HELD_VALUES))
+        # The plan does not depend on the ranking, so its solves run on other cores meanwhile: the
+        # point-estimate plan needs no draws, the chosen plan only the (small) selection draws.
+        # The caller's context goes along: a dashboard worker's solve time cap holds in the pool too.
+        planning = self._start_plan(applied, s) if want_plan else None
         evaluation = value_t = effort_t = None
         if want_plan or not streamed:  # a streamed ranking alone needs no draws held in memory
             value_t, effort_t = self._draw(applied, eval_keys, s, "evaluation", s.samples)
             evaluation = Scenarios(applied, value_t.T, effort_t.T, s.seed, "mc", s.confidence_mode,
                                    s.spread_mapping, "evaluation")
-        selection = None
-        if want_plan:
-            sel_keys = self._keys(applied, s, "selection", s.scenarios)
-            sv, se = self._draw(applied, sel_keys, s, "selection", s.scenarios)
-            selection = Scenarios(applied, sv.T, se.T, s.seed, "mc", s.confidence_mode, s.spread_mapping, "selection")
+        seconds["draws"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        seconds["draws"] = t1 - t0
-        # The plan does not depend on the ranking: solve it on another core meanwhile.
-        planned = None
-        if selection is not None:
-            # The caller's context goes along: a dashboard worker's solve time cap holds in the pool too.
-            planned = _pool().submit(contextvars.copy_context().run, self._plan, applied, sel_keys, selection,
-                                     evaluation, s)
         # A large portfolio counts only the ranks top k needs (`kept_ranks`), so their number is part of the key.
         rank_key = (eval_keys, s.method, s.precision, s.max_samples, s.top_k if streamed else None,
                     kept_ranks(len(applied), s.top_k))
@@ -154,9 +147,9 @@ class LiveEngine:
                               lambda: self._rank(applied, value_t, effort_t, s, streamed, progress))
         result = replace(result, portfolio=applied)
         seconds["ranking"] = time.perf_counter() - t1
-        best, problem, failure = None, None, None
-        if planned is not None:
-            best, problem, failure, seconds["plan"] = planned.result()
+        best, problem, failure, selection = None, None, None, None
+        if planning is not None:
+            best, problem, failure, selection, seconds["plan"] = self._finish_plan(planning, evaluation, s)
         elif plan:
             failure = InputError("budget: a budget is needed to choose a plan")
         seconds["total"] = time.perf_counter() - t0
@@ -203,35 +196,59 @@ class LiveEngine:
         may_tie = PortfolioModel(applied, s.confidence_mode, s.spread_mapping).may_tie
         return summarize_scores(applied, value_t / effort_t, s.seed, s.confidence_mode, may_tie, top_k=s.top_k)
 
-    def _plan(self, applied: Portfolio, keys: tuple, selection: Scenarios, evaluation: Scenarios, s: Settings):
-        """(plan, problem, failure, seconds): the recommended plan, or why there is none."""
+    def _start_plan(self, applied: Portfolio, s: Settings) -> tuple:
+        """Draw the selection scenarios and start the two solves of the plan on the pool: the
+        chosen plan (on the selection) and the point-estimate plan (for VSS). Returns what
+        `_finish_plan` needs; an error building the problem is kept for it."""
         t0 = time.perf_counter()
-        best, problem, failure = None, None, None
-        risk = s.objective != "mean"  # alpha and lambda change the mean-optimal plan not at all
-        plan_key = (keys, s.budget, s.budget_column, s.capacities, s.theme_shares, s.max_count, s.effort_quantile,
-                    s.objective, s.alpha if risk else None, s.lam if s.objective == "blend" else None,
-                    s.overrides, s.time_limit)
+        sel_keys = self._keys(applied, s, "selection", s.scenarios)
+        chosen = point = failure = None
         try:
             problem = planning_problem(applied, s)
-            funded, status, gap = self._cached("plans", plan_key, lambda: _choose(problem, selection, s))
-            best = Plan(funded, evaluation, problem, "optimal", s.objective, s.alpha,
-                        s.lam if s.objective == "blend" else None, status, gap)
-            current = np.isin(problem.ids, s.plan) if s.plan else np.array([ini.planned for ini in applied])
-            best = add_baselines(best, current)
-        except (InputError, SolverError) as exc:  # Infeasible is an InputError naming its cause
-            best, failure = None, exc
-        if best is not None:
+        except InputError as exc:  # Infeasible names its cause
+            problem, failure = None, exc
+        if problem is not None:
             # The point-estimate plan depends on the estimates and the problem's arrays (efforts at
             # the planning quantile move with the spread mapping), not on the draws.
-            point_key = ("point", tuple(key[1] for key in keys), s.confidence_mode, problem.effort_q.tobytes(),
+            point_key = ("point", tuple(key[1] for key in sel_keys), s.confidence_mode, problem.effort_q.tobytes(),
                          problem.cost.tobytes(), problem.must.tobytes(), problem.wont.tobytes(), s.budget,
                          s.capacities, s.theme_shares, s.max_count, s.time_limit)
+            point = _pool().submit(contextvars.copy_context().run, self._cached, "plans", point_key,
+                                   lambda: point_estimate_selection(problem, s.confidence_mode,
+                                                                    time_limit=s.time_limit))
+        sv, se = self._draw(applied, sel_keys, s, "selection", s.scenarios)
+        selection = Scenarios(applied, sv.T, se.T, s.seed, "mc", s.confidence_mode, s.spread_mapping, "selection")
+        if problem is not None:
+            risk = s.objective != "mean"  # alpha and lambda change the mean-optimal plan not at all
+            plan_key = (sel_keys, s.budget, s.budget_column, s.capacities, s.theme_shares, s.max_count,
+                        s.effort_quantile, s.objective, s.alpha if risk else None,
+                        s.lam if s.objective == "blend" else None, s.overrides, s.time_limit)
+            chosen = _pool().submit(contextvars.copy_context().run, self._cached, "plans", plan_key,
+                                    lambda: _choose(problem, selection, s))
+        return problem, selection, chosen, point, failure, t0
+
+    def _finish_plan(self, planning: tuple, evaluation: Scenarios, s: Settings) -> tuple:
+        """(plan, problem, failure, selection, seconds): the recommended plan valued on the
+        evaluation draws with its baselines and VSS, or why there is none."""
+        problem, selection, chosen, point, failure, t0 = planning
+        best = None
+        if failure is None:
             try:
-                best = attach_vss(best, self._cached("plans", point_key, lambda: point_estimate_selection(
-                    problem, s.confidence_mode, time_limit=s.time_limit)))
+                funded, status, gap = chosen.result()
+                best = Plan(funded, evaluation, problem, "optimal", s.objective, s.alpha,
+                            s.lam if s.objective == "blend" else None, status, gap)
+                planned = [ini.planned for ini in problem.portfolio]
+                current = np.isin(problem.ids, s.plan) if s.plan else np.array(planned)
+                best = add_baselines(best, current)
+            except (InputError, SolverError) as exc:  # Infeasible is an InputError naming its cause
+                best, failure = None, exc
+            try:
+                point_selection = point.result()  # waited for even without a plan: nothing left running
+                if best is not None:
+                    best = attach_vss(best, point_selection)
             except (InputError, SolverError):  # no VSS (the views then say nothing of it) rather than no plan
                 pass
-        return best, problem, failure, time.perf_counter() - t0
+        return best, problem, failure, selection, time.perf_counter() - t0
 
     def _cached(self, cache: str, key, compute):
         """The cached value for key, else compute() (outside the lock) and keep it. The lock makes
@@ -363,6 +380,6 @@ def _pool() -> ThreadPoolExecutor:
     """One small thread pool per process, for draws and the plan beside the ranking."""
     with _POOL_LOCK:
         if not _POOL:
-            _POOL.append(ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 1)),
+            _POOL.append(ThreadPoolExecutor(max_workers=max(4, min(8, os.cpu_count() or 1)),
                                             thread_name_prefix="workbench-engine"))
         return _POOL[0]

@@ -29,6 +29,7 @@ from .plans import cvar
 ROOT_ROUNDS = 200  # at most this many LP relaxations add cuts before the first MILP master
 NEIGHBOUR_CUTS = 8  # at most this many neighbour cuts per master (`_neighbour_cuts`)
 NEIGHBOUR_MOVES = 40  # ... from moving at most this many funded and this many unfunded initiatives
+OPTIMA_KEPT = 64  # optimal solutions a pool remembers (`CutPool.optimum`)
 
 
 def solve_ru(base: tuple, problem: PlanningProblem, vs: np.ndarray, mean_v: np.ndarray, w_mean: float,
@@ -152,12 +153,30 @@ class CutPool:
     worst floor(alpha·S) scenarios and the boundary one, weighted fractionally as `plans.cvar`
     does), per alpha. A cut is valid for every plan, whatever the constraints, so every solve on
     the same scenarios (frontier steps, budget sweeps, a re-solve at another budget) starts from
-    the cuts already found. Thread-safe."""
+    the cuts already found. It also remembers the optimal solutions of the risk problems solved on
+    these scenarios (`optimum`): the dashboard's frontier, computed in the background, has solved
+    the max-CVaR problem that switching the objective to CVaR asks next. Thread-safe."""
 
     def __init__(self) -> None:
         self._sets: dict[float, dict[bytes, np.ndarray]] = {}
         self._rows: dict[float, np.ndarray] = {}
+        self._optima: OrderedDict[bytes, Solution] = OrderedDict()
         self._lock = threading.Lock()
+
+    def optimum(self, problem_key: bytes) -> Solution | None:
+        """The optimal solution kept for this problem (`keep_optimum`), if any."""
+        with self._lock:
+            return self._optima.get(problem_key)
+
+    def keep_optimum(self, problem_key: bytes, solution: Solution) -> None:
+        """Remember an optimal solution (the latest OPTIMA_KEPT problems are kept)."""
+        if solution.status != "optimal":
+            return
+        with self._lock:
+            self._optima[problem_key] = solution
+            self._optima.move_to_end(problem_key)
+            while len(self._optima) > OPTIMA_KEPT:
+                self._optima.popitem(last=False)
 
     def has(self, alpha: float) -> bool:
         """Whether the pool holds any cut for this alpha."""

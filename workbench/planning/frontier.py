@@ -120,8 +120,12 @@ def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, alpha: float 
         if max_solves is not None and solves >= max_solves:
             complete = False
             break
+        # The first step is the plain max-CVaR problem, as the CVaR objective solves it, so that
+        # switching the objective to CVaR after a frontier reuses its optimum (`CutPool.optimum`);
+        # a tie in CVaR it leaves unbroken costs one more step, as above.
         sol = solve(problem, sc, "cvar", alpha=alpha, time_limit=time_limit, min_mean=target,
-                    tiebreak_mean=TIEBREAK, max_cvar=bound, formulation="cuts", pool=pool)
+                    tiebreak_mean=0.0 if target is None else TIEBREAK, max_cvar=bound, formulation="cuts",
+                    pool=pool)
         solves += 1
         if not sol.has_plan():  # no plan reaches the target mean: the scan is over
             break

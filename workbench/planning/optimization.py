@@ -14,6 +14,9 @@ keywords, draws the scenarios and builds the problem.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
+
 import numpy as np
 
 from ..engine.scenarios import Scenarios, sample_scenarios
@@ -66,23 +69,40 @@ def solve(problem: PlanningProblem, scenarios: Scenarios, objective: str = "mean
     time_limit = allowed_time(time_limit)
     if w_cvar == 0:
         return master(base, problem, -w_mean * mean_v, None, time_limit)
+    if formulation not in ("auto", "cuts", "ru"):
+        raise ValueError(f"unknown formulation {formulation!r}; expected auto, cuts or ru")
     pool = cut_pool(scenarios) if pool is None else pool
+    # The same problem on the same scenarios has the same optimum, whichever formulation found it
+    # (max_cvar only tightens a master); "auto" reuses it, an explicit formulation solves again.
+    key = _problem_key(base, problem, w_mean, w_cvar, alpha)
     if formulation == "auto":
+        if (known := pool.optimum(key)) is not None:
+            return replace(known, solves=0)
         formulation = "cuts" if pool.count(alpha) >= WARM_POOL and n <= CUTS_MAX_INITIATIVES else "ru"
     if formulation == "ru":
         sol = solve_ru(base, problem, vs, mean_v, w_mean, w_cvar, alpha, time_limit)
         if sol.funded is not None:  # its optimum's cut is the one later solves most need
             pool.add(v, sol.funded, alpha)
-        return sol
-    if formulation != "cuts":
-        raise ValueError(f"unknown formulation {formulation!r}; expected auto, cuts or ru")
-    if not pool.has(alpha):  # any one cut bounds t: seed with the mean-optimal plan's
-        seed = master(base, problem, -mean_v, None, time_limit)
-        if seed.funded is None:
-            return seed
-        pool.add(v, seed.funded, alpha)
-    upper = None if max_cvar is None else max_cvar / scale
-    return solve_cuts(base, problem, v, scale, w_mean, w_cvar, alpha, pool, upper, time_limit)
+    else:
+        if not pool.has(alpha):  # any one cut bounds t: seed with the mean-optimal plan's
+            seed = master(base, problem, -mean_v, None, time_limit)
+            if seed.funded is None:
+                return seed
+            pool.add(v, seed.funded, alpha)
+        upper = None if max_cvar is None else max_cvar / scale
+        sol = solve_cuts(base, problem, v, scale, w_mean, w_cvar, alpha, pool, upper, time_limit)
+    pool.keep_optimum(key, sol)
+    return sol
+
+
+def _problem_key(base: tuple, problem: PlanningProblem, w_mean: float, w_cvar: float, alpha: float) -> bytes:
+    """What a risk problem's optimum depends on besides the scenarios: its rows (every constraint,
+    a frontier step's minimum mean included), must/won't, the objective's weights and alpha."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (*base, problem.must, problem.wont, np.array([w_mean, w_cvar, alpha])):
+        digest.update(np.ascontiguousarray(part, dtype=float).tobytes())
+        digest.update(b"|")  # part boundaries, so that shifted bytes cannot collide
+    return digest.digest()
 
 
 def _rows(problem: PlanningProblem, theme_shares: bool, extra_rows: tuple) -> tuple[list, list, list]:
