@@ -172,7 +172,7 @@ def test_metrics_carry_an_error_for_every_figure():
     costed = portfolio(initiative("a", reach="500", cost=50.0), initiative("b", reach="100..400", cost=20.0))
     m = optimize(costed, budget=40, scenarios=50, seed=3, budget_column="cost").metrics()
     assert m["p_overrun"] is None and m["p_overrun_se"] is None  # no effort budget to overrun
-    assert m["evaluated_on"] == {"scenarios": "selection", "count": 50}  # valued where it was chosen
+    assert m["evaluated_on"] == {"scenarios": "evaluation", "count": 20_000}  # independent of the choice
     json.dumps(m, allow_nan=False)
 
 
@@ -187,3 +187,28 @@ def test_a_plan_values_its_own_objective_with_an_error():
         terms = {"mean": v, "cvar": psi, "blend": v + 0.5 * psi}[objective]
         assert plan.objective_value == pytest.approx(terms.mean())
         assert plan.objective_se == pytest.approx(terms.std(ddof=1) / math.sqrt(2000))
+
+
+def test_the_notebook_front_doors_value_plans_out_of_sample_with_the_pipelines_numbers():
+    """`workbench.optimize` and `workbench.frontier` choose on the selection scenarios and value on
+    the pipeline's evaluation draws: the same plan and figures as `workbench.run`; analyses of
+    such a plan re-choose on its selection scenarios and value on its evaluation draws."""
+    import workbench as wb
+    from workbench import Settings
+
+    p = wb.demo_portfolio()
+    kw = dict(budget=40, capacities={"Payments": 12, "Growth": 8}, scenarios=200, seed=5)
+    plan = wb.optimize(p, samples=3000, **kw)
+    o = wb.run(p, Settings(samples=3000, **kw))
+    assert plan.selected == o.plan.selected
+    assert plan.expected_value == pytest.approx(o.plan.expected_value, rel=1e-12)
+    assert plan.cvar == pytest.approx(o.plan.cvar, rel=1e-12)
+    assert (plan.scenarios.purpose, plan.scenarios.count, plan.selection.purpose) == ("evaluation", 3000, "selection")
+    assert plan.greedy.scenarios is plan.scenarios
+    report = wb.sensitivity.analyze(plan, budgets=[40])
+    assert report.plan.scenarios is plan.selection and report.valued.scenarios is plan.scenarios
+    assert report.budget_sweep["expected_value"].iloc[0] == pytest.approx(plan.expected_value, rel=1e-12)
+    front = wb.frontier(p, 40, capacities=kw["capacities"], scenarios=200, seed=5, samples=3000)
+    assert all(f.scenarios.purpose == "evaluation" and f.selection.purpose == "selection" for f in front.plans)
+    in_sample = wb.optimize(p, samples=None, **kw)
+    assert in_sample.scenarios.purpose == "selection" and in_sample.selection is None

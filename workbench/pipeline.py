@@ -236,7 +236,7 @@ class LiveEngine:
             try:
                 funded, status, gap = chosen.result()
                 best = Plan(funded, evaluation, problem, "optimal", s.objective, s.alpha,
-                            s.lam if s.objective == "blend" else None, status, gap)
+                            s.lam if s.objective == "blend" else None, status, gap, selection=selection)
                 planned = [ini.planned for ini in problem.portfolio]
                 current = np.isin(problem.ids, s.plan) if s.plan else np.array(planned)
                 best = add_baselines(best, current)

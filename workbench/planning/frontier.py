@@ -26,7 +26,15 @@ from ..model.portfolio import Portfolio
 from .constraints import PlanningProblem
 from .cvar_cuts import CutPool, cut_pool
 from .milp import MIP_REL_GAP, SolverError
-from .optimization import _check_evaluate_on, _check_objective, explain_infeasible, scenarios_and_problem, solve
+from .optimization import (
+    EVALUATION_SAMPLES,
+    _check_evaluate_on,
+    _check_objective,
+    evaluation_draws,
+    explain_infeasible,
+    scenarios_and_problem,
+    solve,
+)
 from .plans import Plan
 
 # Weight of the mean in each step's objective (values scaled to ~1 per initiative), so that among
@@ -81,16 +89,17 @@ def frontier(portfolio: Portfolio, budget: float, *, max_solves: int | None = No
              confidence_mode: str = "success", capacities: dict | None = None,
              theme_shares: dict | None = None, max_count: int | None = None, effort_quantile: float = 0.5,
              budget_column: str = "effort", time_limit: float = 60.0, spread: dict | None = None,
-             evaluate_on: Scenarios | None = None) -> Frontier:
+             samples: int | None = EVALUATION_SAMPLES, evaluate_on: Scenarios | None = None) -> Frontier:
     """The complete efficient frontier of expected value against CVaR (see `frontier_of`).
-    Keywords as in `optimize`; max_solves caps the solves (default: none, the complete frontier)."""
+    Keywords as in `optimize` (plans chosen on `scenarios`, valued on `samples` independent
+    evaluation draws or `evaluate_on`); max_solves caps the solves (default: none, complete)."""
     _check_objective("cvar", alpha, 0.0)  # before drawing any scenario
     sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
                                         confidence_mode=confidence_mode, capacities=capacities,
                                         theme_shares=theme_shares, max_count=max_count,
                                         effort_quantile=effort_quantile, budget_column=budget_column, spread=spread)
     return frontier_of(problem, sc, max_solves=max_solves, alpha=alpha, time_limit=time_limit,
-                       evaluate_on=evaluate_on)
+                       evaluate_on=evaluation_draws(sc, scenarios, samples, evaluate_on))
 
 
 def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, alpha: float = 0.1, time_limit: float = 60.0,
@@ -147,7 +156,7 @@ def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, alpha: float 
     plans = non_dominated(found + [best_mean])
     if evaluate_on is not None:
         plans = non_dominated([Plan(p.funded, evaluate_on, problem, p.label, p.objective, alpha, status=p.status,
-                                    gap=p.gap) for p in plans])
+                                    gap=p.gap, selection=sc) for p in plans])
     if progress is not None:
         progress(solves, solves)
     return Frontier(plans, solves=solves, complete=complete)

@@ -28,6 +28,7 @@ from .milp import Solution, allowed_time, master
 from .plans import Plan, add_baselines
 
 OBJECTIVES = ("mean", "cvar", "blend")
+EVALUATION_SAMPLES = 20_000  # the front doors' evaluation draws, as `Settings.samples`
 WARM_POOL = 20  # cuts (for one alpha) from which "auto" solves CVaR by cutting planes
 CUTS_MAX_INITIATIVES = 100  # ... on at most this many initiatives (fast at 31, slow at 300, measured)
 
@@ -185,6 +186,17 @@ def scenarios_and_problem(portfolio: Portfolio, budget: float, *, scenarios: int
     return sc, prepare(portfolio, constraints, sc)
 
 
+def evaluation_draws(selection: Scenarios, asked: int | Scenarios, samples: int | None,
+                     evaluate_on: Scenarios | None) -> Scenarios | None:
+    """The scenarios a notebook front door values its plans on: `evaluate_on` if given, else
+    `samples` draws of the evaluation stream of the selection's seed (the pipeline's), unless the
+    caller passed its own scenarios or samples=None (then None: valued in sample)."""
+    if evaluate_on is not None or samples is None or isinstance(asked, Scenarios):
+        return evaluate_on
+    return sample_scenarios(selection.portfolio, samples, selection.seed, "mc", selection.confidence_mode,
+                            selection.spread, purpose="evaluation")
+
+
 def _check_objective(objective: str, alpha: float, lam: float) -> None:
     problems = []
     if objective not in OBJECTIVES:
@@ -216,7 +228,8 @@ def optimize_problem(problem: PlanningProblem, scenarios: Scenarios, objective: 
     if not sol.has_plan():
         raise explain_infeasible(problem, scenarios, time_limit)
     best = Plan(sol.funded, scenarios if evaluate_on is None else evaluate_on, problem, "optimal", objective,
-                alpha, lam if objective == "blend" else None, sol.status, sol.gap)
+                alpha, lam if objective == "blend" else None, sol.status, sol.gap,
+                selection=None if evaluate_on is None else scenarios)
     return add_baselines(best, current)
 
 
@@ -225,13 +238,15 @@ def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, al
              confidence_mode: str = "success", capacities: dict | None = None, theme_shares: dict | None = None,
              max_count: int | None = None, effort_quantile: float = 0.5, budget_column: str = "effort",
              plan: list[str] | None = None, time_limit: float = 60.0, spread: dict | None = None,
-             evaluate_on: Scenarios | None = None) -> Plan:
+             samples: int | None = EVALUATION_SAMPLES, evaluate_on: Scenarios | None = None) -> Plan:
     """The best set of initiatives to fund, with greedy-by-RICE and the current plan for comparison.
 
+    The plan is chosen on `scenarios` and valued on independent draws, so its figures carry no
+    in-sample optimism: `samples` draws of the pipeline's evaluation stream (the same numbers
+    as `workbench.run` with the same seed, samples and scenarios), or `evaluate_on` when given.
+    samples=None, or scenarios passed as a `Scenarios`, values the plan on the scenarios that
+    chose it (in sample), unless `evaluate_on` is given.
     plan: ids of the user's current plan (default: the `planned` column, if any is set).
-    evaluate_on: scenarios of the same portfolio on which to evaluate the plans (default: the
-        ones optimized on). Optimizing a CVaR on a subsample and evaluating on all samples keeps
-        the solve fast and the reported figures free of the optimizer's in-sample optimism.
     Returns a `Plan` whose `.greedy` and `.current` are evaluated on the same scenarios and
     whose `.comparisons` hold the expected gain and P(optimal plan is worth more) against each.
     """
@@ -244,5 +259,6 @@ def optimize(portfolio: Portfolio, budget: float, objective: str = "mean", *, al
     unknown = [i for i in current_ids if i not in problem.ids]
     if unknown:
         raise InputError(Problem(f"the plan names unknown initiative ids: {', '.join(unknown)}"))
+    evaluate_on = evaluation_draws(sc, scenarios, samples, evaluate_on)
     return optimize_problem(problem, sc, objective, alpha, lam, time_limit,
                             current=np.isin(problem.ids, current_ids), evaluate_on=evaluate_on)

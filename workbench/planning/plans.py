@@ -141,6 +141,9 @@ class Plan:
     current: Plan | None = None
     point: Plan | None = None  # the plan chosen on point estimates (medians), valued like this one
     vss: Estimate | None = None  # value of the stochastic solution: this plan's objective minus `point`'s
+    # The scenarios the plan was chosen on, when its figures come from others (`scenarios`, then
+    # independent of the choice); analyses re-choose plans on these (`sensitivity.analyze`).
+    selection: Scenarios | None = None
 
     def __post_init__(self) -> None:
         if np.shape(self.funded) != (len(self.problem),):

@@ -87,12 +87,17 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
             evaluate_on: Scenarios | None = None, time_limit: float = 60.0) -> SensitivityReport:
     """Run the analyses asked for on a plan (`time_limit`: seconds per solve).
 
-    The sweeps solve on the plan's scenarios and evaluate on `evaluate_on` when given (e.g. the
-    pipeline's independent evaluation draws); the value of information chooses on the plan's
+    A plan chosen on other scenarios than it is valued on (`plan.selection`: `workbench.optimize`,
+    the pipeline) is analysed on its selection scenarios and valued on its own (unless
+    `evaluate_on` is given). The sweeps solve on the plan's scenarios and evaluate on `evaluate_on`
+    when given (e.g. the pipeline's independent evaluation draws); the value of information chooses on the plan's
     scenarios and values on `evaluate_on` (else on a held-out half of them); the tornado and
     switch points work on the plan's scenarios; Sobol draws its own (`seed`).
     progress(done, total) is called after each solve or analysis.
     """
+    if plan.selection is not None:  # chosen on other scenarios than it is valued on: re-choose on those
+        evaluate_on = plan.scenarios if evaluate_on is None else evaluate_on
+        plan = Plan(plan.funded, plan.selection, plan.problem, plan.label, plan.objective, plan.alpha, plan.lam)
     report = SensitivityReport(plan, None if evaluate_on is None else
                                Plan(plan.funded, evaluate_on, plan.problem, plan.label, plan.objective, plan.alpha,
                                     plan.lam))
