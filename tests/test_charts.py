@@ -62,9 +62,15 @@ def test_plan_value_distribution(plan):
     p10, _, p90 = plan.quantiles()
     assert rules == pytest.approx({"expected value": plan.expected_value, "p10": p10, "p90": p90,
                                    "CVaR 10%": plan.cvar})
-    labels = next(l for l in leafs if l["mark"] == "text")
-    assert labels["encoding"]["text"]["field"] == "label"
-    assert any(v["label"].startswith("CVaR 10% ") for v in labels["values"])
+    # Named with their values in the legend above the plot: no label on the plot crosses a rule.
+    assert [l["mark"] for l in leafs] == ["bar", "rule"]
+    rule = leafs[1]
+    assert rule["encoding"]["color"]["field"] == "label" and rule["encoding"]["color"]["legend"]["orient"] == "top"
+    assert {v["label"] for v in rule["values"]} == {f"{v['statistic']} {v['value']:,.0f}" for v in rule["values"]}
+    assert any(v["label"].startswith("CVaR 10% ") for v in rule["values"])
+    assert leafs[0]["encoding"]["x"]["title"] == "plan value"
+    unit = leaves(charts.plan_value_distribution(plan, unit="$ ARR"))[0]["encoding"]["x"]["title"]
+    assert unit == "plan value ($ ARR)"
     # every statistic's tooltip carries its 95% half-width (1.96 standard errors)
     rows = {r["statistic"]: r for r in next(l for l in leafs if l["mark"] == "rule")["values"]}
     assert {"statistic", "value_text"} <= {t["field"] for t in leafs[1]["encoding"]["tooltip"]}
@@ -144,8 +150,9 @@ def test_tornado_orders_largest_swing_on_top(plan):
     assert_tooltips(leafs)
     bars = next(l for l in leafs if l["mark"] == "bar")
     order = list(frame.sort_values("swing", ascending=False, kind="stable")["input"])
-    assert bars["encoding"]["y"]["sort"] == order
     assert [v["input"] for v in bars["values"]] == order
+    assert bars["encoding"]["y"]["field"] == "label" and bars["encoding"]["y"]["sort"] == [v["label"] for v in bars["values"]]
+    assert bars["values"][0]["label"] == order[0].replace(".", " — ")  # no names given: the id and the factor
     assert bars["encoding"]["x"]["field"] == "value_low" and bars["encoding"]["x2"]["field"] == "value_high"
     by_input = {v["input"]: v for v in bars["values"]}
     row = frame.iloc[0]
@@ -154,6 +161,27 @@ def test_tornado_orders_largest_swing_on_top(plan):
     rule = next(l for l in leafs if l["mark"] == "rule")
     assert rule["values"][0]["value"] == pytest.approx(plan.expected_value)
     assert [l["mark"] for l in leaves(charts.tornado(frame))] == ["bar"]
+
+
+def test_tornado_names_inputs_by_initiative_name_and_factor(plan):
+    frame = sensitivity.tornado(plan)
+    names = {i.id: i.name for i in plan.problem.portfolio}
+    bars = leaves(charts.tornado(frame, names=names, unit="value points"))[0]
+    top = frame.sort_values("swing", ascending=False, kind="stable").iloc[0]["input"]
+    id_, _, factor = top.rpartition(".")
+    assert bars["values"][0]["label"] == f"{names[id_]} — {factor}" and bars["values"][0]["input"] == top
+    assert bars["encoding"]["x"]["title"] == "plan value (value points): input from its p10 to its p90"
+    assert {"label", "input"} <= {t["field"] for t in bars["encoding"]["tooltip"]}
+
+
+def test_names_on_the_ranking_charts_are_never_cut(plan):
+    result = workbench.simulate(plan.problem.portfolio, samples=300, seed=1)
+    for chart in (charts.top_k_probability(result, 5), charts.score_intervals(result, 5)):
+        y = next(l for l in leaves(chart) if l["mark"] == "bar")["encoding"]["y"]
+        assert y["axis"]["labelLimit"] == charts.NAME_LIMIT
+    svg = charts.to_svg(charts.top_k_probability(result, 5))
+    longest = max((i.name for i in plan.problem.portfolio), key=len)
+    assert f">{longest}<" in svg and "…" not in svg
 
 
 def assert_self_contained_svg(svg: str) -> None:

@@ -248,6 +248,9 @@ def test_scenarios_save_compare_and_export(dash, tmp_path):
     view = dash._compare_view.value
     assert "base vs lean" in view and "budget" in view and "dropped" in view
     assert "lean − base" in view and "paired scenario by scenario" in view and view.count(PM_NOTE) == 1
+    assert "Difference (B − A)" in view and "A is <b>base</b>, B is <b>lean</b>" in view
+    # What changed is highlighted: the budget row, the dropped initiatives, the differences beyond their error.
+    assert view.count('<tr class="wb-changed">') >= 3
     assert c.export_path.value == f"{dash.output_dir}/scenario.yaml"  # exports go under output_dir
     c.export_pick.value = "lean"
     c.export_path.value = str(tmp_path / "lean.csv")
@@ -287,6 +290,36 @@ def test_heavy_analyses_run_on_a_button(dash):
     dash.update(budget=41.0)
     assert dash.wait(300)
     assert "for earlier settings" in dash._heavy_status.value
+
+
+def test_single_numbers_leave_the_analyses_nothing_to_show_and_the_dashboard_says_why():
+    p = portfolio(initiative("a", reach="100"), initiative("b", reach="200"), initiative("c"))
+    d = Dashboard(p, Settings(budget=2, samples=1_000, scenarios=100, top_k=1), debounce=0.0)
+    try:
+        assert d.wait(120)
+        assert ("No risk–value frontier: every estimate is a single number, so every plan has one certain value "
+                "and no bad case to trade against it.") in d._slow_status.value
+        d.run_analyses(wait=True)
+        shown = d._heavy_tables.value
+        assert "No tornado: every estimate is a single number" in shown and "No Sobol indices" in shown
+        assert "Give ranges (e.g. reach 800..1500)" in shown and d._tornado_chart.layout.visibility == "hidden"
+        assert "nothing to analyse for these settings" in d._heavy_status.value
+    finally:
+        d.close()
+
+
+def test_the_sensitivity_tab_shows_human_tables_with_how_to_read_this(dash):
+    dash.run_analyses(wait=True)
+    shown = dash._heavy_tables.value
+    for text in ("How to read this:", "Worth researching (EVPPI, value points)", "Chance the answer changes the plan",
+                 "Alone (S1)", "With interactions (ST)", "Decision changes at", "What it means",
+                 "Swing (value points)", "(EVPI)"):
+        assert text in shown, text
+    for raw in ("p_change", "correlated_with", "S1_conf", ">True<", ">False<", "ai-assistant.reach"):
+        assert raw not in shown, raw
+    assert "AI assistant that drafts invoices from emails — reach" in shown  # inputs by name and factor
+    assert not re.search(r"\d\.\d{5,}", shown)  # no six-decimal figures
+    assert shown.count(PM_NOTE) == 1
 
 
 def test_initiative_names_are_shown_as_text():

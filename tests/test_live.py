@@ -215,8 +215,12 @@ def test_scenarios_compare_with_signed_differences_and_their_errors(tmp_path):
     book.save("lean", base.change(budget=25).with_edit("pricing-page", "effort", "3")
               .with_override("tax-engine", "out"))
     diff = book.compare("base", "lean")
-    assert sorted(diff.settings.values.tolist()) == [["budget", "40", "25"], ["pricing-page effort", "1", "3"],
-                                                     ["tax-engine MoSCoW", "could", "won't"]]
+    assert sorted(diff.settings.values.tolist()) == [["In-house sales tax engine — MoSCoW", "could", "won't"],
+                                                     ["Pricing page redesign with calculator — effort", "1", "3"],
+                                                     ["budget (person-months)", "40", "25"]]
+    # The key settings both share, for context beside what differs.
+    assert diff.shared.values.tolist()[:4] == [["objective", "mean"], ["CVaR tail α", "0.1"], ["samples", "5,000"],
+                                               ["seed", "4"]]  # a seed is a label: no thousands separator
     assert diff.top_k == 5 and diff.errors == (None, None) and diff.paired
     a, b = book.outcome("base").plan, book.outcome("lean").plan
     ev = diff.values.loc["expected value"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html as html_module
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,8 +82,12 @@ def test_quarterly_report_says_what_changed_since_last_quarter(small, tmp_path, 
     assert main(["report", "quarterly", "--portfolio", str(small), "--quarter", "2027Q1", "--budget", "4",
                  "--param", f"previous_portfolio={before}", "-o", str(out), *FAST]) == 0
     text = (out / "2027Q1-quarterly.html").read_text(encoding="utf-8")
-    assert "<b>New:</b> f. <b>Dropped:</b> g." in text
-    assert "<td>a</td><td>reach</td><td>500..900</td><td>800..1200</td>" in text
+    assert "<b>New:</b> Zeta. <b>Dropped:</b> Eta." in text
+    # The re-estimated initiative by name, in the shared table style: the estimate before and now.
+    row = re.search(r"<tr>\s*<td[^>]*>Alpha</td>\s*<td[^>]*>reach</td>\s*<td[^>]*>500..900</td>\s*"
+                    r"<td[^>]*>800..1200</td>", text)
+    assert row is not None
+    assert "New: Zeta. Dropped: Eta. 1 estimate of 1 initiative re-estimated." in html_module.unescape(text)
 
 
 def test_changes_since_last_quarter_with_no_initiative_in_common():
@@ -92,9 +98,10 @@ def test_changes_since_last_quarter_with_no_initiative_in_common():
                                     simulate(now, samples=500, seed=2), top_k=2)
     assert changes.new == ["new1", "new2", "new3"] and changes.dropped == ["old1", "old2"]
     assert changes.reestimated.empty and changes.ranks.empty
-    assert list(changes.ranks.columns) == ["id", "name", "rank_before", "rank_now", "movement"]
+    assert list(changes.ranks.columns) == ["id", "name", "rank_before", "rank_now", "movement", "p_before", "p_now",
+                                           "half_before", "half_now", "matters"]
     page = reports.changes_html(changes)
-    assert page == "<p><b>New:</b> new1, new2, new3. <b>Dropped:</b> old1, old2.</p>"
+    assert page == "<p><b>New:</b> New1, New2, New3. <b>Dropped:</b> Old1, Old2.</p>"
     assert "Rank movements" not in page and "Re-estimated" not in page
 
 
@@ -113,7 +120,7 @@ def test_templates_run_with_the_plain_papermill_cli(small, tmp_path):
         injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
         assert len(injected) == 1 and "budget = 60" in injected[0].source.splitlines()
         if template == "quarterly_report.ipynb":  # the executed plan used it, not the template's default of 40
-            assert any("within the budget of 60 person-months:" in o.get("data", {}).get("text/html", "")
+            assert any("within the budget of 60 person-months." in o.get("data", {}).get("text/html", "")
                        for c in nb.cells for o in c.get("outputs", []))
 
 
@@ -125,7 +132,7 @@ def test_user_text_is_escaped_in_the_html(tmp_path, capsys):
                  "-o", str(out), *FAST]) == 0
     text = (out / "2026Q4-quarterly.html").read_text(encoding="utf-8")
     assert "<script>alert" not in text and "<b>bold</b>" not in text and "<img src=x" not in text
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
+    assert '<li>&lt;script&gt;alert("x")&lt;/script&gt;</li>' in text  # funded, in the brief: escaped text
     assert "&lt;b&gt;bold&lt;/b&gt;" in text
 
 
@@ -229,8 +236,10 @@ def test_report_in_headless_chromium_is_offline_shows_its_charts_and_prints(brow
     page = open_offline(browser, out / "2026Q4-quarterly.html", screenshot=ROOT / "artifacts" / "quarterly-report.png",
                         pdf_path=tmp_path / "report.pdf")
     assert page.external_requests == [] and page.console_errors == [] and page.ok
-    assert len(page.svg_sizes) == 6 and all(w > 50 and h > 50 for w, h in page.svg_sizes)
-    assert "Executive summary" in page.text and "Recommendation." in page.text
+    # Budget 5 funds the must-haves only: one plan, so no frontier chart but a sentence saying why.
+    assert len(page.svg_sizes) == 5 and all(w > 50 and h > 50 for w, h in page.svg_sizes)
+    assert "No risk–value frontier: one plan has both the most expected value and the best bad case" in page.text
+    assert "Executive brief" in page.text and "Recommendation" in page.text and "How to read this." in page.text
     assert '<script>alert("x")</script>' in page.text  # the name shown as text, not run as markup
     assert "<b>bold</b>" in page.text
     assert page.pdf_pages >= 2  # prints on A4
@@ -260,3 +269,79 @@ def test_the_executive_summary_gives_every_plan_figure_its_error_vss_and_gap():
     assert appendix["plan figures estimated on"] == "4,000 evaluation draws, independent of the choice"
     assert appendix["value of planning with ranges (VSS)"].endswith(" value points, against the plan chosen on the medians")
     assert all(len(str(v)) <= 80 for v in appendix)  # the report's table cuts cells at 80 characters
+
+
+def test_the_brief_says_the_decision_its_value_risk_with_guidance_sensitivity_and_assumptions():
+    from workbench import Settings, pipeline, run
+
+    p = portfolio(initiative("a", name="Alpha", reach="1000", effort="1..3"), initiative("b", name="Beta", reach="400..900"),
+                  initiative("c", name="Gamma", reach="300", effort="2", planned=True))
+    o = run(p, Settings(budget=3, samples=4000, scenarios=200, top_k=1))
+    a = pipeline.analyses(o, tornado=True)
+    b = reports.brief(o, drivers=a.tornado, switches=a.switch_points)
+    assert b.title == "Executive brief" and b.funded == ["Alpha", "Beta"]
+    assert b.recommendation == "Fund 2 of the 3 initiatives in test, within the budget of 3 person-months."
+    num = r"[\d,.]+ ± [\d,.]+"
+    assert re.fullmatch(rf"Expected value {num} value points; in 80% of scenarios between {num} and {num}; "
+                        rf"in the worst 10% it averages {num}\.", b.value)
+    # P(overrun), then what planning at the 80th effort percentile would do: its risk and its price.
+    assert re.fullmatch(r"The funded work needs more effort than the budget \(3 person-months\) with probability "
+                        r"\d+% ± [\d.]+%\. Planning with efforts at their 80th percentile \(setting effort_quantile "
+                        rf"0\.8\) lowers the overrun risk to \d+% ± [\d.]+% at a cost of {num} value points of "
+                        r"expected value\.", b.risk)
+    from workbench.reports.brief import safer_plan
+
+    safer = safer_plan(o)
+    assert safer is not None and safer.p_overrun < o.plan.p_overrun and safer.selected == ["a"]
+    assert b.sensitivity.startswith("The assumption that matters most is Beta — reach: between its 10th and 90th "
+                                    "percentiles (437 to 823) the plan's value moves by ")
+    assert b.assumptions[:3] == ["Budget: 3 person-months, of which the plan uses 2.73.",
+                                 "Team capacities: none set (only the total budget limits the plan).",
+                                 "Efforts planned at their 50th percentile (the median)."]
+    assert re.fullmatch(rf"Against your current plan \(1 initiative\): \+{num} value points of expected value\.",
+                        b.assumptions[4])
+    page = reports.brief_html(b)
+    assert page.count('<div class="brief-row">') == 5 and "<li>Alpha</li>" in page  # no changes row without them
+    # Already planned cautiously: guidance without another solve.
+    cautious = run(p, Settings(budget=3, samples=2000, scenarios=100, top_k=1, effort_quantile=0.9))
+    assert reports.brief(cautious).risk.endswith("Efforts are already planned at their 90th percentile, a cautious "
+                                                 "estimate: a lower risk needs a larger budget or fewer initiatives.")
+
+
+def test_what_changed_lists_only_the_rank_moves_beyond_their_error_and_plan_entries():
+    before = portfolio(initiative("a", reach="1000"), initiative("b", reach="100..200"), initiative("c", reach="50"),
+                       initiative("d", reach="10..20"))
+    now = portfolio(*before.initiatives[:2], initiative("c", reach="400"), before.initiatives[3])
+    changes = reports.changes_since(before, now, simulate(before, samples=4000, seed=1),
+                                    simulate(now, samples=4000, seed=2), top_k=2, plan_before=["a", "b"],
+                                    plan_now=["a", "c"])
+    # a (always first) and d (never in the top 2) keep P(top 2) on other draws: not listed.
+    assert sorted(changes.moves()["id"]) == ["b", "c"]
+    assert changes.ranks.set_index("id")["matters"].to_dict() == {"a": False, "b": True, "c": True, "d": False}
+    assert changes.entered == ["c"] and changes.left == ["b"]
+    summary = reports.changes_summary(changes)
+    assert summary == ("New: none. Dropped: none. 1 estimate of 1 initiative re-estimated. Enters the plan: C; "
+                       "leaves it: B. P(top 2) moved beyond its error for B (1.00 → 0.00), C (0.00 → 1.00).")
+    page = reports.changes_html(changes)
+    assert "<b>Enters the plan:</b> C. <b>Leaves the plan:</b> B." in page
+    assert "Chances of being in the top 2 that moved beyond their error" in page
+
+
+def test_a_portfolio_of_single_numbers_says_why_there_is_no_tornado_or_frontier(tmp_path, capsys):
+    path = tmp_path / "points.csv"
+    path.write_text("id,name,reach,impact,confidence,effort\na,Alpha,1000,1,100%,2\nb,Beta,500,2,100%,1\n"
+                    "c,Gamma,400,1,100%,1\nd,Delta,300,1,100%,1\n", encoding="utf-8")
+    out = tmp_path / "reports"
+    for kind in ("quarterly", "sensitivity"):
+        assert main(["report", kind, "--portfolio", str(path), "--quarter", "2026Q4", "--budget", "3",
+                     "-o", str(out), *FAST]) == 0
+        text = html_module.unescape((out / f"2026Q4-{kind}.html").read_text(encoding="utf-8"))
+        assert "No tornado: every estimate is a single number, so no assumption can swing the plan's value." in text
+        assert re.search(r'<tbody class="gt_table_body">\s*</tbody>', text) is None  # no header-only table
+        assert "Every estimate is a single number, so nothing was tested" in text  # the brief's sensitivity line
+        if kind == "quarterly":
+            assert "No risk–value frontier: every estimate is a single number" in text
+            assert text.count("<svg") == 4  # ranking, intervals, value, budget sweep: no frontier, no tornado
+        else:
+            assert "No Sobol indices: every estimate is a single number" in text
+            assert "No value of information: every estimate is a single number" in text

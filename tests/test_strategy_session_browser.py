@@ -1,9 +1,12 @@
 """The strategy-session notebook in a real JupyterLab, driven by headless Chromium.
 
-Runs every cell of notebooks/strategy_session.ipynb, moves the budget slider with the keyboard,
-edits one initiative in the editor, and checks that the plan and the charts on screen change
-accordingly. Fails on any JavaScript console error or request leaving 127.0.0.1; screenshots
-go to artifacts/. The server is stopped by the `lab` fixture whatever happens.
+Runs every cell of notebooks/strategy_session.ipynb, moves the budget slider with the keyboard
+and types a budget beside it, picks an initiative by clicking its bar (the editor scrolls into
+view), edits it, and checks that the plan and the charts on screen change accordingly; then
+compares scenarios, runs the sensitivity analyses, writes a snapshot and presents the dashboard
+(no code on screen). Fails on any JavaScript console error or request leaving 127.0.0.1;
+screenshots go to artifacts/, and one per tab (in presentation mode) to docs/dashboard-<tab>.png.
+The server is stopped by the `lab` fixture whatever happens.
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from pathlib import Path
 
 from workbench import LiveEngine, demo_portfolio
 from workbench.interactive.dashboard import default_settings
+from workbench.interactive.dashboard_controls import entry_text
 from workbench.views.format import number
 
 from lab_harness import LabPage
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+# Runs code in the notebook's kernel, as a cell would (the widgets' state follows over their comms).
+_EXECUTE = """(code) => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+    .requestExecute({code}).done.then(() => true)"""
 # The notebook's parameters cell names no settings: the dashboard starts from the defaults (half
 # the demo's total effort as the budget, no capacities, 20,000 samples, seed 2026).
 START = default_settings(demo_portfolio())
@@ -69,8 +77,15 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     handle.focus()
     for _ in range(STEPS):
         handle.press("ArrowRight")
-    expect(notebook.locator(".wb-budget .widget-readout")).to_have_text(f"{MOVED.budget:.1f}")
+    entry = notebook.locator(".wb-budget-entry input")
+    expect(entry).to_have_value(entry_text(MOVED.budget), timeout=60_000)  # the entry follows the slider
     expect(headline).to_contain_text(f"of {number(MOVED.budget)} person-months", timeout=60_000)
+    # A budget typed beside the slider: to the person-month, through the same settings.
+    entry.fill(entry_text(MOVED.budget + 1))
+    entry.press("Enter")
+    expect(headline).to_contain_text(f"of {number(MOVED.budget + 1)} person-months", timeout=60_000)
+    entry.fill(entry_text(MOVED.budget))
+    entry.press("Enter")
     after_budget = {"headline": headline.inner_text(), "table": plan_table.inner_text()}
     assert _expected_value(after_budget["headline"]) > _expected_value(before["headline"])
     assert after_budget["table"] != before["table"]
@@ -79,12 +94,26 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     lab.screenshot("strategy-session-budget-moved")
     assert edit_name not in after_budget["table"]
 
+    # Clicking a bar of the ranking chart opens that initiative in the editor, scrolled into view.
+    editor, edit_status = notebook.locator(".wb-editor"), notebook.locator(".wb-edit-status")
+    notebook.get_by_role("tab", name="Ranking").first.click()
+    bar = notebook.locator(".wb-ranking-chart g.mark-rect path").nth(2)
+    bar.wait_for()
+    notebook.locator(".wb-ranking-chart").evaluate("el => el.scrollIntoView({block: 'start'})")
+    expect(editor).not_to_be_in_viewport(ratio=1)
+    shown_before = edit_status.inner_text()
+    bar.click()
+    expect(edit_status).not_to_have_text(shown_before)
+    expect(edit_status).to_contain_text("editing ")
+    expect(editor).to_be_in_viewport(ratio=0.95)  # all but a pixel row at the scroll area's edge
+    lab.screenshot("strategy-session-picked")
+
     # Edit one initiative: huge reach, certain delivery; the plan now funds it.
     ranking_before = _ranking_chart_png(notebook)
     # Each step waits for the kernel's answer: widget state reaches the kernel asynchronously, and
     # a click sent before the kernel has the typed text would act on the old text.
     notebook.locator(".wb-pick select").select_option(label=edit_name)
-    edit_status, apply = notebook.locator(".wb-edit-status"), notebook.locator("button.wb-apply")
+    apply = notebook.locator("button.wb-apply")
     expect(edit_status).to_contain_text(f"editing {edit_name}")
     expect(apply).to_be_disabled()  # nothing changed yet
     reach = notebook.locator(".wb-field-reach input")
@@ -134,7 +163,9 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     compare = notebook.locator(".wb-compare-view")
     expect(compare).to_contain_text("big reach vs as filed", timeout=60_000)
     expect(compare).to_contain_text("dropped")
-    expect(compare).to_contain_text("as filed − big reach")
+    expect(compare).to_contain_text("Difference (B − A)")
+    expect(compare).to_contain_text("Difference (B − A) is as filed − big reach")
+    expect(compare.locator("tr.wb-changed").first).to_be_visible()  # what changed, highlighted
     lab.screenshot("strategy-session-compare", element=compare)
 
     # Heavy analyses run on a button, with progress, while the controls stay live.
@@ -142,8 +173,46 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     notebook.locator("button.wb-heavy-run").click()
     expect(notebook.locator(".wb-heavy-status")).to_contain_text("analyses of the plan", timeout=240_000)
     expect(notebook.locator(".wb-tornado-chart").locator("canvas, svg.marks").first).to_be_visible()
-    expect(notebook.locator(".wb-dash")).to_contain_text("EVPI")
+    sensitivity = notebook.locator(".wb-dash")
+    for text in ("How to read this", "Which estimate to research first", "Chance the answer changes the plan",
+                 "With interactions (ST)", "Decision changes at", "(EVPI)"):
+        expect(sensitivity).to_contain_text(text)
+    for raw in ("p_change", "correlated_with", "S1_conf", "True", "False"):
+        expect(notebook.locator(".wb-heavy-tables")).not_to_contain_text(raw)
     lab.screenshot("strategy-session-sensitivity")
+
+    # Snapshot: the session as one HTML page under the output folder.
+    notebook.locator("button.wb-snapshot").click()
+    expect(scenario_status).to_contain_text("snapshot written", timeout=120_000)
+    written = re.search(r"snapshot written: (\S+\.html)", scenario_status.inner_text()).group(1)
+    assert (tmp_path / written).is_file()
+
+    # Presentation mode, from code as a presenter would call it: no code on screen, the controls are.
+    # (The frontier of the settings in force first: the docs show no frontier of earlier settings.)
+    expect(notebook.locator(".wb-slow-status")).to_contain_text("frontier plans", timeout=300_000)
+    lab.page.evaluate(_EXECUTE, "dashboard.present(show=False)")
+    expect(lab.page.locator("body.wb-presenting")).to_have_count(1)
+    exit_button = notebook.locator(".wb-stage .wb-exit")
+    expect(exit_button).to_be_visible()
+    expect(notebook.locator(".wb-budget")).to_be_visible()
+    expect(notebook.locator(".wb-tornado-chart")).to_be_visible()
+    inputs = notebook.locator(".jp-InputArea")
+    assert inputs.count() > 0 and not any(inputs.nth(k).is_visible() for k in range(inputs.count()))
+    assert not notebook.locator(".jp-MarkdownCell").first.is_visible()
+    lab.page.set_viewport_size({"width": 1440, "height": 1000})  # a projector's screen, for docs/
+    lab.page.screenshot(path=str(DOCS / "dashboard-presentation.png"))
+    for tab, name in [("Ranking", "ranking"), ("Plan", "plan"), ("Frontier & budget", "frontier"),
+                      ("Sensitivity", "sensitivity"), ("Compare", "compare")]:
+        notebook.get_by_role("tab", name=tab).first.click()
+        time.sleep(1.0)  # vega draws a tab's charts once it is shown
+        lab.page.screenshot(path=str(DOCS / f"dashboard-{name}.png"))
+    notebook.get_by_role("tab", name="Sensitivity").first.click()
+    notebook.locator(".wb-heavy-tables").evaluate("el => el.scrollIntoView({block: 'start'})")
+    lab.page.screenshot(path=str(DOCS / "dashboard-sensitivity-tables.png"))
+    exit_button.click()
+    expect(lab.page.locator("body.wb-presenting")).to_have_count(0)
+    expect(notebook.locator(".jp-InputArea").first).to_be_visible()
+    expect(notebook.locator(".wb-stage .wb-enter")).to_be_visible()
 
     assert lab.external_requests == []
     assert lab.console_errors == []

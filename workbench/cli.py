@@ -27,6 +27,7 @@ from .reports import ReportError
 from .settings import FIELDS, Settings
 from .views.check_text import check_command, init_command
 from .views.output import csv_safe, terminal_text, to_json
+from .views.report_command import report_command
 from .views.text import plan_record, plan_text, score_record, score_table, sensitivity_text
 
 _QUIET = argparse.SUPPRESS  # an option not given is absent, so it does not override --settings
@@ -150,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     sens.set_defaults(handler=_sensitivity)
 
     rep = sub.add_parser("report", parents=[inputs, sampling, planning],
-                         help="quarterly report or budget-sensitivity report (notebook + offline HTML + JSON)",
+                         help="quarterly or budget-sensitivity report (notebook, offline HTML, JSON; or pptx slides)",
                          description="Run a template notebook with papermill and export it to self-contained HTML.")
     rep.add_argument("kind", choices=("quarterly", "sensitivity"), help="which report")
     rep.add_argument("--portfolio", action="append", default=[], metavar="FILE",
@@ -162,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="any other template parameter, e.g. previous_portfolio=q3.csv or samples=50000 (repeatable)")
     rep.add_argument("--output-dir", "-o", default="reports", metavar="DIR", help="where to write (default: reports/)")
-    rep.set_defaults(handler=_report)
+    rep.add_argument("--format", dest="report_format", choices=("html", "pptx"), default="html",
+                     help="html: notebook + offline HTML + JSON (default); pptx: the quarterly brief and charts "
+                          "as slides")
+    rep.set_defaults(handler=report_command)
 
     check = sub.add_parser("check", help="every problem of a portfolio file at once, with fixes; --fix -o a copy")
     check.add_argument("portfolio", metavar="FILE", help="portfolio file: .csv, .xlsx or .yaml (never modified)")
@@ -320,51 +324,6 @@ def _sensitivity(args) -> str:
     if args.format == "csv":
         return csv_safe(report.main_table()).to_csv(index=False, lineterminator="\n")
     return sensitivity_text(report, plan_text(outcome.plan, s))
-
-
-def _report(args) -> str:
-    from .reports import run_batch
-
-    if args.demo and args.portfolio:
-        raise UsageError("give either --portfolio FILE or --demo, not both")
-    if args.sheet or args.correlations or args.columns:
-        raise UsageError("--sheet, --correlations and --columns apply to score, optimize, sensitivity and check; a "
-                         "report reads the first sheet, <portfolio>.correlations.csv and <portfolio>.columns.yaml")
-    portfolios = [""] if args.demo else args.portfolio
-    if not portfolios:
-        raise UsageError("give --portfolio FILE (repeatable) or --demo")
-    quarters = args.quarter
-    if len(portfolios) == len(quarters):
-        pairs = list(zip(portfolios, quarters))
-    elif len(portfolios) == 1 or len(quarters) == 1:
-        pairs = [(p, q) for p in portfolios for q in quarters]
-    else:
-        raise UsageError(f"{len(portfolios)} portfolios and {len(quarters)} quarters: "
-                         "give as many of each, or one of either")
-    extra = {}
-    for item in args.param:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
-        extra[key.strip()] = value
-    if "settings" in extra:  # the same as --settings: a base that the other flags override
-        if args.settings_file:
-            raise UsageError("give the settings file once: --settings FILE or --param settings=FILE")
-        args.settings_file = extra.pop("settings")
-    settings = settings_from(args)
-    progress = _Progress("reports", " reports") if len(pairs) > 1 else None
-    try:
-        written, failures = run_batch(args.kind, pairs, settings, extra, args.output_dir, progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
-    lines = [f"{html}\n{nb}\n{data}" for nb, html, data in sorted(written)]
-    summary = f"{len(written)} of {len(pairs)} reports written to {args.output_dir}"
-    if failures:
-        error = ReportError(summary + "; failed:\n" + "\n".join(f"  {n}: {m}" for n, m in failures))
-        error.written = lines  # the reports that were written still go to standard output
-        raise error
-    return "\n".join(lines) + "\n" + (summary + "\n" if len(pairs) > 1 else "")
 
 
 @contextlib.contextmanager

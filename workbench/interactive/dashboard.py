@@ -8,7 +8,9 @@ recomputes them off the kernel's main thread, debounced, and drops any result a 
 has superseded. The ranking and the plan come first (`LiveEngine.run`, the fast path); the
 frontier and the budget sweep follow (`pipeline.frontier`, `pipeline.sweep`); the tornado, Sobol
 indices and value of information run on a button (`pipeline.analyses`). `dashboard_views` builds
-what is shown; the same settings give the same numbers in the CLI and the reports.
+what is shown; the same settings give the same numbers in the CLI and the reports. The scenario
+buttons (save, compare, export, report, snapshot) are `dashboard_scenarios.ScenarioActions`;
+presentation mode and scrolling the editor into view are the browser-side `presentation.Stage`.
 
 Closing: `Dashboard.close()` stops and joins the worker threads; at exit (a kernel shutdown or
 restart too) Python stops every dashboard still open and joins any worker left running before
@@ -20,15 +22,11 @@ cut short shows its gap), a fraction of a second once stale: that bounds the wai
 from __future__ import annotations
 
 import atexit
-import json
-import os
 import subprocess
 import sys
-import threading
 import time
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -41,6 +39,8 @@ from ..pipeline import LiveEngine, Outcome, analyses, frontier, sweep
 from ..settings import Settings
 from . import dashboard_views as views
 from .dashboard_controls import Controls, reporting
+from .dashboard_scenarios import ScenarioActions
+from .presentation import Stage
 from .session import ScenarioBook
 from .workers import EXIT_WAIT, LatestOnly, Superseded, single_threaded_blas
 
@@ -58,12 +58,13 @@ def default_settings(portfolio: Portfolio) -> Settings:
     return Settings(budget=float(max(1, round(total / 2))))
 
 
-class Dashboard:
+class Dashboard(ScenarioActions):
     """Interactive strategy-session dashboard for one portfolio.
 
     settings: where the session starts (default: `default_settings(portfolio)`, whose budget also
     fills in a missing one); `changes`: settings changed on top, validated like the CLI's flags.
-    `debounce`: seconds of quiet before recomputing; exports and reports go under `output_dir`.
+    `debounce`: seconds of quiet before recomputing; exports, reports and snapshots go under `output_dir`.
+    `present()` shows it to a room: the controls and views without the notebook's code.
     """
 
     def __init__(self, portfolio: Portfolio, settings: Settings | None = None, *, debounce: float = 0.25,
@@ -82,6 +83,8 @@ class Dashboard:
         self.analysis = None
         self._analysis_for: Settings | None = None  # the settings the analyses shown are for
         self._report_process: subprocess.Popen | None = None
+        self._comparison = None  # the last scenario comparison shown (a snapshot includes it)
+        self._snapshot_thread = None
         self.controls = Controls(portfolio, lambda: self.settings, self._from_controls, self._refused, self.output_dir)
         self._build_views()
         self._wire_scenarios()
@@ -97,7 +100,9 @@ class Dashboard:
         # Side by side when there is room, the views below the controls when there is not.
         body = w.HBox([self.controls.box, self._views],
                       layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
-        self.widget = w.VBox([w.HTML(views.CSS), self._header, body], layout=w.Layout(width="100%"))
+        top = w.HBox([self._header, self._stage], layout=w.Layout(justify_content="space-between",
+                                                                  align_items="center", width="100%"))
+        self.widget = w.VBox([w.HTML(views.CSS), top, body], layout=w.Layout(width="100%"))
         self.widget.add_class("wb-dash")
         self._requested_at = time.perf_counter()
         try:  # the first view, at once, single-threaded BLAS like the workers' views
@@ -114,6 +119,19 @@ class Dashboard:
         from IPython.display import display
 
         display(self.widget)
+
+    def present(self, show: bool = True) -> None:
+        """Presentation mode: the notebook shows only the dashboard, without code cells or prompts,
+        until "Exit presentation" is clicked (or `end_presentation()`). `show`: display the
+        dashboard in this cell (`Dashboard(...).present()` on its own); with False, the dashboard
+        already on screen is presented."""
+        self._stage.presenting = True
+        if show:
+            self.show()
+
+    def end_presentation(self) -> None:
+        """Back to the notebook: code cells and prompts shown again."""
+        self._stage.presenting = False
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -145,15 +163,6 @@ class Dashboard:
         self._heavy.request(self.outcome)
         if wait:
             self._heavy.wait(timeout=3600)
-
-    def save_scenario(self, name: str) -> None:
-        """Keep the current settings as a named scenario (ValueError for a bad name)."""
-        self.book.save(name, self.settings)
-        names = list(self.book.saved)
-        for dropdown in (self.controls.cmp_a, self.controls.cmp_b, self.controls.export_pick):
-            dropdown.options = names
-        self.controls.scenario_status.value = views.note(f"saved scenario <b>{_ESC(name.strip())}</b>", "ok")
-        self._on_scenario_name()  # the name typed may now be one to replace
 
     def close(self, timeout: float = EXIT_WAIT) -> bool:
         """Stop the dashboard and close its widgets (e.g. before re-running the notebook cell):
@@ -214,7 +223,7 @@ class Dashboard:
         self.outcome = outcome
         self._ranking_chart.chart = shown["ranking"]
         # A new chart brings a new selections object: listen to it for clicks on bars.
-        self._ranking_chart.selections.observe(self.controls.on_pick, names=["pick"])
+        self._ranking_chart.selections.observe(self._on_chart_pick, names=["pick"])
         self._intervals_chart.chart = shown["intervals"]
         self._ranking_table.value = shown["ranking_table"]
         if outcome.plan is None:
@@ -237,6 +246,11 @@ class Dashboard:
             self._slow.request(outcome)
         else:
             self._slow_status.value = views.note("no plan, so no frontier", "muted")
+
+    def _on_chart_pick(self, change) -> None:
+        """An initiative clicked in a chart opens in the editor, scrolled into view."""
+        if self.controls.on_pick(change):
+            self._stage.focus += 1
 
     # --- slower views: frontier and budget sweep --------------------------------------------------
 
@@ -276,6 +290,8 @@ class Dashboard:
             check()
             self._heavy_progress.max, self._heavy_progress.value = n, k
 
+        if views.nothing_to_analyse(outcome):  # single numbers, no plan: say why instead of failing
+            return views.empty_heavy_views(outcome)
         return views.heavy_views(outcome, analyses(outcome, tornado=True, sobol=True, voi=True, progress=progress))
 
     def _show_heavy(self, shown: dict | Exception) -> None:
@@ -285,111 +301,29 @@ class Dashboard:
             return
         outcome = shown["outcome"]
         self.analysis, self._analysis_for = shown["report"], outcome.settings
-        self._tornado_chart.chart = shown["tornado"]
-        self._tornado_chart.layout.visibility = "visible"
-        self._heavy_tables.value = shown["html"]
-        self._heavy_status.value = views.analyses_status(outcome, self.settings)
+        if shown["tornado"] is None:
+            self._tornado_chart.layout.visibility = "hidden"
+        else:
+            self._tornado_chart.chart = shown["tornado"]
+            self._tornado_chart.layout.visibility = "visible"
+        self._heavy_intro.value, self._heavy_tables.value = shown["intro"], shown["html"]
+        self._heavy_status.value = (views.analyses_status(outcome, self.settings) if shown["report"] is not None
+                                    else views.note("nothing to analyse for these settings: see why below", "muted"))
 
     def _cancel_heavy(self) -> None:
         self._heavy.cancel()
         self._heavy_progress.layout.visibility = "hidden"
         self._heavy_status.value = views.note("cancelled", "muted")
 
-    # --- scenarios ----------------------------------------------------------------------------
-
-    def _wire_scenarios(self) -> None:
-        c = self.controls
-        c.scenario_name.observe(lambda _: self._on_scenario_name(), names="value")
-        for button, action in [(c.save, self._on_save), (c.compare, self._on_compare),
-                               (c.export, self._on_export), (c.report, self._on_report)]:
-            button.on_click(reporting(c.scenario_status, lambda _, action=action: action()))
-
-    def _scenario_note(self, text: str, kind: str = "") -> None:
-        self.controls.scenario_status.value = views.note(text, kind)
-
-    def _on_scenario_name(self) -> None:
-        # Save is enabled by the kernel once it holds the typed name, so a click saves that name.
-        name = self.controls.scenario_name.value.strip()
-        self.controls.save.disabled = not name
-        self.controls.save.description = "Replace" if name in self.book.saved else "Save"
-
-    def _on_save(self) -> None:
-        try:
-            self.save_scenario(self.controls.scenario_name.value)
-        except ValueError as exc:
-            self._scenario_note(_ESC(str(exc)), "error")
-            return
-        self.controls.scenario_name.value = ""
-
-    def _on_compare(self) -> None:
-        first, second = self.controls.cmp_a.value, self.controls.cmp_b.value
-        if not first or not second:
-            self._scenario_note("save two scenarios to compare", "error")
-            return
-        try:
-            comparison = self.book.compare(first, second)
-        except ValueError as exc:
-            self._scenario_note(_ESC(str(exc)), "error")
-            return
-        self._compare_view.value = views.comparison_html(comparison)
-        self._tabs.selected_index = 4
-
-    def _on_export(self) -> None:
-        name = self.controls.export_pick.value
-        if not name:
-            self._scenario_note("save a scenario first", "error")
-            return
-        try:
-            paths = self.book.export(name, self.controls.export_path.value.strip())
-        except Exception as exc:  # a bad path or format: say so in the dashboard
-            self._scenario_note(f"export failed: {_ESC(str(exc))}", "error")
-            return
-        self._scenario_note("wrote " + ", ".join(_ESC(str(p)) for p in paths), "ok")
-
-    def _on_report(self) -> None:
-        """Build the scenario's quarterly report in a separate process: a kernel restart or
-        `close()` stops it cleanly, and the session stays responsive meanwhile."""
-        name = self.controls.export_pick.value
-        if not name:
-            self._scenario_note("save a scenario first", "error")
-            return
-        if self._report_process is not None and self._report_process.poll() is None:
-            self._scenario_note("a report is being built; wait for it to finish", "error")
-            return
-        try:
-            params, report_name = self.book.report_parameters(
-                name, self.output_dir, quarter=self.controls.quarter.value.strip() or "session")
-        except (InputError, ValueError) as exc:
-            self._scenario_note(f"report not started: {_ESC(str(exc))}", "error")
-            return
-        self._scenario_note(f"building the quarterly report of {_ESC(name)}…", "muted")
-        script = ("import json, sys; from workbench.reports import run_report; "
-                  "print(run_report('quarterly', json.loads(sys.argv[1]), sys.argv[2], name=sys.argv[3])[1])")
-        # The package this kernel runs, even when it was put on sys.path by hand rather than installed.
-        package_root = str(Path(__file__).resolve().parents[len(__package__.split("."))])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        process = subprocess.Popen([sys.executable, "-c", script, json.dumps(params), self.output_dir, report_name],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self._report_process = process
-
-        def finished() -> None:
-            out, err = process.communicate()
-            if process.returncode == 0:
-                self._scenario_note(f"report written: {_ESC(out.strip())}", "ok")
-            elif process.returncode > 0:  # not stopped by close()
-                reason = (err.strip().splitlines() or ["no message"])[-1]
-                self._scenario_note(f"report failed: {_ESC(reason)}", "error")
-
-        threading.Thread(target=finished, name="workbench-report", daemon=True).start()
-
     # --- the views ------------------------------------------------------------------------------
 
     def _build_views(self) -> None:
-        def chart() -> alt.JupyterChart:
-            return alt.JupyterChart(alt.Chart(pd.DataFrame()).mark_point())
+        def chart(**embed_options) -> alt.JupyterChart:
+            return alt.JupyterChart(alt.Chart(pd.DataFrame()).mark_point(), embed_options=embed_options or None)
 
-        self._header, self._status = w.HTML(), w.HTML()
-        self._ranking_chart, self._intervals_chart, self._ranking_table = chart(), chart(), w.HTML()
+        self._header, self._status, self._stage = w.HTML(), w.HTML(), Stage()
+        # SVG: its bars are elements (clickable by a test, crisp when zoomed on a projector).
+        self._ranking_chart, self._intervals_chart, self._ranking_table = chart(renderer="svg"), chart(), w.HTML()
         self._plan_headline, self._plan_table, self._value_chart = w.HTML(), w.HTML(), chart()
         self._frontier_chart, self._sweep_chart, self._slow_status = chart(), chart(), w.HTML()
         self._slow_progress = w.IntProgress(min=0, max=1, layout=w.Layout(width="300px", visibility="hidden"))
@@ -400,7 +334,7 @@ class Dashboard:
                                                "seconds to a minute; the controls stay live meanwhile.", "muted"))
         self._tornado_chart = chart()
         self._tornado_chart.layout.visibility = "hidden"
-        self._heavy_tables = w.HTML()
+        self._heavy_intro, self._heavy_tables = w.HTML(), w.HTML()
         self._compare_view = w.HTML(views.note("Save two scenarios, then compare them here.", "muted"))
         self._heavy_button.on_click(lambda _: self.run_analyses())
         self._heavy_cancel.on_click(lambda _: self._cancel_heavy())
@@ -408,9 +342,10 @@ class Dashboard:
         tabs = w.Tab(children=[
             w.VBox([self._ranking_chart, self._intervals_chart, self._ranking_table]),
             w.VBox([self._plan_headline, self._value_chart, self._plan_table]),
-            w.VBox([w.HBox([self._slow_progress, self._slow_status]), self._frontier_chart, self._sweep_chart]),
+            w.VBox([w.HBox([self._slow_progress, self._slow_status]), self._frontier_chart,
+                    w.HTML(views.how_to_read("frontier")), self._sweep_chart, w.HTML(views.how_to_read("sweep"))]),
             w.VBox([w.HBox([self._heavy_button, self._heavy_cancel, self._heavy_progress]), self._heavy_status,
-                    self._tornado_chart, self._heavy_tables]),
+                    self._heavy_intro, self._tornado_chart, self._heavy_tables]),
             w.VBox([self._compare_view]),
         ])
         for k, title in enumerate(["Ranking", "Plan", "Frontier & budget", "Sensitivity", "Compare"]):
@@ -422,7 +357,7 @@ class Dashboard:
                              ("frontier-chart", self._frontier_chart), ("sweep-chart", self._sweep_chart),
                              ("slow-status", self._slow_status), ("heavy-run", self._heavy_button),
                              ("heavy-status", self._heavy_status), ("tornado-chart", self._tornado_chart),
-                             ("compare-view", self._compare_view)]:
+                             ("heavy-tables", self._heavy_tables), ("compare-view", self._compare_view)]:
             widget.add_class(f"wb-{name}")
         self._views = w.VBox([self._status, tabs], layout=w.Layout(flex="1 1 560px", min_width="560px"))
         source = self.portfolio.source or "portfolio"

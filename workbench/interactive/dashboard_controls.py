@@ -43,6 +43,26 @@ def _capacity_top(team_total: float, capacity: float | None) -> float:
     return team_total if capacity is None else max(team_total, capacity + 0.5)
 
 
+NO_LIMIT = "no limit"  # a capacity entry's text at the slider's top, and what a person may type there
+_WIDTH, _ENTRY = 420, 76  # the controls column and a typed entry, in px
+
+
+def _with_capacity(s: Settings, team: str, limit: float | str | None) -> Settings:
+    """`s` with `team`'s capacity set to `limit` (a number, or text the settings read), None: no limit."""
+    caps: dict[str, float | str] = {t: v for t, v in s.capacity.items() if t != team}
+    if limit is not None:
+        caps[team] = limit
+    return s.change(capacities=caps)
+
+
+def entry_text(value: float) -> str:
+    """A slider's value as its typed entry shows it: in full (no thousands separator), in a form
+    the settings read back, e.g. 40, 40.5, 0.05, 1234.5."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{round(float(value), 6):.6f}".rstrip("0").rstrip(".")
+
+
 class Controls:
     """The dashboard's left column: budget, capacities, risk, uncertainty, the initiative editor
     and the scenario buttons.
@@ -60,31 +80,37 @@ class Controls:
         self.syncing = False  # True while code (not a person) sets control values
         s, p = settings(), portfolio
         total = float(sum(ini.effort.median() for ini in p))
-        style, wide = {"description_width": "120px"}, w.Layout(width="330px")
+        style, wide = {"description_width": "120px"}, w.Layout(width=f"{_WIDTH - 20}px")
+        self.entry: dict[w.Widget, w.Text] = {}  # each slider's typed entry
 
-        def slider(cls, description, value, lo, hi, step, **kw):
-            # A range that holds the value: a slider silently clamps what it cannot show.
-            return cls(value=value, min=min(lo, value), max=max(hi, value), step=step, description=description,
-                       style=style, layout=wide, continuous_update=True, **kw)
+        def slider(cls, description, value, lo, hi, step, width=_WIDTH - _ENTRY - 24, **kw):
+            # A range that holds the value: a slider silently clamps what it cannot show. No readout:
+            # the typed entry beside it shows the value, and takes one.
+            control = cls(value=value, min=min(lo, value), max=max(hi, value), step=step, description=description,
+                          style=style, layout=w.Layout(width=f"{width}px"), continuous_update=True, readout=False,
+                          **kw)
+            self.entry[control] = w.Text(layout=w.Layout(width=f"{_ENTRY}px"), continuous_update=False,
+                                         tooltip=f"type a value for {description or 'the budget'}, then press Enter")
+            return control
 
-        self.budget = slider(w.FloatSlider, "Budget (PM)", s.budget, 1.0, max(np.ceil(total), s.budget), 0.5,
-                             readout_format=".1f")
+        # The budget has a row of its own: the whole column's width for the range of the portfolio.
+        self.budget = slider(w.FloatSlider, "", s.budget, 1.0, max(np.ceil(total), s.budget), 0.5,
+                             width=_WIDTH - 20)
         self.capacity: dict[str, w.FloatSlider] = {}
         for team in sorted({ini.team for ini in p if ini.team}):  # the portfolio's teams, whatever they are
             team_total = float(np.ceil(sum(ini.effort.median() for ini in p if ini.team == team)))
             value = s.capacity.get(team, team_total)
             self.capacity[team] = slider(w.FloatSlider, team, value, 0.0,
-                                         _capacity_top(team_total, s.capacity.get(team)), 0.5, readout_format=".1f")
+                                         _capacity_top(team_total, s.capacity.get(team)), 0.5)
         self.objective = w.ToggleButtons(
             options=[("mean", "mean"), ("CVaR", "cvar"), ("blend", "blend")], value=s.objective,
             tooltips=["maximize the expected value", "maximize the CVaR: the mean of the worst α of scenarios",
                       "maximize mean + λ × CVaR"], description="Optimize", style={"button_width": "104px", **style})
-        self.alpha = slider(w.FloatSlider, "CVaR tail α", s.alpha, 0.05, 0.5, 0.05, readout_format=".2f")
-        self.lam = slider(w.FloatSlider, "Risk weight λ", s.lam, 0.0, 5.0, 0.25, readout_format=".2f")
+        self.alpha = slider(w.FloatSlider, "CVaR tail α", s.alpha, 0.05, 0.5, 0.05)
+        self.lam = slider(w.FloatSlider, "Risk weight λ", s.lam, 0.0, 5.0, 0.25)
         self.mode = w.Dropdown(options=CONFIDENCE_MODES, value=s.confidence_mode, description="Confidence as",
                                style=style, layout=wide)
-        self.spread = {c: slider(w.FloatSlider, f"×/÷ at {c:.0%}", f, 1.0, 10.0, 0.1, readout_format=".1f")
-                       for c, f in s.spread}
+        self.spread = {c: slider(w.FloatSlider, f"×/÷ at {c:.0%}", f, 1.0, 10.0, 0.1) for c, f in s.spread}
         self.samples = w.Dropdown(options=[(f"{n:,}", n) for n in sorted({*SAMPLE_CHOICES, s.samples})],
                                   value=s.samples, description="Samples", style=style, layout=wide)
         self.seed = w.IntText(value=s.seed, description="Seed", style=style, layout=wide)
@@ -117,10 +143,16 @@ class Controls:
         self.export = w.Button(description="Export file", icon="download")
         self.quarter = w.Text(value="session", description="Report label", style=style, layout=wide)
         self.report = w.Button(description="Quarterly report", icon="file")
+        self.snapshot = w.Button(description="Snapshot", icon="camera",
+                                 tooltip="write this session (settings, edits, every view) as one HTML page "
+                                         "that opens in any browser, without Python")
         self.scenario_status = w.HTML()
 
         for control in self.setting_controls():
             control.observe(self._on_control, names="value")
+        for control, entry in self.entry.items():
+            self._show(control, s)  # before observing: showing a value is not typing one
+            entry.observe(lambda change, control=control: self._on_entry(control, change["new"]), names="value")
         self.pick.observe(lambda _: self.load_editor(), names="value")
         for f, field in self.fields.items():
             field.observe(lambda change, f=f: self._on_field(f), names="value")
@@ -139,76 +171,115 @@ class Controls:
 
     def _add_classes(self) -> None:
         # Stable hooks for browser tests and custom CSS.
-        for name, widget in [("budget", self.budget), ("objective", self.objective), ("pick", self.pick),
+        for name, widget in [("budget", self.budget), ("budget-entry", self.entry[self.budget]),
+                             ("objective", self.objective), ("pick", self.pick),
                              ("apply", self.apply), ("override", self.override), ("save", self.save),
                              ("revert", self.revert), ("scenario-name", self.scenario_name),
                              ("edit-status", self.edit_status), ("scenario-status", self.scenario_status),
                              ("compare-a", self.cmp_a), ("compare-b", self.cmp_b), ("compare", self.compare),
-                             ("export", self.export), ("report", self.report),
+                             ("export", self.export), ("report", self.report), ("snapshot", self.snapshot),
                              *[(f"field-{f}", x) for f, x in self.fields.items()],
-                             *[(f"capacity-{t}", x) for t, x in self.capacity.items()]]:
+                             *[(f"capacity-{t}", x) for t, x in self.capacity.items()],
+                             *[(f"capacity-{t}-entry", self.entry[x]) for t, x in self.capacity.items()]]:
             widget.add_class(f"wb-{name}")
 
     def _layout(self) -> w.VBox:
         def section(title, *children):
             return w.VBox([w.HTML(f"<b>{title}</b>"), *children], layout=w.Layout(margin="4px 0 8px 0"))
 
-        capacity_help = ("Team capacities in person-months; the rightmost position means no limit."
-                         if self.capacity else "No initiative names a team: no capacities to set.")
+        def row(control):
+            return w.HBox([control, self.entry[control]], layout=w.Layout(align_items="center"))
+
+        capacity_help = (f"Team capacities in person-months; the rightmost position means {NO_LIMIT} "
+                         f"(type a number, or “{NO_LIMIT}”)." if self.capacity
+                         else "No initiative names a team: no capacities to set.")
+        budget = w.HBox([w.HTML("Budget (person-months)", layout=w.Layout(width=f"{_WIDTH - _ENTRY - 24}px")),
+                         self.entry[self.budget]], layout=w.Layout(align_items="center"))
+        editor = section("Edit an initiative", self.pick,
+                         *[x for f in FACTORS for x in (self.fields[f], self.field_msg[f])],
+                         self.override, w.HBox([self.apply, self.revert]), self.edit_status)
+        editor.add_class("wb-editor")
         return w.VBox([
-            section("Budget and capacity", self.budget, w.HTML(note(capacity_help, "muted")), *self.capacity.values()),
-            section("Risk preference", self.objective, self.alpha, self.lam),
-            section("Uncertainty", self.mode, *self.spread.values(), self.samples, self.seed, self.top_k),
-            section("Edit an initiative", self.pick, *[x for f in FACTORS for x in (self.fields[f], self.field_msg[f])],
-                    self.override, w.HBox([self.apply, self.revert]), self.edit_status),
+            section("Budget and capacity", budget, self.budget, w.HTML(note(capacity_help, "muted")),
+                    *map(row, self.capacity.values())),
+            section("Risk preference", self.objective, row(self.alpha), row(self.lam)),
+            section("Uncertainty", self.mode, *map(row, self.spread.values()), self.samples, self.seed,
+                    row(self.top_k)),
+            editor,
             section("Scenarios", w.HBox([self.scenario_name, self.save]), w.HBox([self.cmp_a, self.cmp_b]),
                     self.compare, self.export_pick, self.export_path, w.HBox([self.export, self.report]),
-                    self.quarter, self.scenario_status),
-        ], layout=w.Layout(width="350px", min_width="350px", flex="0 0 350px", margin="0 12px 0 0"))
+                    self.quarter, self.snapshot, self.scenario_status),
+        ], layout=w.Layout(width=f"{_WIDTH}px", min_width=f"{_WIDTH}px", flex=f"0 0 {_WIDTH}px",
+                           margin="0 12px 0 0"))
 
     # --- controls to settings, settings to controls -----------------------------------------------
+
+    def _setting(self, control: w.Widget) -> str:
+        return {self.budget: "budget", self.objective: "objective", self.alpha: "alpha", self.lam: "lam",
+                self.mode: "confidence_mode", self.samples: "samples", self.seed: "seed", self.top_k: "top_k"}[control]
+
+    def _team(self, control: w.Widget) -> str | None:
+        return next((team for team, slider in self.capacity.items() if slider is control), None)
+
+    def _spread_point(self, control: w.Widget) -> float | None:
+        return next((c for c, slider in self.spread.items() if slider is control), None)
 
     def moved(self, control: w.Widget, value, s: Settings) -> Settings:
         """`s` with only what `control` sets changed, validated (InputError)."""
         if isinstance(control, w.FloatSlider):
             value = round(float(value), 9)  # a browser's steps of 0.5 can arrive as 75.00000000000001
-        for team, slider in self.capacity.items():
-            if control is slider:
-                caps = {t: v for t, v in s.capacity.items() if t != team}
-                if value < slider.max:  # the slider's top means "no limit"
-                    caps[team] = float(value)
-                return s.change(capacities=caps)
-        for c, slider in self.spread.items():
-            if control is slider:
-                return s.change(spread={**s.spread_mapping, c: float(value)})
-        setting = {self.budget: "budget", self.objective: "objective", self.alpha: "alpha", self.lam: "lam",
-                   self.mode: "confidence_mode", self.samples: "samples", self.seed: "seed",
-                   self.top_k: "top_k"}[control]
-        return s.change(**{setting: value})
+        team = self._team(control)
+        if team is not None:  # the slider's top means "no limit"
+            return _with_capacity(s, team, None if value >= control.max else float(value))
+        point = self._spread_point(control)
+        if point is not None:
+            return s.change(spread={**s.spread_mapping, point: float(value)})
+        return s.change(**{self._setting(control): value})
+
+    def typed(self, control: w.Widget, text: str, s: Settings) -> Settings:
+        """`s` with what `control` sets changed to the text typed in its entry, read and checked by
+        the settings like a CLI flag (InputError); a capacity also takes "no limit" (or nothing)."""
+        text = text.strip()
+        team = self._team(control)
+        if team is not None:
+            return _with_capacity(s, team, None if text.lower() in ("", NO_LIMIT, "none") else text)
+        point = self._spread_point(control)
+        if point is not None:
+            return s.change(spread={**s.spread_mapping, point: text})
+        return s.change(**{self._setting(control): text})
+
+    def _show(self, control: w.Widget, s: Settings) -> None:
+        """Put the value `s` gives a slider on it and on its entry (call with `syncing` set)."""
+        def put(value):  # widen the range first: a slider clamps what it cannot show
+            control.min, control.max = min(control.min, value), max(control.max, value)
+            control.value = value
+
+        team, point = self._team(control), self._spread_point(control)
+        if team is not None and team not in s.capacity:
+            put(control.max)
+            self.entry[control].value = NO_LIMIT
+            return
+        if team is not None:  # a limit must never sit on the "no limit" position
+            control.max = _capacity_top(control.max, s.capacity[team])
+            value = s.capacity[team]
+        elif point is not None:
+            value = s.spread_mapping.get(point, control.value)
+        else:
+            value = getattr(s, self._setting(control))
+        put(value)
+        self.entry[control].value = entry_text(value)
 
     def sync(self, s: Settings) -> None:
         """Show `s` on the controls (without triggering a recomputation)."""
-        def put(slider, value):  # widen the range first: a slider clamps what it cannot show
-            slider.min, slider.max = min(slider.min, value), max(slider.max, value)
-            slider.value = value
-
         self.syncing = True
         try:
-            put(self.budget, s.budget)
-            for team, slider in self.capacity.items():
-                if team in s.capacity:  # a limit must never sit on the "no limit" position
-                    slider.max = _capacity_top(slider.max, s.capacity[team])
-                put(slider, s.capacity.get(team, slider.max))
+            for control in self.entry:
+                self._show(control, s)
             self.objective.value = s.objective
-            put(self.alpha, s.alpha)
-            put(self.lam, s.lam)
-            put(self.top_k, s.top_k)
             shown = {v for _, v in self.samples.options}
             if s.samples not in shown:
                 self.samples.options = [(f"{v:,}", v) for v in sorted({s.samples, *shown})]
             self.mode.value, self.samples.value, self.seed.value = s.confidence_mode, s.samples, s.seed
-            for c, slider in self.spread.items():
-                put(slider, s.spread_mapping.get(c, slider.value))
             self.load_editor()
         finally:
             self.syncing = False
@@ -224,12 +295,37 @@ class Controls:
         if self.syncing:
             return
         self.enable_dependent()
+        control = change["owner"]
         try:
-            changed = self.moved(change["owner"], change["new"], self.settings())
+            changed = self.moved(control, change["new"], self.settings())
         except InputError as exc:
             self.on_refused(exc)
             return
         self.on_settings(changed)
+        self._follow(control)
+
+    def _on_entry(self, control: w.Widget, text: str) -> None:
+        """A value typed beside a slider (Enter or leaving the field): through the settings like a
+        slider's, then the slider follows; a refused value is explained and the entry restored."""
+        if self.syncing:
+            return
+        try:
+            changed = self.typed(control, text, self.settings())
+        except InputError as exc:
+            self.on_refused(exc)
+            return
+        self.on_settings(changed)
+        self._follow(control)
+
+    def _follow(self, control: w.Widget) -> None:
+        """The slider and its entry show the setting now in force (the one applied, or the one
+        kept when the dashboard refused the change)."""
+        if control in self.entry:
+            self.syncing, was = True, self.syncing
+            try:
+                self._show(control, self.settings())
+            finally:
+                self.syncing = was
 
     # --- the initiative editor ----------------------------------------------------------------------
 
@@ -300,8 +396,10 @@ class Controls:
         value = None if change["new"] == "none" else change["new"]
         self.on_settings(self.settings().with_override(self.pick.value, value))
 
-    def on_pick(self, change) -> None:
-        """An initiative clicked in the P(top k) chart opens in the editor."""
+    def on_pick(self, change) -> bool:
+        """An initiative clicked in the P(top k) chart opens in the editor; True when one did."""
         picked = [row.get("id") for row in (change["new"].value or []) if isinstance(row, dict)]
         if picked and picked[0] in self.portfolio.ids:
             self.pick.value = picked[0]
+            return True
+        return False

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +60,8 @@ class ScenarioComparison:
     ranks: pd.DataFrame  # expected rank and P(top k) ± 95% in both, largest movers first
     paired: bool  # whether the differences' errors are paired (same number of samples)
     sources: tuple[str | None, str | None] = (None, None)  # where each plan's figures come from, in words
+    shared: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["setting", "value"]))
+    # the key settings both scenarios share (setting, value), shown beside what differs for context
 
 
 class ScenarioBook:
@@ -104,7 +106,8 @@ class ScenarioBook:
         values, paired = _values(a, b, first, second)
         return ScenarioComparison((first, second), b.settings.top_k, (a.error, b.error),
                                   _setting_changes(a, b, first, second), values, _plans(a, b, first, second),
-                                  _ranks(a, b, first, second), paired, (_source(a), _source(b)))
+                                  _ranks(a, b, first, second), paired, (_source(a), _source(b)),
+                                  _shared_settings(a.settings, b.settings))
 
     def export(self, name: str, path: str | Path) -> list[Path]:
         """Write the scenario's portfolio (edits and overrides applied) to `path` (.csv, .xlsx or
@@ -153,15 +156,17 @@ class ScenarioBook:
 # --- comparison tables ------------------------------------------------------------------------
 
 
-def _text(value) -> str:
+def _text(value, name: str = "") -> str:
     if value is None:
         return "not set"
+    if name == "seed":  # a label, not a quantity: no thousands separator
+        return str(value)
     return f"{value:,g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
 def _setting_changes(a: Outcome, b: Outcome, first: str, second: str) -> pd.DataFrame:
     x, y = a.settings, b.settings
-    rows = [(f.name.replace("_", " "), _text(getattr(x, f.name)), _text(getattr(y, f.name)))
+    rows = [(_setting_name(f.name), _text(getattr(x, f.name), f.name), _text(getattr(y, f.name), f.name))
             for f in fields(Settings) if f.name not in _MAPPINGS and getattr(x, f.name) != getattr(y, f.name)]
     for team in sorted(set(x.capacity) | set(y.capacity)):
         if x.capacity.get(team) != y.capacity.get(team):
@@ -177,10 +182,24 @@ def _setting_changes(a: Outcome, b: Outcome, first: str, second: str) -> pd.Data
     for ini_a, ini_b in zip(a.portfolio, b.portfolio):  # the edits and overrides, as applied
         for factor in ("reach", "impact", "confidence", "effort"):
             if ini_a.estimate(factor) != ini_b.estimate(factor):
-                rows.append((f"{ini_a.id} {factor}", str(ini_a.estimate(factor)), str(ini_b.estimate(factor))))
+                rows.append((f"{ini_a.name} — {factor}", str(ini_a.estimate(factor)), str(ini_b.estimate(factor))))
         if ini_a.moscow != ini_b.moscow:
-            rows.append((f"{ini_a.id} MoSCoW", ini_a.moscow or "not set", ini_b.moscow or "not set"))
+            rows.append((f"{ini_a.name} — MoSCoW", ini_a.moscow or "not set", ini_b.moscow or "not set"))
     return pd.DataFrame(rows, columns=["setting", first, second])
+
+
+_KEY_SETTINGS = ("budget", "objective", "alpha", "samples", "seed", "top_k", "confidence_mode", "value_unit")
+
+
+def _setting_name(name: str) -> str:
+    return {"budget": "budget (person-months)", "alpha": "CVaR tail α", "top_k": "top k",
+            "lam": "risk weight λ"}.get(name, name.replace("_", " "))
+
+
+def _shared_settings(x: Settings, y: Settings) -> pd.DataFrame:
+    """The key settings (`_KEY_SETTINGS`) equal in both scenarios: setting, value."""
+    rows = [(_setting_name(n), _text(getattr(x, n), n)) for n in _KEY_SETTINGS if getattr(x, n) == getattr(y, n)]
+    return pd.DataFrame(rows, columns=["setting", "value"])
 
 
 def _source(o: Outcome) -> str | None:

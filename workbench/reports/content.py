@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from ..views.format import (
     vss_sentence,
 )
 from ..views.tables import everyone_in_top_k, ranking_note, ranking_ties
+from .changes import Changes, changes_html, changes_since  # noqa: F401  (re-exported)
 
 
 def input_digest(path: str) -> str:
@@ -55,24 +55,68 @@ def executive_summary(outcome, drivers: pd.DataFrame | None = None, optimality_g
     parts = [f"<p><b>Recommendation.</b> Fund {len(plan.selected)} initiatives within the budget of "
              f"{number(c.budget)} {unit}:</p><ul>{items}</ul>", plan_figures(outcome, optimality_gap)]
     parts.append(_ranking_summary(result, top_k))
-    greedy, cmp = plan.greedy, plan.comparisons.get("greedy")
-    if greedy is not None and cmp is not None:
-        missed = [names[i] for i in greedy.selected if i not in plan.selected]
-        gained = [names[i] for i in plan.selected if i not in greedy.selected]
-        if not missed and not gained:
-            parts.append("<p><b>Against a RICE spreadsheet.</b> Filling the budget in RICE order picks the same "
-                         "set.</p>")
-        else:
-            parts.append(
-                f"<p><b>Against a RICE spreadsheet.</b> Filling the budget in RICE order would fund "
-                f"{_e(', '.join(missed)) or 'nothing else'} instead of {_e(', '.join(gained)) or 'nothing'}, "
-                f"and give up {pm(cmp.expected_gain, half_width(cmp.gain_se))} {unit_v} of expected value.</p>")
+    greedy = greedy_html(outcome)
+    if greedy:
+        parts.append(greedy)
     if drivers is not None and len(drivers):
         lines = "".join(f"<li>{_e(r['input'])}: from {number(r['low'])} to {number(r['high'])} moves the plan's value "
                         f"by {number(r['swing'])} {unit_v}</li>" for _, r in drivers.head(3).iterrows())
         parts.append(f"<p><b>Assumptions that matter most.</b></p><ul>{lines}</ul>")
     parts.append(f"<p><i>{PM_NOTE}</i></p>")
     return "\n".join(parts)
+
+
+def greedy_html(outcome) -> str:
+    """What filling the budget in RICE order (a spreadsheet) would fund instead, and what it would
+    give up, as escaped HTML ("" without that baseline)."""
+    plan, unit_v = outcome.plan, _e(outcome.settings.value_unit)
+    names = dict(zip(plan.problem.ids, (i.name for i in plan.problem.portfolio)))
+    greedy, cmp = plan.greedy, plan.comparisons.get("greedy")
+    if greedy is None or cmp is None:
+        return ""
+    missed = [names[i] for i in greedy.selected if i not in plan.selected]
+    gained = [names[i] for i in plan.selected if i not in greedy.selected]
+    if not missed and not gained:
+        return "<p><b>Against a RICE spreadsheet.</b> Filling the budget in RICE order picks the same set.</p>"
+    return (f"<p><b>Against a RICE spreadsheet.</b> Filling the budget in RICE order would fund "
+            f"{_e(', '.join(missed)) or 'nothing else'} instead of {_e(', '.join(gained)) or 'nothing'}, "
+            f"and give up {pm(cmp.expected_gain, half_width(cmp.gain_se))} {unit_v} of expected value.</p>")
+
+
+def baselines_html(outcome) -> str:
+    """The recommended plan against a RICE spreadsheet and against the current plan, escaped HTML."""
+    from .brief import current_plan_sentence
+
+    return greedy_html(outcome) + f"<p><b>Against your current plan.</b> {_e(current_plan_sentence(outcome))}</p>"
+
+
+def entry_table(entry: pd.DataFrame, names: dict[str, str], budget_unit: str = "person-months") -> pd.DataFrame:
+    """The smallest budget at which each initiative is funded (`SensitivityReport.entry_budgets`),
+    for people: cheapest entry first, initiatives never funded in the sweep left out."""
+    f = entry.dropna(subset=["entry_budget"]).sort_values("entry_budget", kind="stable")
+    out = pd.DataFrame({"Initiative": [names.get(i, i) for i in f.index],
+                        f"Funded from ({budget_unit})": [number(round(float(b), 9)) for b in f["entry_budget"]],
+                        "Funded at this share of the budgets swept": [percent(x) for x in f["funded_share"]]})
+    out.attrs["numeric"] = tuple(out.columns[1:])
+    return out
+
+
+def split_table(split: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """The budget split sweep (`SensitivityReport.split_sweep`) for people, each value ± its 95% error."""
+    group = str(split["group"].iloc[0]) if len(split) else "the group"
+
+    def fig(r, name):
+        se = r.get(f"{name}_se")
+        return pm(r[name], None if se is None or pd.isna(se) else half_width(se))
+
+    status = {"optimal": "best plan", "infeasible": "no plan fits", "time_limit": "best found in the time limit"}
+    rows = [{f"Share to {group}": percent(r["share"]), "Plan": status.get(r["status"], r["status"]),
+             f"Expected value ({unit})": fig(r, "expected_value"), f"Of which {group} ({unit})": fig(r, "group_value")}
+            for _, r in split.iterrows()]
+    out = pd.DataFrame(rows, columns=[f"Share to {group}", "Plan", f"Expected value ({unit})",
+                                      f"Of which {group} ({unit})"])
+    out.attrs["numeric"] = (f"Share to {group}", f"Expected value ({unit})", f"Of which {group} ({unit})")
+    return out
 
 
 def plan_figures(outcome, optimality_gap=None) -> str:
@@ -142,52 +186,6 @@ def switch_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"expected": frame["expected"].map(number).to_numpy(),
                          "decision changes at": frame["note"].to_numpy()},
                         index=pd.Index(frame["input"].to_numpy(), name="input"))
-
-
-def changes_html(changes: Changes) -> str:
-    """What changed since last quarter, as escaped HTML."""
-    def ids(items):
-        return _e(", ".join(items)) if items else "none"
-
-    parts = [f"<p><b>New:</b> {ids(changes.new)}. <b>Dropped:</b> {ids(changes.dropped)}.</p>"]
-    if len(changes.reestimated):
-        rows = "".join(f"<tr><td>{_e(r.id)}</td><td>{_e(r.factor)}</td><td>{_e(r.before)}</td>"
-                       f"<td>{_e(r.after)}</td></tr>" for r in changes.reestimated.itertuples())
-        parts.append("<p><b>Re-estimated:</b></p><table><tr><th>id</th><th>factor</th><th>before</th><th>now</th></tr>"
-                     f"{rows}</table>")
-    moved = changes.ranks[changes.ranks["movement"] != 0].sort_values("movement", key=abs, ascending=False)
-    if len(moved):
-        rows = "".join(f"<tr><td>{_e(r.name)}</td><td>{r.rank_before}</td><td>{r.rank_now}</td>"
-                       f"<td>{'▲' if r.movement > 0 else '▼'} {abs(r.movement)}</td></tr>"
-                       for r in moved.head(10).itertuples())
-        parts.append("<p><b>Rank movements</b> (by P(top k)):</p><table><tr><th>initiative</th><th>before</th>"
-                     f"<th>now</th><th>moved</th></tr>{rows}</table>")
-    return "\n".join(parts)
-
-
-@dataclass
-class Changes:
-    """What changed between two quarters' portfolios."""
-
-    new: list[str]
-    dropped: list[str]
-    reestimated: pd.DataFrame  # id, factor, before, after
-    ranks: pd.DataFrame  # id, name, rank_before, rank_now, movement
-
-
-def changes_since(previous: Portfolio, current: Portfolio, result_previous, result_now, top_k: int) -> Changes:
-    """New, dropped and re-estimated initiatives, and movements in the ranking by P(top k)."""
-    before, now = set(previous.ids), set(current.ids)
-    rows = [{"id": i, "factor": f, "before": str(previous[i].estimate(f)), "after": str(current[i].estimate(f))}
-            for i in current.ids if i in before for f in ("reach", "impact", "confidence", "effort")
-            if str(previous[i].estimate(f)) != str(current[i].estimate(f))]
-    rank_prev = {i: k + 1 for k, i in enumerate(result_previous.summary(top_k).index)}
-    rank_now = {i: k + 1 for k, i in enumerate(result_now.summary(top_k).index)}
-    ranks = pd.DataFrame([{"id": i, "name": current[i].name, "rank_before": rank_prev[i], "rank_now": rank_now[i],
-                           "movement": rank_prev[i] - rank_now[i]} for i in current.ids if i in rank_prev],
-                         columns=["id", "name", "rank_before", "rank_now", "movement"])
-    return Changes([i for i in current.ids if i not in before], [i for i in previous.ids if i not in now],
-                   pd.DataFrame(rows, columns=["id", "factor", "before", "after"]), ranks)
 
 
 def methods_appendix(outcome, portfolio_path: str) -> pd.DataFrame:

@@ -35,6 +35,18 @@ def number(x: float | None) -> str:
     return f"{x:.2g}"
 
 
+FACTOR_WORDS = {"reach": "reach", "impact": "impact", "confidence": "confidence", "effort": "effort"}
+
+
+def input_label(input_id: str, names: dict[str, str]) -> str:
+    """An analysis input (`id.factor`, as the sensitivity frames name them) in a reader's words:
+    "AI assistant — reach". `names` maps initiative ids to names; unknown ids stay as they are."""
+    id_, _, factor = str(input_id).rpartition(".")
+    if not id_:
+        return names.get(str(input_id), str(input_id))
+    return f"{names.get(id_, id_)} — {FACTOR_WORDS.get(factor, factor)}"
+
+
 def half_width(se: float) -> float:
     """The 95% half-width of a normal estimate with standard error `se`."""
     return Z95 * se

@@ -1,7 +1,10 @@
 """Readable tables for people: the ranking and a plan, every number written by `workbench.views.format`.
 
 Views (the dashboard, the reports) build their tables here rather than from each other, so the
-same figure reads the same wherever it is shown. Every "±" is a 95% Monte Carlo half-width
+same figure reads the same wherever it is shown. `ranking_table` and `plan_table` are the frames
+(indexed by id, for programs and tests); `ranking_frame`/`plan_frame` are the same for readers
+(capitalized titles with units, no index) and `ranking_html`/`plan_html` show them in the shared
+table style (`table_html`, from `table_style`). Every "±" is a 95% Monte Carlo half-width
 (`format.PM_NOTE`); the view showing a table says so once.
 """
 
@@ -11,6 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .format import number, percent, probability
+from .table_style import table_html
+
+__all__ = ["RANKING_NUMERIC", "everyone_in_top_k", "plan_frame", "plan_html", "plan_numeric", "plan_table",
+           "rank_label", "ranking_frame", "ranking_html", "ranking_note", "ranking_numeric", "ranking_table",
+           "ranking_ties", "table_html", "tie_groups"]
 
 TIE_NOTE = ("A shared rank such as {example} means statistically tied: neighbours whose P(top {k}) differ by no "
             "more than their combined 95% Monte Carlo error, so no order among them is shown.")
@@ -98,3 +106,53 @@ def plan_table(plan, value_unit: str | None = None) -> pd.DataFrame:
         "P(delivers)": f["p_delivers"].map(number),
     }, index=f.index)
 
+
+# --- the same tables for readers, in the shared table style ----------------------------------------
+
+RANKING_TITLES = {"initiative": "Initiative", "rank": "Rank", "score p10 – p90": "Score p10 – p90",
+                  "mean score": "Mean score", "classic RICE": "Classic RICE", "expected rank": "Expected rank"}
+RANKING_NUMERIC = ("Rank", "Score p10 – p90", "Mean score", "Classic RICE", "Expected rank")
+"""`ranking_table`'s columns for readers (plus "P(top k)", numeric too: see `ranking_numeric`)."""
+
+
+def ranking_numeric(top_k: int) -> tuple[str, ...]:
+    """The right-aligned columns of `ranking_html`'s table at this k."""
+    return (f"P(top {top_k})", *RANKING_NUMERIC)
+
+
+def ranking_frame(result, top_k: int) -> pd.DataFrame:
+    """`ranking_table` for readers: capitalized titles, no id index."""
+    return ranking_table(result, top_k).rename(columns=RANKING_TITLES).reset_index(drop=True)
+
+
+def ranking_html(result, top_k: int, *, caption: str | None = None, notes: tuple[str, ...] = ()) -> str:
+    """The ranking in the shared table style, with its ranking note (ties, or k covering everyone)."""
+    note, frame = ranking_note(result, top_k), ranking_frame(result, top_k)
+    # With k covering everyone the rank and P(top k) columns are left out (`ranking_table`).
+    numeric = tuple(c for c in ranking_numeric(top_k) if c in frame.columns)
+    return table_html(frame, numeric=numeric, caption=caption, notes=((note,) if note else ()) + tuple(notes))
+
+
+def plan_frame(plan, value_unit: str, budget_unit: str = "person-months") -> pd.DataFrame:
+    """`plan_table` for readers: titles with units, no id index, no column that is empty for
+    every initiative (e.g. no teams)."""
+    f = plan_table(plan, value_unit).reset_index(drop=True)
+    f = f.rename(columns={"initiative": "Initiative", "team": "Team", "budget": f"Budget ({budget_unit})",
+                          f"expected value ({value_unit})": f"Expected value ({value_unit})",
+                          "share": "Share of value", "P(delivers)": "Chance it delivers"})
+    f["Chance it delivers"] = plan.to_frame()["p_delivers"].map(percent).to_numpy()
+    empty = [c for c in ("Team", "MoSCoW") if (f[c] == "").all()]
+    return f.drop(columns=empty)
+
+
+def plan_numeric(value_unit: str, budget_unit: str = "person-months") -> tuple[str, ...]:
+    """The right-aligned columns of `plan_frame`."""
+    return (f"Budget ({budget_unit})", f"Expected value ({value_unit})", "Share of value", "Chance it delivers")
+
+
+def plan_html(plan, value_unit: str, *, budget_unit: str = "person-months", caption: str | None = None,
+              notes: tuple[str, ...] = ()) -> str:
+    """The funded initiatives in the shared table style, values in `value_unit`."""
+    frame = plan_frame(plan, value_unit, budget_unit)
+    numeric = tuple(c for c in plan_numeric(value_unit, budget_unit) if c in frame.columns)
+    return table_html(frame, numeric=numeric, caption=caption, notes=notes)
