@@ -223,8 +223,10 @@ def rewrite(data: bytes, path: Path, parts: dict[str, bytes]) -> Path:
 
 
 def sheet_xml(data: bytes) -> str:
+    """The first sheet's XML, its empty value elements written `<v />` whichever serializer
+    openpyxl used (its own writes `<v />`; with lxml installed it writes `<v></v>`)."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return z.read("xl/worksheets/sheet1.xml").decode()
+        return re.sub(r"<v\s*/>|<v></v>", "<v />", z.read("xl/worksheets/sheet1.xml").decode())
 
 
 def with_dimension(xml: str, ref: str) -> str:
