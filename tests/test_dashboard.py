@@ -138,10 +138,10 @@ def dash(tmp_path_factory):
 def test_the_first_view_is_complete(dash):
     assert "Recommended plan" in dash._plan_headline.value
     assert "P(total effort exceeds the budget) = <b>" in dash._plan_headline.value
-    assert "value points" in dash._plan_headline.value  # values carry the settings' unit
-    assert dash.frontier is not None and len(dash.frontier.plans) >= 2
+    assert "value points" in dash._plan_headline.value and "(value points)" in str(dash._value_chart.spec)  # units
+    assert dash.frontier is not None and len(dash.frontier.plans) >= 2 and "(value points)" in str(dash._frontier_chart.spec)
     assert dash.sweep is not None and len(dash.sweep) == 11
-    assert dash._ranking_chart.spec and dash._frontier_chart.spec and dash._sweep_chart.spec
+    assert dash._ranking_chart.spec and "budget (person-months)" in str(dash._sweep_chart.spec)
     # Each view that shows a "±" says once what it means.
     assert dash._ranking_table.value.count(PM_NOTE) == 1 and dash._plan_headline.value.count(PM_NOTE) == 1
 

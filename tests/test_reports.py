@@ -289,7 +289,7 @@ def test_the_brief_says_the_decision_its_value_risk_with_guidance_sensitivity_an
                         r"\d+% ± [\d.]+%\. Planning with efforts at their 80th percentile \(setting effort_quantile "
                         rf"0\.8\) lowers the overrun risk to \d+% ± [\d.]+% at a cost of {num} value points of "
                         r"expected value\.", b.risk)
-    from workbench.reports.brief import safer_plan
+    from workbench.views.brief import safer_plan
 
     safer = safer_plan(o)
     assert safer is not None and safer.p_overrun < o.plan.p_overrun and safer.selected == ["a"]

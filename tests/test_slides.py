@@ -10,8 +10,10 @@ from pptx import Presentation
 from pptx.util import Emu, Pt
 
 import workbench
+from workbench import pipeline
 from workbench.cli import build_parser, main
 from workbench.settings import Settings
+from workbench.views.analysis_tables import empty_reason, frontier_sentence
 from workbench.views.format import half_width, pm
 
 UNIT = "$k ARR"
@@ -152,3 +154,23 @@ def test_a_portfolio_of_single_numbers_gets_sentences_not_empty_charts(tmp_path,
     assert "Every estimate is a single number, so nothing was tested" in text  # the brief's sensitivity line
     pictures = [sh for s in slides for sh in s.shapes if sh.shape_type == 13]
     assert len(pictures) == 3  # P(top k), the plan's value, the budget sweep: no empty frontier or tornado
+    assert slides[3].shapes.title.text.startswith("All 4 initiatives are in the top ")  # k covers everyone: no bet
+
+
+def test_one_plan_best_on_both_axes_is_said_to_leave_no_trade_off(tmp_path, capsys):
+    path = tmp_path / "ranges.csv"  # Alpha and Beta alike: tied for the surest bet; the budget funds all three
+    path.write_text("id,name,reach,impact,confidence,effort\na,Alpha,900..1100,1,100%,1\nb,Beta,900..1100,1,100%,1\n"
+                    "c,Gamma,100..200,1,100%,1\n", encoding="utf-8")
+    assert main(["report", "quarterly", "--portfolio", str(path), "--quarter", "Q1", "--budget", "5", "--top-k", "1",
+                 "--samples", "500", "--scenarios", "50", "--format", "pptx", "-o", str(tmp_path)]) == 0
+    capsys.readouterr()
+    slides = list(Presentation(str(tmp_path / "Q1-quarterly.pptx")).slides)
+    outcome = workbench.run(workbench.load_portfolio(path), Settings(budget=5, top_k=1, samples=500, scenarios=50))
+    front = pipeline.frontier(outcome)
+    sentence = ("No risk–value frontier: one plan has both the most expected value and the best bad case (CVaR 10%), "
+                "so at this budget there is no trade-off between value and downside to choose.")
+    assert empty_reason(outcome) is None and len(front.plans) == 1 and frontier_sentence(outcome, front) == sentence
+    text = "\n".join(t for s in slides for t in _texts(s))
+    assert sentence in text and "single number" not in text
+    assert ("Alpha and Beta are statistically tied for the surest bet: the simulation cannot tell which is likeliest "
+            "to be in the top 1") in [s.shapes.title.text for s in slides if s.shapes.title is not None]

@@ -56,6 +56,8 @@ def test_the_page_refers_to_nothing_outside_itself(page):
     urls = set(re.findall(r"https?://[^\s\"'<>)]+", text))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
     assert text.count("<svg") >= 6  # P(top k), score intervals, value histogram, frontier, sweep, tornado
+    titles = set(re.findall(r"<text[^>]*>([^<]*)</text>", text))  # the charts' axis titles carry their units
+    assert {"plan value (value points)", "expected value (value points)", "budget (person-months)"} <= titles
 
 
 def test_user_text_stays_text(page, session):
@@ -92,6 +94,10 @@ def test_settings_name_edits_and_overrides():
     assert rows["Team capacities"] == "Growth: 12 person-months"
     assert rows["Objective"] == "the highest expected value (in $k ARR)"
     assert rows["Seed"] == "2026" and rows["Samples"] == "2,000 evaluation draws"
+    assert rows["Efforts planned at"] == "their 50th percentile"
+    ordinal = dict(zip(*settings_frame(workbench.run(workbench.demo_portfolio(), SETTINGS.change(
+        effort_quantile=0.33, samples=200, scenarios=20))).T.values))["Efforts planned at"]
+    assert ordinal == "their 33rd percentile"  # not "33th"
     assert rows["Edit"] == "AI assistant that drafts invoices from emails — reach: 3000..9000"
     assert rows["Override"] == "SAML single sign-on for enterprise plans: never funded (as a won't-have)"
     page = snapshot_html(outcome, taken=TAKEN)

@@ -218,7 +218,9 @@ def test_explain_covers_every_topic_in_at_most_two_sentences():
     with pytest.raises(ValueError, match="unknown topic 'foo'; expected one of ranking, plan, frontier, cvar"):
         at.explain("foo")
     assert at.explain_html("evpi").startswith('<div class="wb-howto" style=')
-    assert "<b>How to read this.</b> EVPI is the most" in at.explain_html("evpi")
+    assert at.explain("evpi") == ("EVPI is the most the plan's expected value could gain from knowing every estimate "
+                                  "exactly before deciding, so the most any research could be worth. If it is small "
+                                  "next to the plan's value, decide now.")
 
 
 def test_nothing_to_show_sentences():
@@ -376,7 +378,8 @@ def test_single_numbers_say_why_there_is_no_tornado_sobol_frontier_or_voi():
         assert view == at.nothing_html(what, "no_ranges") and "<table" not in view
     with pytest.raises(ValueError, match="no uncertain input"):  # Sobol has nothing to split: callers say so
         pipeline.analyses(outcome, sobol=True)
-    assert len(pipeline.frontier(outcome).plans) == 1  # one dot: the frontier sentence applies
+    front = pipeline.frontier(outcome)  # one dot, and no range to trade: the no-ranges sentence, not a chart
+    assert len(front.plans) == 1 and at.frontier_sentence(outcome, front) == at.nothing_to_show("frontier", "no_ranges")
     assert at.tornado_table(report.tornado, {}, UNIT).columns[0] == "Assumption"  # header only, never shown
 
 

@@ -23,11 +23,11 @@ from .io import demo_portfolio, load_portfolio, write_atomic
 from .io.files import writable_target
 from .model.portfolio import Portfolio
 from .planning.milp import SolverError
+from .report_command import report_command
 from .reports import ReportError
 from .settings import FIELDS, Settings
 from .views.check_text import check_command, init_command
 from .views.output import csv_safe, terminal_text, to_json
-from .views.report_command import report_command
 from .views.text import plan_record, plan_text, score_record, score_table, sensitivity_text
 
 _QUIET = argparse.SUPPRESS  # an option not given is absent, so it does not override --settings
@@ -224,7 +224,7 @@ def _portfolio(args) -> Portfolio:
     return portfolio
 
 
-class _Progress:
+class Progress:
     """A tqdm bar on standard error when it is a terminal; silent otherwise."""
 
     def __init__(self, desc: str, unit: str = " steps"):
@@ -253,7 +253,7 @@ def _outcome(args, *, plan: bool) -> pipeline.Outcome:
     checked = settings.for_portfolio(portfolio, need_budget=plan)  # all problems before any work
     if plan:
         pipeline.check_plan(portfolio, checked)  # constraints no plan can meet, before any draw
-    progress = _Progress("simulating", " samples")
+    progress = Progress("simulating", " samples")
     try:
         outcome = pipeline.LiveEngine(portfolio).run(settings, plan=plan, progress=progress)
     finally:
@@ -288,13 +288,13 @@ def _optimize(args) -> str:
     outcome = _outcome(args, plan=True)
     front = gap = None
     if args.frontier:
-        progress = _Progress("frontier", " solves")
+        progress = Progress("frontier", " solves")
         try:
             front = pipeline.frontier(outcome, progress=progress)
         finally:
             progress.close()
     if args.gap_replications and args.format != "csv":  # the CSV lists the funded initiatives only
-        progress = _Progress("optimality gap", " solves")
+        progress = Progress("optimality gap", " solves")
         try:
             gap = pipeline.optimality_gap(outcome, args.gap_replications, progress=progress)
         finally:
@@ -314,7 +314,7 @@ def _sensitivity(args) -> str:
                  sobol=args.sobol, voi=args.voi)
     if not any(asked.values()):  # nothing asked: the two analyses every session starts with
         asked.update(budget_sweep=True, tornado=True)
-    progress = _Progress("sensitivity")
+    progress = Progress("sensitivity")
     try:
         report = pipeline.analyses(outcome, progress=progress, **asked)
     finally:

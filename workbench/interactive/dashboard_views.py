@@ -90,7 +90,7 @@ def fast_views(outcome: Outcome) -> dict:
              "intervals": charts.score_intervals(r, s.top_k),
              "ranking_table": how_to_read("ranking", k=s.top_k) + ranking_html(r, s.top_k) + pm_note()}
     if outcome.plan is not None:
-        views["value"] = charts.plan_value_distribution(outcome.plan)
+        views["value"] = charts.plan_value_distribution(outcome.plan, unit=s.value_unit)
         views["plan_table"] = (how_to_read("plan", unit=s.value_unit)
                                + plan_html(outcome.plan, s.value_unit, caption="Funded initiatives")
                                + how_to_read("cvar", alpha=s.alpha, unit=s.value_unit))
@@ -104,7 +104,7 @@ def headline(o: Outcome) -> str:
     m, n, unit = plan.metrics(), plan.value.size, _ESC(s.value_unit)
     lines = [f"<b>Recommended plan</b> ({_ESC(objective_text(s))}): {len(m['selected'])} initiatives, "
              f"budget used {number(round(m['budget_used'], 1))} of {number(s.budget)} "
-             f"{'person-months' if s.budget_column == 'effort' else '(cost column)'}",
+             f"{budget_unit(s)}",
              f"Expected value <b>{_pm(m['expected_value'], m['expected_value_se'])}</b> {unit}; "
              f"80% interval {_pm(m['p10'], m['p10_se'])} – {_pm(m['p90'], m['p90_se'])}; "
              f"CVaR {s.alpha:.0%} {_pm(m['cvar'], m['cvar_se'])}"]
@@ -145,23 +145,30 @@ def status_line(o: Outcome, elapsed: float) -> str:
 # --- the slower views: frontier and budget sweep ---------------------------------------------------
 
 
+def budget_unit(s: Settings) -> str:
+    """The budget's unit: person-months, or the cost column's wording."""
+    return "person-months" if s.budget_column == "effort" else "(cost column)"
+
+
 def slow_views(outcome: Outcome, front, sweep: pd.DataFrame) -> dict:
+    s = outcome.settings
     return {"outcome": outcome, "frontier": front, "sweep": sweep,
-            "frontier_chart": charts.efficient_frontier(front, outcome.plan),
-            "sweep_chart": charts.budget_sweep(sweep, outcome.settings.budget)}
+            "frontier_chart": charts.efficient_frontier(front, outcome.plan, unit=s.value_unit),
+            "sweep_chart": charts.budget_sweep(sweep, s.budget, unit=s.value_unit, budget_unit=budget_unit(s))}
 
 
 def slow_status(outcome: Outcome, front) -> str:
-    """Where the frontier's figures come from and, when frontier plans beat the recommended plan on
+    """Where the frontier's figures come from, why it shows no trade-off when it has fewer than two
+    plans (`analysis_tables.frontier_sentence`) and, when frontier plans beat the recommended plan on
     both axes on the evaluation draws, a sentence saying so (they are marked on the chart)."""
     s = outcome.settings
     text = note(f"{len(front.plans)} frontier plans, chosen on {number(s.scenarios)} selection scenarios and valued "
                 f"on the {number(s.samples)} samples, like the recommended plan (the red diamond)", "muted")
     if outcome.plan is None:
         return text
-    reason = at.empty_reason(outcome)
-    if reason in ("no_ranges", "no_ranges_funded"):
-        text += note(_ESC(at.nothing_to_show("frontier", reason)), "muted")
+    why = at.frontier_sentence(outcome, front)
+    if why is not None:
+        text += note(_ESC(why), "muted")
     beats = beats_sentence(outcome.plan, front.beats(outcome.plan), s.scenarios, s.value_unit)
     return text + (note(_ESC(beats), "error") if beats else "")
 

@@ -27,7 +27,8 @@ from ..planning.frontier import Frontier
 from ..sensitivity import SensitivityReport
 from ..views import analysis_tables as at
 from ..views import charts
-from ..views.format import PM_NOTE, amount, number, objective_label, percent
+from ..views.brief import brief, brief_html
+from ..views.format import PM_NOTE, amount, number, objective_label, percent, percentile_ordinal
 from ..views.tables import plan_html, ranking_html, table_html
 
 __all__ = ["snapshot_html", "write_snapshot"]
@@ -90,6 +91,11 @@ def _names(outcome: Outcome) -> dict[str, str]:
     return dict(zip(outcome.portfolio.ids, outcome.portfolio.names))
 
 
+def _budget_unit(s) -> str:
+    """The budget's unit: person-months, or the cost column's wording."""
+    return BUDGET_UNIT if s.budget_column == "effort" else "(cost column)"
+
+
 def _section(anchor: str, title: str, body: str) -> str:
     heading = "" if anchor == "brief" else f"<h2>{_E(title)}</h2>"  # the brief has its own
     return f'<section class="view" id="{anchor}">{heading}{body}</section>'
@@ -102,7 +108,7 @@ def settings_frame(outcome: Outcome) -> pd.DataFrame:
     """The settings of the session in a reader's words: one row per setting that matters here,
     edits and overrides by initiative name."""
     s, names = outcome.settings, _names(outcome)
-    budget_unit = BUDGET_UNIT if s.budget_column == "effort" else "(cost column)"
+    budget_unit = _budget_unit(s)
     rows = [("Budget", "none (ranking only)" if s.budget is None else amount(s.budget, budget_unit))]
     rows.append(("Team capacities", "; ".join(f"{t}: {amount(v, BUDGET_UNIT)}" for t, v in s.capacities)
                  or "none set (only the total budget limits the plan)"))
@@ -112,7 +118,7 @@ def settings_frame(outcome: Outcome) -> pd.DataFrame:
     if s.max_count is not None:
         rows.append(("At most", f"{s.max_count} initiatives"))
     rows += [("Objective", f"the highest {objective_label(s.objective, s.alpha, s.lam)} (in {s.value_unit})"),
-             ("Efforts planned at", f"their {round(s.effort_quantile * 100)}th percentile"),
+             ("Efforts planned at", f"their {percentile_ordinal(s.effort_quantile)} percentile"),
              ("Value unit", s.value_unit),
              ("Samples", f"{number(s.samples)} evaluation draws"),
              ("Scenarios", f"{number(s.scenarios)} selection scenarios (plans are chosen on these)"),
@@ -135,7 +141,6 @@ def settings_frame(outcome: Outcome) -> pd.DataFrame:
 
 
 def _brief(outcome: Outcome, analyses: SensitivityReport | None) -> str:
-    from ..reports.brief import brief, brief_html  # the reports import views; not at import time
 
     drivers = switches = None
     if analyses is not None and analyses.tornado is not None:
@@ -162,16 +167,18 @@ def _frontier(outcome: Outcome, front: Frontier | None, sweep: pd.DataFrame | No
     if front is not None:
         if front.recommended is not None and front.recommended is not outcome.plan:
             parts.append(_note("The frontier the session held was for earlier settings, so it is left out.", "warn"))
-        elif len(front.plans) < 2 and (reason := at.empty_reason(outcome)) in ("no_ranges", "no_ranges_funded"):
-            parts.append(_read("frontier", outcome) + _note(at.nothing_to_show("frontier", reason)))
+        elif (why := at.frontier_sentence(outcome, front)) is not None:
+            parts.append(_read("frontier", outcome) + _note(why))
         else:
-            parts.append(_read("frontier", outcome) + _chart(charts.efficient_frontier(front, outcome.plan)))
+            parts.append(_read("frontier", outcome)
+                         + _chart(charts.efficient_frontier(front, outcome.plan, unit=s.value_unit)))
             parts.append(_note(f"{len(front.plans)} frontier plans, chosen on {number(s.scenarios)} selection "
                                f"scenarios and valued on the {number(s.samples)} evaluation draws, like the "
                                "recommended plan (the red diamond)."))
     if sweep is not None:
         names = _names(outcome)
-        parts.append(_read("sweep", outcome) + _chart(charts.budget_sweep(sweep, s.budget))
+        chart = charts.budget_sweep(sweep, s.budget, unit=s.value_unit, budget_unit=_budget_unit(s))
+        parts.append(_read("sweep", outcome) + _chart(chart)
                      + _table(at.sweep_table(sweep, s.value_unit, names=names, current=s.budget), "Budget sweep")
                      + _note(PM_NOTE))
     return "".join(parts)
@@ -243,8 +250,7 @@ def snapshot_html(outcome: Outcome, *, frontier: Frontier | None = None, sweep: 
         views.append(("compare", "Compare scenarios", _comparison(comparison)))
     toc = "".join(f'<a href="#{a}">{_E(t)}</a>' for a, t, _ in views)
     body = "".join(_section(a, t, b) for a, t, b in views)
-    budget = "no budget" if s.budget is None else amount(s.budget, BUDGET_UNIT if s.budget_column == "effort"
-                                                         else "(cost column)")
+    budget = "no budget" if s.budget is None else amount(s.budget, _budget_unit(s))
     when = taken.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

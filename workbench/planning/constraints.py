@@ -226,14 +226,17 @@ class PlanningProblem:
         return x[self.feasible(x)]
 
 
-    def violations(self, x: np.ndarray, tol: float = 1e-9, complete: bool = True) -> list[str]:
+    def violations(self, x: np.ndarray, tol: float = 1e-9, complete: bool = True,
+                   by_name: bool = False) -> list[str]:
         """Every rule that selection x (booleans, portfolio order) breaks; empty if it is feasible.
 
         complete=False checks a plan still being built: missing must-haves and theme shares
-        below their minimum are not yet violations.
+        below their minimum are not yet violations. by_name: initiatives named by their names
+        (for readers) instead of their ids (for the command line, where ids are typed).
         """
         x = np.asarray(x, bool)
-        ids, c, out = self.ids, self.constraints, []
+        ids = [ini.name for ini in self.portfolio] if by_name else self.ids
+        c, out = self.constraints, []
         spent = self.cost[x].sum()
         if spent > c.budget * (1 + tol):
             out.append(f"uses {exact(spent)} {self.unit}, over the budget of {exact(c.budget)}")

@@ -231,9 +231,9 @@ class Plan:
         """Per team with a capacity: the binomial standard error of its overrun probability."""
         return {team: _share_se(p, self.effort.size) for team, p in self.team_overrun().items()}
 
-    def violations(self) -> list[str]:
-        """Every rule the plan breaks (empty when it is feasible)."""
-        return self.problem.violations(self.funded)
+    def violations(self, by_name: bool = False) -> list[str]:
+        """Every rule the plan breaks (empty when it is feasible); by_name: initiatives by name, not id."""
+        return self.problem.violations(self.funded, by_name=by_name)
 
     def compare(self, other: Plan) -> Comparison:
         """Paired, scenario by scenario: expected gain over `other` and P(this plan is worth more)."""

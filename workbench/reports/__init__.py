@@ -5,7 +5,7 @@
 exports the executed notebook to one self-contained file.
 """
 
-from .brief import Brief, brief, brief_html
+from ..views.brief import Brief, brief, brief_html
 from .changes import changes_summary
 from .content import (
                       Changes,

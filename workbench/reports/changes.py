@@ -43,6 +43,10 @@ class Changes:
     def name(self, id_: str) -> str:
         return self.names.get(id_, id_)
 
+    def summary(self) -> str:
+        """`changes_summary`: what changed in one or two plain sentences (the brief calls it)."""
+        return changes_summary(self)
+
 
 def changes_since(previous: Portfolio, current: Portfolio, result_previous, result_now, top_k: int, *,
                   plan_before: list[str] | None = None, plan_now: list[str] | None = None) -> Changes:

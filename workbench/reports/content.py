@@ -85,7 +85,7 @@ def greedy_html(outcome) -> str:
 
 def baselines_html(outcome) -> str:
     """The recommended plan against a RICE spreadsheet and against the current plan, escaped HTML."""
-    from .brief import current_plan_sentence
+    from ..views.brief import current_plan_sentence
 
     return greedy_html(outcome) + f"<p><b>Against your current plan.</b> {_e(current_plan_sentence(outcome))}</p>"
 

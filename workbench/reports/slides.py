@@ -25,10 +25,10 @@ import numpy as np
 
 from ..io.files import write_atomic
 from ..views import charts as ch
-from ..views.analysis_tables import empty_reason, explain, nothing_to_show
+from ..views.analysis_tables import empty_reason, explain, frontier_sentence, nothing_to_show
+from ..views.brief import Brief
 from ..views.format import PM_NOTE, amount, half_width, input_label, number, pm, probability
-from ..views.tables import plan_frame, plan_numeric
-from .brief import Brief
+from ..views.tables import everyone_in_top_k, plan_frame, plan_numeric, ranking_note, ranking_ties
 
 WIDTH_EMU, HEIGHT_EMU = 12_192_000, 6_858_000  # 16:9, PowerPoint's widescreen size
 WIDTH_IN, HEIGHT_IN = WIDTH_EMU / 914_400, HEIGHT_EMU / 914_400  # 13.33 x 7.5 inches
@@ -73,14 +73,10 @@ def slide_charts(outcome, *, frontier=None, sweep=None, analyses=None) -> list[S
     there is a trade-off to show), the budget sweep, the tornado (when estimates have ranges)."""
     r, s, plan = outcome.result, outcome.settings, outcome.plan
     unit, k, names = s.value_unit, s.top_k, dict(zip(outcome.portfolio.ids, outcome.portfolio.names))
-    summary = r.summary(k)
-    half = dict(zip(r.portfolio.ids, r.half_width(k)))
-    first = summary.index[0]
-    samples = r.samples if r.method == "mc" else None
-    slides = [SlideChart(f"{summary['name'].iloc[0]} is the surest bet: in the top {k} with probability "
-                         f"{probability(summary['p_top_k'].iloc[0], half[first], samples)}",
-                         chart_png(ch.top_k_probability(r, k)), explain("ranking", k=k, alpha=s.alpha, unit=unit),
-                         PM_NOTE)]
+    budget_unit = _budget_unit(s)
+    note = " ".join(t for t in (ranking_note(r, k), PM_NOTE) if t)
+    slides = [SlideChart(_ranking_title(r, k), chart_png(ch.top_k_probability(r, k)),
+                         explain("ranking", k=k, alpha=s.alpha, unit=unit), note)]
     if plan is None:
         return slides
     m = plan.metrics()
@@ -91,9 +87,8 @@ def slide_charts(outcome, *, frontier=None, sweep=None, analyses=None) -> list[S
         PM_NOTE))
     reason = empty_reason(outcome)
     if frontier is not None:
-        if len(frontier.plans) < 2:
-            slides.append(_text_chart("No risk trade-off to show",
-                                      nothing_to_show("frontier", reason or "no_ranges")))
+        if (why := frontier_sentence(outcome, frontier)) is not None:
+            slides.append(_text_chart("No risk trade-off to show", why))
         else:
             beats = frontier.beats(plan)
             if beats:
@@ -103,10 +98,11 @@ def slide_charts(outcome, *, frontier=None, sweep=None, analyses=None) -> list[S
                 title = "The recommended plan is on the frontier: more expected value means a worse bad case"
             else:
                 title = "Safer plans trade expected value for a better bad case"
-            slides.append(SlideChart(title, chart_png(ch.efficient_frontier(frontier, plan)),
+            slides.append(SlideChart(title, chart_png(ch.efficient_frontier(frontier, plan, unit=unit)),
                                      explain("frontier", k=k, alpha=plan.alpha, unit=unit)))
     if sweep is not None:
-        slides.append(SlideChart(_sweep_title(sweep, s.budget, unit), chart_png(ch.budget_sweep(sweep, s.budget)),
+        chart = ch.budget_sweep(sweep, s.budget, unit=unit, budget_unit=budget_unit)
+        slides.append(SlideChart(_sweep_title(sweep, s.budget, unit, budget_unit), chart_png(chart),
                                  explain("sweep", k=k, alpha=plan.alpha, unit=unit)))
     tornado = None if analyses is None else analyses.tornado
     if tornado is not None and len(tornado):
@@ -120,22 +116,54 @@ def slide_charts(outcome, *, frontier=None, sweep=None, analyses=None) -> list[S
     return slides
 
 
+def _budget_unit(s) -> str:
+    """The budget's unit in the settings' terms: person-months, or the cost column's."""
+    return "person-months" if s.budget_column == "effort" else "(cost column)"
+
+
+def _names_text(names: list[str]) -> str:
+    """"A and B", "A, B and C", "A, B and 3 others"."""
+    if len(names) > 3:
+        return f"{', '.join(names[:2])} and {len(names) - 2} others"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _ranking_title(r, k: int) -> str:
+    """The ranking slide's takeaway, true to the figures: the surest bet with its P(top k), the
+    initiatives statistically tied for it, or that k covers everyone (P(top k) is 1 for each)."""
+    if everyone_in_top_k(r, k):
+        return (f"All {len(r.portfolio)} initiatives are in the top {k} by construction: choose a smaller k "
+                "to tell the surest bets apart")
+    summary = r.summary(k)
+    ties = ranking_ties(r, k, summary)
+    first = summary.index[0]
+    if ties.at[first, "last"] > 1:
+        tied = [str(n) for n, last in zip(summary["name"], ties["last"]) if last == ties.at[first, "last"]]
+        return (f"{_names_text(tied)} are statistically tied for the surest bet: the simulation cannot tell "
+                f"which is likeliest to be in the top {k}")
+    half = dict(zip(r.portfolio.ids, r.half_width(k)))
+    samples = r.samples if r.method == "mc" else None
+    return (f"{summary['name'].iloc[0]} is the surest bet: in the top {k} with probability "
+            f"{probability(summary['p_top_k'].iloc[0], half[first], samples)}")
+
+
 def _text_chart(title: str, text: str) -> SlideChart:
     """A chart slide with nothing to draw: the sentence saying why."""
     return SlideChart(title, b"", text)
 
 
-def _sweep_title(sweep, budget: float, unit: str) -> str:
+def _sweep_title(sweep, budget: float, unit: str, budget_unit: str = "person-months") -> str:
     ok = sweep[sweep["expected_value"].notna()]
     if not len(ok):
         return "No budget in the sweep fits the must-haves"
     at = ok[np.isclose(ok["budget"].to_numpy(float), float(budget))]
     low, high = ok.iloc[0], ok.iloc[-1]
     span = (f"from {amount(low['expected_value'], unit)} at {number(round(float(low['budget']), 9))} to "
-            f"{number(high['expected_value'])} at {number(round(float(high['budget']), 9))} person-months")
+            f"{number(high['expected_value'])} at {number(round(float(high['budget']), 9))} {budget_unit}")
     if len(at) and not np.isnan(at["marginal_value"].iloc[0]):
         row = at.iloc[0]
-        return (f"At {number(budget)} person-months one more person-month adds about "
+        one = "person-month" if budget_unit == "person-months" else "budget unit"
+        return (f"At {number(budget)} {budget_unit} one more {one} adds about "
                 f"{amount(row['marginal_value'], unit)}; the best plan goes {span}")
     return f"The best plan's value goes {span}"
 
@@ -326,7 +354,7 @@ def write_slides(path: str | Path, outcome, *, brief: Brief, charts: list[SlideC
     """Write the deck (see the module docstring) to `path` atomically; returns the path."""
     s, plan = outcome.settings, outcome.plan
     source = Path(outcome.portfolio.source).name if outcome.portfolio.source else "the demo portfolio"
-    budget_unit = "person-months" if s.budget_column == "effort" else "(cost column)"
+    budget_unit = _budget_unit(s)
     deck = _Deck()
     deck.title_slide(f"Quarterly portfolio review {quarter}",
                      [f"{source}: {len(outcome.portfolio)} initiatives",
@@ -358,7 +386,7 @@ def quarterly_deck(job, path: str | Path, *, progress: Callable[[int, int], None
     import workbench as wb
 
     from .. import pipeline
-    from .brief import brief as make_brief
+    from ..views.brief import brief as make_brief
     from .changes import changes_since
     from .run import ReportJob, previous_settings
 

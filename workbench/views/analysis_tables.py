@@ -36,8 +36,8 @@ from .format import half_width, input_label, number, percent, pm
 from .table_style import table_html
 
 __all__ = ["ANALYSES", "HOWTO_STYLE", "NOTHING_STYLE", "REASONS", "TOPICS", "analysis_view", "empty_reason",
-           "evpi_text", "evppi_table", "explain", "explain_html", "group_label", "nothing_html", "nothing_to_show",
-           "sobol_table", "sweep_table", "switch_table", "tornado_table"]
+           "evpi_text", "evppi_table", "explain", "explain_html", "frontier_sentence", "group_label", "nothing_html",
+           "nothing_to_show", "sobol_table", "sweep_table", "switch_table", "tornado_table"]
 
 BUDGET_UNIT = "person-months"
 
@@ -274,6 +274,24 @@ def sweep_table(frame: pd.DataFrame, unit: str, *, names: dict[str, str] | None 
         at = np.flatnonzero(np.isclose(frame["budget"].to_numpy(float), float(current)))
         out.attrs["highlight"] = tuple(int(i) for i in at)
     return out
+
+
+# --- the risk–value frontier ---------------------------------------------------------------------------
+
+
+def frontier_sentence(outcome, front) -> str | None:
+    """Why the risk–value frontier `front` (`pipeline.frontier` of `outcome`) shows no trade-off, in
+    one plain sentence; None when it has two plans or more to draw. The same sentence wherever the
+    frontier is shown: `nothing_to_show("frontier", ...)` when there is no plan or no range to trade
+    against (`empty_reason`), otherwise that one plan is best on both expected value and CVaR."""
+    if front is not None and len(front.plans) >= 2:
+        return None
+    reason = empty_reason(outcome)
+    if reason is not None:
+        return nothing_to_show("frontier", reason)
+    alpha = outcome.settings.alpha
+    return (f"No risk–value frontier: one plan has both the most expected value and the best bad case (CVaR "
+            f"{alpha:.0%}), so at this budget there is no trade-off between value and downside to choose.")
 
 
 # --- one analysis, ready to show -----------------------------------------------------------------------

@@ -37,8 +37,9 @@ def _texts(k: int | None, alpha: float, unit: str) -> dict[str, str]:
         "sobol": ("Sobol indices split the uncertainty in the plan's value among the estimates: 'alone' (S1) is "
                   "the share one initiative's estimates explain by themselves, 'with interactions' (ST) adds their "
                   "combined effects. Narrow the estimates with a large share; those near 0 can stay rough."),
-        "evpi": ("EVPI is the most that any research could add to the plan: its value if every estimate were "
-                 "known exactly before deciding. If it is small next to the plan's value, decide now."),
+        "evpi": ("EVPI is the most the plan's expected value could gain from knowing every estimate exactly "
+                 "before deciding, so the most any research could be worth. If it is small next to the plan's "
+                 "value, decide now."),
         "evppi": ("EVPPI is what knowing one initiative's value exactly would add, by changing the plan when the "
                   "answer calls for it: research the top rows first. The chance column says how often that "
                   "answer would change what is funded."),

@@ -47,6 +47,13 @@ def input_label(input_id: str, names: dict[str, str]) -> str:
     return f"{names.get(id_, id_)} — {FACTOR_WORDS.get(factor, factor)}"
 
 
+def percentile_ordinal(q: float) -> str:
+    """A quantile as an ordinal percentile: 0.8 → "80th", 0.01 → "1st", 0.33 → "33rd", 0.12 → "12th"."""
+    n = round(q * 100)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def half_width(se: float) -> float:
     """The 95% half-width of a normal estimate with standard error `se`."""
     return Z95 * se

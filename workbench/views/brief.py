@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..planning.milp import SolverError
 from ..planning.optimization import solve
 from ..planning.plans import Plan
-from ..views.format import PM_NOTE, amount, half_width, input_label, number, objective_label, percent, pm
+from .format import PM_NOTE, amount, half_width, input_label, number, objective_label, percent, percentile_ordinal, pm
 
 SAFER_QUANTILE = 0.8  # the effort percentile the risk guidance plans at
 
@@ -55,12 +55,6 @@ def _signed(value: float, se: float) -> str:
     """"+18,700 ± 465", "−68 ± 434": a difference with its sign and 95% half-width."""
     text = pm(abs(value), half_width(se))
     return ("+" if value >= 0 else "−") + text
-
-
-def _ordinal(q: float) -> str:
-    n = round(q * 100)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 def safer_plan(outcome, quantile: float = SAFER_QUANTILE) -> Plan | None:
@@ -104,9 +98,9 @@ def risk_sentence(outcome, safer: Plan | None | bool = True) -> str:
 
 def _guidance(outcome, safer: Plan | None | bool) -> str:
     plan, s = outcome.plan, outcome.settings
-    at = _ordinal(SAFER_QUANTILE)
+    at = percentile_ordinal(SAFER_QUANTILE)
     if s.effort_quantile >= SAFER_QUANTILE:
-        return (f"Efforts are already planned at their {_ordinal(s.effort_quantile)} percentile, a cautious "
+        return (f"Efforts are already planned at their {percentile_ordinal(s.effort_quantile)} percentile, a cautious "
                 "estimate: a lower risk needs a larger budget or fewer initiatives.")
     if safer is False:
         return (f"Planning with efforts at their {at} percentile (setting effort_quantile 0.8) funds less but "
@@ -158,12 +152,13 @@ def sensitivity_sentence(outcome, drivers: pd.DataFrame | None, switches: pd.Dat
 def current_plan_sentence(outcome) -> str:
     """The recommended plan against the user's current plan (the `planned` column or the `plan`
     setting), from the plan's own paired comparison, as the CLI says it: "+18,700 ± 465 value
-    points of expected value vs your current plan (6 initiatives), which breaks must-have 'sso-saml'"."""
+    points of expected value vs your current plan (6 initiatives), which breaks must-have 'SAML single sign-on
+    for enterprise plans'" (initiatives by name)."""
     plan, unit = outcome.plan, outcome.settings.value_unit
     if plan.current is None:
         return "No current plan was given (the planned column, or the plan setting), so there is no comparison."
     cmp, n = plan.comparisons["current"], len(plan.current.selected)
-    broken = plan.current.violations()
+    broken = plan.current.violations(by_name=True)
     breaks = ("; your current plan breaks: " + "; ".join(broken)) if broken else ""
     return (f"Against your current plan ({n} initiative{'' if n == 1 else 's'}): "
             f"{_signed(cmp.expected_gain, cmp.gain_se)} {unit} of expected value{breaks}.")
@@ -181,7 +176,7 @@ def assumptions(outcome) -> list[str]:
     else:
         out.append("Team capacities: none set (only the total budget limits the plan).")
     q = s.effort_quantile
-    out.append(f"Efforts planned at their {_ordinal(q)} percentile" + (" (the median)." if q == 0.5 else "."))
+    out.append(f"Efforts planned at their {percentile_ordinal(q)} percentile" + (" (the median)." if q == 0.5 else "."))
     out.append(f"Objective: the highest {objective_label(plan.objective, plan.alpha, plan.lam)} "
                f"(in {s.value_unit}); CVaR {plan.alpha:.0%} is the average of the worst {plan.alpha:.0%} of outcomes.")
     out.append(current_plan_sentence(outcome))
@@ -189,14 +184,11 @@ def assumptions(outcome) -> list[str]:
 
 
 def changes_sentence(changes) -> str:
-    """What changed since last quarter in one or two sentences (`content.Changes`, or text as is)."""
+    """What changed since last quarter in one or two sentences: the report's `Changes` (its
+    `summary()`), or text as is."""
     if changes is None:
         return ""
-    if isinstance(changes, str):
-        return changes
-    from .changes import changes_summary
-
-    return changes_summary(changes)
+    return changes if isinstance(changes, str) else changes.summary()
 
 
 def brief(outcome, *, drivers: pd.DataFrame | None = None, changes=None, switches: pd.DataFrame | None = None,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 def report_command(args) -> str:
     """The `report` command's handler: the paths written, one a line (the CLI prints them)."""
-    from ..cli import UsageError, settings_from  # the CLI imports this module: not at import time
+    from .cli import UsageError, settings_from  # the CLI imports this module: not at import time
 
     if args.demo and args.portfolio:
         raise UsageError("give either --portfolio FILE or --demo, not both")
@@ -56,10 +56,10 @@ def report_command(args) -> str:
 
 def _reports(kind: str, pairs: list[tuple[str, str]], settings, extra: dict, output_dir: str) -> str:
     """The HTML reports (with their notebooks and JSON), as `workbench report` always made them."""
-    from ..cli import _Progress
-    from ..reports import ReportError, run_batch
+    from .cli import Progress
+    from .reports import ReportError, run_batch
 
-    progress = _Progress("reports", " reports") if len(pairs) > 1 else None
+    progress = Progress("reports", " reports") if len(pairs) > 1 else None
     try:
         written, failures = run_batch(kind, pairs, settings, extra, output_dir, progress=progress)
     finally:
@@ -76,10 +76,10 @@ def _reports(kind: str, pairs: list[tuple[str, str]], settings, extra: dict, out
 
 def _decks(pairs: list[tuple[str, str]], settings, extra: dict, output_dir: str) -> str:
     """One quarterly deck per (portfolio, quarter): every job checked before any is built."""
-    from ..cli import _Progress
-    from ..errors import InputError
-    from ..reports import check_parameters, report_names
-    from ..reports.slides import quarterly_deck
+    from .cli import Progress
+    from .errors import InputError
+    from .reports import check_parameters, report_names
+    from .reports.slides import quarterly_deck
 
     jobs, problems = [], []
     for (portfolio, quarter), name in zip(pairs, report_names(pairs, "quarterly")):
@@ -94,7 +94,7 @@ def _decks(pairs: list[tuple[str, str]], settings, extra: dict, output_dir: str)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, job in jobs:
-        progress = _Progress(f"slides {name}", " steps")
+        progress = Progress(f"slides {name}", " steps")
         try:
             written.append(quarterly_deck(job, out / f"{name}.pptx", progress=progress))
         finally:
