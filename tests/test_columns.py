@@ -234,7 +234,8 @@ def test_mapping_file_problems_are_all_located(tmp_path):
     assert [str(p) for p in info.value.problems] == [
         f"{mapping}:1: column 1: unknown section 'colums'; expected 'columns:' or 'status:'; did you mean 'columns'?",
         f"{mapping}:3: column 3: unknown column 'efort'; expected one of id, name, reach, impact, confidence, effort, "
-        "team, theme, moscow, cost, depends_on, excludes, planned, status; did you mean 'effort'?",
+        "team, theme, moscow, cost, depends_on, excludes, planned, max_per_quarter, earliest, deadline, "
+        "planned_quarter, status; did you mean 'effort'?",
         f"{mapping}:5: column 3: id and name are both mapped to 'what'; a column can be read as one of them only",
         f"{mapping}:6: column 3: expected the header of your column that holds reach, as written in your file",
         f"{mapping}:9: column 12: status 'Shipped' is mapped to 'finished'; expected one of done, committed, open, "

@@ -12,7 +12,7 @@ from .errors import InputError, Problem
 from .io import demo_portfolio, load_portfolio
 from .model.estimates import Estimate, EstimateError, parse_estimate
 from .model.portfolio import Correlation, Initiative, Portfolio
-from .pipeline import LiveEngine, Outcome, run
+from .pipeline import LiveEngine, Outcome, roadmap, run
 from .planning.frontier import frontier
 from .planning.optimization import optimize
 from .planning.plans import Plan
@@ -21,7 +21,7 @@ from .settings import Settings, load_settings
 __all__ = [
     "Correlation", "Dashboard", "Estimate", "EstimateError", "Initiative", "InputError", "LiveEngine", "Outcome",
     "Plan", "Portfolio", "Problem", "ScenarioBook", "Scenarios", "Settings", "SimulationResult", "demo_portfolio",
-    "frontier", "load_portfolio", "load_settings", "open_session", "optimize", "parse_estimate", "run",
+    "frontier", "load_portfolio", "load_settings", "open_session", "optimize", "parse_estimate", "roadmap", "run",
     "sample_scenarios", "sensitivity", "simulate",
 ]
 

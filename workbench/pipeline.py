@@ -156,6 +156,27 @@ class LiveEngine:
         return Outcome(s, applied, result, evaluation, selection, best, problem,
                        None if failure is None else str(failure), failure, seconds)
 
+    # --- the roadmap (`workbench.roadmap_pipeline`) -------------------------------------------------
+
+    def roadmap(self, settings: Settings, *, start: int | None = None):
+        """The roadmap across quarters of `settings` (see `workbench.roadmap`), reusing cached draws and solves."""
+        from .roadmap_pipeline import roadmap_result
+
+        return roadmap_result(self, settings, start=start)
+
+    def scenarios(self, settings: Settings, purpose: str) -> Scenarios:
+        """The evaluation (`samples` rows) or selection (`scenarios` rows) draws of checked settings,
+        with their edits applied, from the cache when it has them."""
+        applied = apply_settings(self.portfolio, settings)
+        rows = settings.samples if purpose == "evaluation" else settings.scenarios
+        value_t, effort_t = self._draw(applied, self._keys(applied, settings, purpose, rows), settings, purpose, rows)
+        return Scenarios(applied, value_t.T, effort_t.T, settings.seed, "mc", settings.confidence_mode,
+                         settings.spread_mapping, purpose)
+
+    def remember(self, key, compute: Callable):
+        """compute(), or its value cached under `key` with the plans (a solve the caller names)."""
+        return self._cached("plans", key, compute)
+
     def _keys(self, applied: Portfolio, s: Settings, purpose: str, rows: int) -> tuple:
         """One cache key per block: everything its draws depend on."""
         spread = s.spread if s.confidence_mode == "spread" else None
@@ -284,6 +305,16 @@ def run(portfolio: Portfolio, settings: Settings | None = None, *, plan: bool = 
     if changes:
         settings = settings.change(**changes)
     return LiveEngine(portfolio).run(settings, plan=plan)
+
+
+def roadmap(portfolio: Portfolio, settings: Settings | None = None, *, start: int | None = None, **changes):
+    """The roadmap across quarters: when to start each initiative, how likely each lands on time
+    and what the slips cost (`workbench.roadmap_pipeline`). start: the whole-number quarter the
+    default horizon starts at (`model.quarters`; default the quarter after today)."""
+    settings = settings or Settings()
+    if changes:
+        settings = settings.change(**changes)
+    return LiveEngine(portfolio).roadmap(settings, start=start)
 
 
 def planning_problem(portfolio: Portfolio, s: Settings) -> PlanningProblem:

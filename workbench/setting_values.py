@@ -4,6 +4,7 @@ Each reader takes a raw value and returns it typed, or raises ValueError saying 
 expected: amounts with k/M but never a percentage, fractions with %, whole numbers, choices with
 a "did you mean", mappings (`A=1,B=2`, repeated `A=1` options, dicts, pairs), LO:HI shares,
 comma-separated ids and estimate edits. `workbench.settings.FIELDS` pairs them with checks.
+Names are matched to the portfolio's teams and themes (`match_names`, `match_split`).
 Numbers, typed or written, get the estimates' checks: below 1e100, finite, ASCII digits and units
 only (`１０k` is refused with its ASCII spelling); messages quote at most 80 characters of a value.
 """
@@ -15,7 +16,7 @@ import re
 from collections.abc import Callable, Sized
 from typing import Any
 
-from .errors import did_you_mean, lookalike_problem, quote
+from .errors import Problem, did_you_mean, lookalike_problem, quote
 from .limits import MAX_CAPACITY_ENTRIES
 from .model.estimates import FACTORS, number_problem, shown_number
 
@@ -157,3 +158,88 @@ def edits(value: Any) -> tuple:
             raise ValueError(f"expected a list of {{\"id\", \"factor\", \"estimate\"}} objects, got {quote(item)}")
         out.append((item[0], choice(FACTORS)(item[1]), item[2]))
     return tuple(out)
+
+
+def quarter_text(value: Any) -> str:
+    """A quarter, kept as its canonical label (`2027Q1`)."""
+    from .model.quarters import parse_quarter, quarter_label
+
+    return quarter_label(parse_quarter(text(value)))
+
+
+def horizon(value: Any) -> str:
+    """Quarters `FIRST:LAST` (or one quarter), kept canonical: `q1 2027:2027-Q4` -> `2027Q1:2027Q4`."""
+    from .model.quarters import quarter_label, quarter_range
+
+    quarters = quarter_range(text(value))
+    return f"{quarter_label(quarters[0])}:{quarter_label(quarters[-1])}"
+
+
+def capacity_rows(value: Any) -> tuple:
+    """(team, quarter, person-months) rows: a list of [team, quarter, amount] triples or of
+    {"team", "quarter", "capacity"} objects (JSON), or text `Growth:2027Q1=6,Growth:2027Q2=4`."""
+    if isinstance(value, str):
+        items = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            key, sep, amount_text = part.rpartition("=")
+            team, colon, quarter = key.rpartition(":")
+            if not sep or not colon or not team.strip():
+                raise ValueError(f"expected TEAM:QUARTER=PERSON-MONTHS such as Growth:2027Q1=6, got {quote(part)}")
+            items.append((team, quarter, amount_text))
+        value = items
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected rows of team, quarter and capacity, got {quote(value)}")
+    if len(value) > MAX_CAPACITY_ENTRIES:
+        raise ValueError(f"{len(value):,} entries, over the limit of {MAX_CAPACITY_ENTRIES:,} "
+                         "(limits.MAX_CAPACITY_ENTRIES)")
+    out = []
+    for item in value:
+        if isinstance(item, dict) and set(item) == {"team", "quarter", "capacity"}:
+            item = (item["team"], item["quarter"], item["capacity"])
+        if not (isinstance(item, (list, tuple)) and len(item) == 3):
+            raise ValueError(f"expected [team, quarter, capacity] rows, got {quote(item)}")
+        out.append((text(item[0]), quarter_text(item[1]), amount(item[2])))
+    return tuple(sorted(out))
+
+
+# --- names a setting gives, matched to the portfolio's (`Settings.for_portfolio`) ---------------------
+
+
+def match_names(setting: str, kind: str, pairs: tuple, known: list[str], problems: list[Problem]) -> tuple:
+    """Pairs keyed by names matched to `known` case-insensitively, spelled as in the file."""
+    by_lower = {k.lower(): k for k in known}
+    out, seen = [], {}
+    for name, value in pairs:
+        canonical = by_lower.get(str(name).strip().lower())
+        if canonical in seen:
+            problems.append(Problem(f"{setting}: {kind} {quote(canonical)} is given twice "
+                                    f"({quote(seen[canonical])} and {quote(name)}); give it once"))
+        elif canonical is None:
+            problems.append(Problem(f"{setting}: no initiative belongs to {kind} {quote(name)}"
+                                    f"{did_you_mean(name, known)} ({kind}s: {', '.join(known) or 'none'})"))
+        else:
+            seen[canonical] = name
+            out.append((canonical, value))
+    return tuple(out)
+
+
+def match_split(split: str, teams: list[str], themes: list[str], problems: list[Problem]) -> str | None:
+    """`theme:X`, `team:X` or a plain name of one of them, matched in any case; spelled as in the file."""
+    kind, sep, name = split.partition(":")
+    if sep and kind.strip().lower() in ("theme", "team"):
+        kind = kind.strip().lower()
+        found = match_names("split", kind, ((name, None),), themes if kind == "theme" else teams, problems)
+        return f"{kind}:{found[0][0]}" if found else None
+    lower = split.strip().lower()
+    in_themes = [t for t in themes if t.lower() == lower]
+    in_teams = [t for t in teams if t.lower() == lower]
+    if in_themes and in_teams:
+        problems.append(Problem(f"split: {quote(split)} is both a theme and a team; "
+                                f"write theme:{split} or team:{split}"))
+    elif in_themes or in_teams:
+        return f"theme:{in_themes[0]}" if in_themes else f"team:{in_teams[0]}"
+    else:
+        problems.append(Problem(f"split: no initiative belongs to a theme or team {quote(split)}"
+                                f"{did_you_mean(split, [*themes, *teams])} (themes: {', '.join(themes) or 'none'}; "
+                                f"teams: {', '.join(teams) or 'none'})"))
+    return None

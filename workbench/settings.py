@@ -33,6 +33,7 @@ from .planning.optimization import OBJECTIVES
 # Option names whose setting is named otherwise (mappings in the plural; lambda is a Python keyword).
 _ALIASES = {"lambda": "lam", "capacity": "capacities", "theme_share": "theme_shares"}
 OVERRIDES = ("in", "out")  # force an initiative into every plan, or out of it
+ROADMAPS = ("optimal", "greedy", "yours")  # which roadmap `workbench roadmap` shows
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,20 @@ class Settings:
     value_unit: str = "value points"
     edits: tuple[tuple[str, str, str], ...] = ()
     overrides: tuple[tuple[str, str], ...] = ()
+    # The roadmap across quarters (`workbench.roadmap`); capacities and budget are a quarter's.
+    quarters: str | None = None  # FIRST:LAST; None: four quarters from the report's (or the next) quarter
+    capacity_table: tuple[tuple[str, str, float], ...] = ()  # (team, quarter, person-months) that differ
+    tail_quarters: int = 4
+    discount: float = 0.0  # per quarter
+    plan_column: str | None = None  # the column of the user's own roadmap; None: planned_quarter
+    roadmap: str = "optimal"  # the roadmap shown: optimal, greedy or yours
+    starts: tuple[tuple[str, str], ...] = ()  # (initiative id, quarter) forced starts
+    earliest_starts: tuple[tuple[str, str], ...] = ()  # (initiative id, quarter) earliest starts
 
     def __post_init__(self):
         # Dicts and lists are accepted and stored as sorted tuples, so equal settings compare
         # (and hash) equal however they were written.
-        for name in ("capacities", "theme_shares", "spread", "overrides"):
+        for name in ("capacities", "theme_shares", "spread", "overrides", "starts", "earliest_starts"):
             value = getattr(self, name)
             items = value.items() if isinstance(value, dict) else value
             pairs = ((k, tuple(v) if isinstance(v, list) else v) for k, v in items)
@@ -83,6 +93,7 @@ class Settings:
         edits = {(i, f): (i, f, text) for i, f, text in self.edits}  # one per estimate, the last
         object.__setattr__(self, "edits", tuple(sorted(edits.values())))
         object.__setattr__(self, "plan", tuple(self.plan))
+        object.__setattr__(self, "capacity_table", tuple(sorted(tuple(row) for row in self.capacity_table)))
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -140,6 +151,9 @@ class Settings:
         out["plan"] = list(self.plan)
         out["edits"] = [{"id": i, "factor": f, "estimate": t} for i, f, t in self.edits]
         out["overrides"] = dict(self.overrides)
+        out["capacity_table"] = [{"team": t, "quarter": q, "capacity": c} for t, q, c in self.capacity_table]
+        out["starts"] = dict(self.starts)
+        out["earliest_starts"] = dict(self.earliest_starts)
         return out
 
     def to_json(self) -> str:
@@ -171,6 +185,14 @@ class Settings:
         """Set (or, with text None, drop) the edit of one estimate."""
         kept = tuple(e for e in self.edits if (e[0], e[1]) != (id_, factor))
         return replace(self, edits=kept if text is None else (*kept, (id_, factor, text.strip())))
+
+    def with_start(self, id_: str, quarter: str | None, *, earliest: bool = False) -> Settings:
+        """Force an initiative to start in a quarter (earliest=True: not before it), or (None) drop it."""
+        name = "earliest_starts" if earliest else "starts"
+        kept = tuple(o for o in getattr(self, name) if o[0] != id_)
+        if quarter is not None:
+            kept = (*kept, (id_, read.quarter_text(quarter)))
+        return replace(self, **{name: kept})
 
     def with_override(self, id_: str, override: str | None) -> Settings:
         """Force an initiative "in" or "out" of every plan, or (None) back to its MoSCoW."""
@@ -209,9 +231,9 @@ class Settings:
             problems.append(Problem(f"top_k: {top_k} is more than the {n} initiatives of the portfolio"))
         teams = sorted({ini.team for ini in portfolio if ini.team})
         themes = sorted({ini.theme for ini in portfolio if ini.theme})
-        capacities = _match_names("capacities", "team", self.capacities, teams, problems)
-        theme_shares = _match_names("theme_shares", "theme", self.theme_shares, themes, problems)
-        split = _match_split(self.split, teams, themes, problems) if self.split else self.split
+        capacities = read.match_names("capacities", "team", self.capacities, teams, problems)
+        theme_shares = read.match_names("theme_shares", "theme", self.theme_shares, themes, problems)
+        split = read.match_split(self.split, teams, themes, problems) if self.split else self.split
         ids = set(portfolio.ids)
         for id_, factor, text in self.edits:
             if id_ not in ids:
@@ -224,9 +246,23 @@ class Settings:
         for id_ in self.plan:
             if id_ not in ids:
                 problems.append(Problem(f"plan: unknown initiative {quote(id_)}{did_you_mean(id_, ids)}"))
+        for name in ("starts", "earliest_starts"):
+            for id_, _ in getattr(self, name):
+                if id_ not in ids:
+                    problems.append(Problem(f"{name}: unknown initiative {quote(id_)}{did_you_mean(id_, ids)}"))
+        table = self.capacity_table
+        if table:
+            by_lower = {t.lower(): t for t in teams}
+            for team, _, _ in table:
+                if team.strip().lower() not in by_lower:
+                    problems.append(Problem(f"capacity_table: no initiative belongs to team {quote(team)}"
+                                            f"{did_you_mean(team, teams)} (teams: {', '.join(teams) or 'none'})"))
+            table = tuple(sorted((by_lower[t.strip().lower()], q, c) for t, q, c in table
+                                 if t.strip().lower() in by_lower))
         if problems:
             raise InputError(problems)
-        return replace(self, top_k=top_k, capacities=capacities, theme_shares=theme_shares, split=split)
+        return replace(self, top_k=top_k, capacities=capacities, theme_shares=theme_shares, split=split,
+                       capacity_table=table)
 
     def work_problems(self, n: int, plan: bool, top_k: int = 5) -> list[str]:
         """What these settings would draw or hold beyond `workbench.limits` for n initiatives."""
@@ -269,46 +305,6 @@ def load_settings(path: str | Path | None = None, **overrides) -> Settings:
     """Settings from a JSON file (if any), with `overrides` (raw values) on top."""
     base = Settings.from_json(path) if path else Settings()
     return Settings.from_mapping(overrides, base) if overrides else base
-
-
-def _match_names(setting: str, kind: str, pairs: tuple, known: list[str], problems: list[Problem]) -> tuple:
-    """Pairs keyed by names matched to `known` case-insensitively, spelled as in the file."""
-    by_lower = {k.lower(): k for k in known}
-    out, seen = [], {}
-    for name, value in pairs:
-        canonical = by_lower.get(str(name).strip().lower())
-        if canonical in seen:
-            problems.append(Problem(f"{setting}: {kind} {quote(canonical)} is given twice "
-                                    f"({quote(seen[canonical])} and {quote(name)}); give it once"))
-        elif canonical is None:
-            problems.append(Problem(f"{setting}: no initiative belongs to {kind} {quote(name)}"
-                                    f"{did_you_mean(name, known)} ({kind}s: {', '.join(known) or 'none'})"))
-        else:
-            seen[canonical] = name
-            out.append((canonical, value))
-    return tuple(out)
-
-
-def _match_split(split: str, teams: list[str], themes: list[str], problems: list[Problem]) -> str | None:
-    """`theme:X`, `team:X` or a plain name of one of them, matched in any case; spelled as in the file."""
-    kind, sep, name = split.partition(":")
-    if sep and kind.strip().lower() in ("theme", "team"):
-        kind = kind.strip().lower()
-        found = _match_names("split", kind, ((name, None),), themes if kind == "theme" else teams, problems)
-        return f"{kind}:{found[0][0]}" if found else None
-    lower = split.strip().lower()
-    in_themes = [t for t in themes if t.lower() == lower]
-    in_teams = [t for t in teams if t.lower() == lower]
-    if in_themes and in_teams:
-        problems.append(Problem(f"split: {quote(split)} is both a theme and a team; "
-                                f"write theme:{split} or team:{split}"))
-    elif in_themes or in_teams:
-        return f"theme:{in_themes[0]}" if in_themes else f"team:{in_teams[0]}"
-    else:
-        problems.append(Problem(f"split: no initiative belongs to a theme or team {quote(split)}"
-                                f"{did_you_mean(split, [*themes, *teams])} (themes: {', '.join(themes) or 'none'}; "
-                                f"teams: {', '.join(teams) or 'none'})"))
-    return None
 
 
 # --- the declarative part: how each setting is read and what it must be ----------------------------
@@ -408,6 +404,20 @@ FIELDS: dict[str, Field] = {
     "overrides": Field(read.pairs(read.choice(OVERRIDES), "checkout=in", limits.MAX_INITIATIVES, "MAX_INITIATIVES"),
                        None),
 }
+FIELDS.update({
+    "quarters": Field(read.horizon, optional=True),
+    "capacity_table": Field(read.capacity_rows, lambda rows: next(
+        (f"a capacity must be >= 0, got {t} {q} = {c:g}" for t, q, c in rows if c < 0), None)),
+    "tail_quarters": Field(read.whole, _between(0, 40, "MAX_HORIZON")),
+    "discount": Field(read.fraction, lambda v: None if 0 <= v < 1 else
+                      f"a discount rate a quarter between 0 and 1 (e.g. 0.02 or 2%), got {v:g}"),
+    "plan_column": Field(read.text, lambda v: None if v else "name the column of your roadmap's start quarters",
+                         optional=True),
+    "roadmap": Field(read.choice(ROADMAPS)),
+    "starts": Field(read.pairs(read.quarter_text, "checkout=2027Q2", limits.MAX_INITIATIVES, "MAX_INITIATIVES")),
+    "earliest_starts": Field(read.pairs(read.quarter_text, "checkout=2027Q2", limits.MAX_INITIATIVES,
+                                        "MAX_INITIATIVES")),
+})
 # Spread keys are confidence levels: read them as fractions too ("80%" or "0.8").
 FIELDS["spread"] = Field(lambda v: tuple((read.fraction(k), f) for k, f in read.pairs(read.amount, "0.8=1.5,0.5=3")(v)),
                          _check_spread)

@@ -42,7 +42,17 @@ DEFAULT_STATUS = {  # the first words of each are the examples an unknown status
 # Headers read as one of our columns without a mapping (keys normalized as `normalize_column` does).
 # Not Jira's numeric 'Issue id': links name the 'Issue key'.
 SYNONYMS = {"idea": "name", "summary": "name", "title": "name", "feature": "name", "initiative": "name",
-            "feature_name": "name", "issue_key": "id", "key": "id"}
+            "feature_name": "name", "issue_key": "id", "key": "id",
+            # The roadmap's columns. Not 'Start after' (the quarter after it?), 'Target quarter' (a start or a
+            # delivery?), 'Quarter' or 'Due date' (common columns of other meanings): a mapping names those.
+            **dict.fromkeys(("max_pm_per_quarter", "max_person_months_per_quarter", "max_effort_per_quarter",
+                             "max_per_qtr", "max_pm_per_qtr", "max_pace"), "max_per_quarter"),
+            **dict.fromkeys(("earliest_start", "earliest_quarter", "earliest_start_quarter", "not_before",
+                             "start_no_earlier_than", "no_earlier_than"), "earliest"),
+            **dict.fromkeys(("due", "due_quarter", "due_by", "deadline_quarter", "deliver_by", "must_ship_by"),
+                            "deadline"),
+            **dict.fromkeys(("planned_start", "planned_start_quarter", "start_quarter", "roadmap_quarter",
+                             "scheduled_quarter", "plan_quarter"), "planned_quarter")}
 _CUSTOM_FIELD = re.compile(r"custom[\s_]*field[\s_]*\((.*)\)", re.IGNORECASE)  # Jira's CSV export
 _RICE_PREFIX = re.compile(r"rice\s*[-:–]?\s*(.+)", re.IGNORECASE)
 _UNITS = re.compile(r"(.*?)\s*(?:\([^()]*\)|\[[^\[\]]*\])")  # 'Effort (person-months)', 'Confidence [%]'
@@ -302,11 +312,13 @@ def _unit_problem(header: str, column: str) -> str | None:
         if scale:
             return (f"column {quote(header)} counts in {scale[0]}; {column} is read as written: multiply the column "
                     f"(or write {scale[1]}) or, if it holds plain numbers, ")
-    elif column == "effort":
+    elif column in ("effort", "max_per_quarter"):
+        if column == "max_per_quarter":  # 'PM per quarter': the quarter is the rate's, not the amount's unit
+            units = [u for u in units if OTHER_TIME.get(u) != "quarters"]
         unit = next((OTHER_TIME.get(u) or _POINTS.get(u) for u in units if u in OTHER_TIME or u in _POINTS), None)
         if unit:
-            return (f"column {quote(header)} holds effort in {unit}; effort is read in person-months: convert the "
-                    f"column to person-months, or if it holds person-months, ")
+            return (f"column {quote(header)} holds {column} in {unit}; {column} is read in person-months: convert "
+                    f"the column to person-months, or if it holds person-months, ")
     return None
 
 

@@ -273,3 +273,23 @@ def read_correlation_csv(path: Path) -> list:
     if scanner.problems:
         raise InputError(scanner.problems)
     return out
+
+
+def read_small_csv(path: Path, columns: tuple[str, ...], what: str) -> list[tuple[int, dict[str, str]]]:
+    """(line, {column: text}) rows of a small CSV with the given (normalized) columns, such as a
+    correlation or capacity table; a missing column or a quoting problem raises InputError."""
+    if not path.is_file():
+        raise InputError(Problem("file not found", file=str(path)))
+    scanner, records = _scan(path, decode_text(path))
+    found = _header(scanner, records)
+    header = [normalize_column(h) for h in found[1]] if found else []
+    missing = [c for c in columns if c not in header]
+    if missing:
+        scanner.problems.append(Problem(f"{what} needs columns {', '.join(columns)}; missing {', '.join(missing)}",
+                                        file=str(path), line=found[0] if found else None))
+        raise InputError(scanner.problems)
+    rows = [(line, {h: (cells[j] if j < len(cells) else "") for j, h in enumerate(header)})
+            for line, cells in _data(scanner, records)]
+    if scanner.problems:
+        raise InputError(scanner.problems)
+    return rows

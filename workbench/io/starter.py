@@ -38,6 +38,11 @@ GUIDE = {
     "depends_on": ("", "ids this one needs, separated by ';'", "onboarding-checklist"),
     "excludes": ("", "ids that cannot be done with this one, separated by ';'", "legacy-reports"),
     "planned": ("", "true when it is in the current plan, else false", "true, false"),
+    "max_per_quarter": ("", "roadmap: person-months it can absorb in one quarter (default: its team's capacity)",
+                        "4, 4.5"),
+    "earliest": ("", "roadmap: the first quarter it may start", "2027Q1, Q1 2027"),
+    "deadline": ("", "roadmap: the last quarter by which it must be delivered", "2027Q4"),
+    "planned_quarter": ("", "roadmap: the quarter your own roadmap starts it in", "2027Q2"),
     "status": ("", "where it stands: to do, in progress (committed: kept in the plan), done (left out of the "
                    "decision), won't do", "to do, in progress"),
     "notes": ("", "anything else: any other column is kept and ignored", "links, owners"),

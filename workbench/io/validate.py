@@ -4,7 +4,11 @@ Validation lives here, at the boundary: the readers (`workbench.io.delimited` fo
 `workbench.io.workbook` for .xlsx, `workbench.io.yaml_file` for YAML, with the header checks in
 `workbench.io.table`) turn each format into a `Table` of raw `Cell`s; `build_portfolio` checks
 every cell and raises one `InputError` listing every invalid one (file, line, column, value and
-what was expected). An empty cell gives the field's default: None for text and cost, () for id lists, False for planned.
+what was expected). An empty cell gives the field's default: None for text, cost and the roadmap
+columns, () for id lists, False for planned. The roadmap columns (`max_per_quarter`, one amount > 0
+read as cost is; `earliest`, `deadline`, `planned_quarter`, quarters read by
+`model.quarters.parse_quarter` and kept as `2027Q1`) are checked cell by cell, and an earliest start
+after the deadline is reported on the row's earliest cell.
 
 A `status` column (words in `workbench.io.columns.status_words`) decides what a row is: done rows
 are left out (only their id and name are read; `Portfolio.done`), committed rows are must-haves in
@@ -29,7 +33,9 @@ from ..errors import InputError, Problem, bad_character, clip, did_you_mean, loo
 from ..limits import MAX_CORRELATED, MAX_INITIATIVES
 from ..model.correlation import correlation_matrix, too_many_correlated
 from ..model.estimates import FACTORS, EstimateError, number_problem, number_text, parse_estimate, shown_number
-from ..model.portfolio import OPTIONAL, REQUIRED, Correlation, Initiative, Portfolio
+from ..model.portfolio import OPTIONAL, QUARTER_COLUMNS, REQUIRED, Correlation, Initiative, Portfolio
+from ..model.quarters import EXPECTED as QUARTER_EXPECTED
+from ..model.quarters import parse_quarter, quarter_label, quarter_of
 from .columns import STATUSES, status_key
 from .table import Cell, Table
 
@@ -44,7 +50,10 @@ _TRUE = {"true", "yes", "y", "1", "x"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")  # YAML dates, CSV exports
 _MEANING = {"reach": "a number of people or events per period", "impact": "a number on your impact scale",
             "confidence": "a percentage (e.g. 80%)", "effort": "a number of person-months",
-            "cost": "a single amount (e.g. 120000 or 120k)"}
+            "cost": "a single amount (e.g. 120000 or 120k)",
+            "max_per_quarter": "the person-months it can absorb in one quarter, a single amount > 0 (e.g. 4 or 4.5)",
+            "earliest": "the first quarter it may start", "deadline": "the last quarter by which it must be delivered",
+            "planned_quarter": "the quarter your roadmap starts it in"}
 _FALSE = {"false", "no", "n", "0", ""}
 # A number with the grammar's k/M/B scale (as `estimates` tokenizes it): no scale for effort.
 # A scaled number, not the tail of another ('.3m' in '2..3m' is 3m; '0.3m' is one number).
@@ -146,9 +155,57 @@ def _parse_row(row: dict[str, Cell], report: Callable[..., None], semicolons: bo
         fields["planned"] = planned_text in _TRUE
     else:
         report(_cell(row, "planned"), "expected true or false (or yes/no, 1/0, empty)")
+    fields.update(_roadmap(row, report, semicolons))
     fields["extra"] = {k: c.value for k, c in row.items() if k not in (*REQUIRED, *OPTIONAL, "status")}
     for key in fields["extra"]:
         _check_characters(row[key], report, free_text=True)
+    return fields
+
+
+def _roadmap(row: dict[str, Cell], report: Callable[..., None], semicolons: bool) -> dict:
+    """The roadmap fields of one row: max_per_quarter (one amount > 0, read as cost is) and the quarters
+    in their canonical form (`quarter_label`); bad cells go to `report`, as does an earliest start after
+    the deadline. Excel's date or number in a quarter cell is refused with the form expected."""
+    fields: dict = {}
+    cell = _cell(row, "max_per_quarter")
+    if _date_problem(cell.value, "max_per_quarter") or (semicolons and _dotted_thousands(cell.value)):
+        report(cell, _date_problem(cell.value, "max_per_quarter") or _dotted_thousands(cell.value))
+    elif isinstance(cell.value, str) and "%" in cell.value:
+        report(cell, f"max_per_quarter is {_MEANING['max_per_quarter']}, not a percentage")
+    elif isinstance(cell.value, str) and any(m[2].lower() != "k" for m in _SCALED.finditer(cell.value)):
+        message, fix = _scaled_effort(cell.value)  # '3m': 3 million person-months, or 3 months?
+        report(cell, message.replace("effort is", "max_per_quarter is", 1), fix)
+    elif _text(cell.value):
+        try:
+            pace = parse_estimate(cell.value, "reach")
+            if not pace.is_point or pace.median() <= 0:
+                raise EstimateError("expected a single number > 0")
+            fields["max_per_quarter"] = pace.median()
+        except EstimateError:
+            lookalike = lookalike_problem(cell.value) if isinstance(cell.value, str) else None
+            report(cell, lookalike or f"max_per_quarter must be {_MEANING['max_per_quarter']}")
+    for col in QUARTER_COLUMNS:
+        cell, text = _cell(row, col), _text(_cell(row, col).value)
+        if not text:
+            continue
+        value, kind, advice = cell.value, "a date" if _ISO_DATE.fullmatch(text) else "", ""
+        if isinstance(value, str) and not kind:  # an ISO date (YAML, an exported sheet) is named as such
+            try:
+                fields[col] = quarter_label(parse_quarter(text))
+                continue
+            except ValueError as e:
+                advice = f" ({e})" if str(e).startswith("expected a year") else ""
+        elif not isinstance(value, str):  # Excel's reading of the cell: a number, a date, a time or a duration
+            kind = ("a date" if isinstance(value, dt.date) else "a time" if isinstance(value, dt.time) else
+                    "a duration" if isinstance(value, dt.timedelta) else "a number")
+            advice = ": format the column as Text in Excel and type the quarter (e.g. 2027Q1)"
+        if isinstance(value, dt.date):  # the quarter that holds the date, as a hint (not a silent reading)
+            advice += f" ({quarter_label(quarter_of(value))} holds that date)"
+        report(cell, f"{col} is {_MEANING[col]}; expected {QUARTER_EXPECTED}" + (f", not {kind}" if kind else "")
+               + advice)
+    if parse_quarter(fields.get("earliest") or "1900Q1") > parse_quarter(fields.get("deadline") or "2999Q4"):
+        report(_cell(row, "earliest"), f"earliest {fields['earliest']} is after the deadline {fields['deadline']}; "
+                                       "an initiative cannot be delivered before it may start")
     return fields
 
 
@@ -189,8 +246,9 @@ def _date_problem(value: object, column: str) -> str | None:
     else:
         return None
     if isinstance(value, str):  # written as a date (YAML, an exported sheet)
-        advice = "type the amount as a number" if column == "cost" else "type a number, or a range such as 3..4"
-    elif kind == "date" and column != "cost":
+        advice = ("type the amount as a number" if column in ("cost", "max_per_quarter") else
+                  "type a number, or a range such as 3..4")
+    elif kind == "date" and column not in ("cost", "max_per_quarter"):
         advice = "Excel turns '3-4' into a date: type the range as 3..4"
     else:
         advice = "format the column as Number (or Text) in Excel and type the value again"

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from ..errors import quote
 from ..model.estimates import FACTORS, EstimateError, parse_estimate
-from ..model.portfolio import MOSCOW, OPTIONAL, REQUIRED, Portfolio
+from ..model.portfolio import MOSCOW, OPTIONAL, REQUIRED, ROADMAP, Portfolio
 from .files import guard_formula, write_atomic
 from .read import correlations_path, normalize_column, sniff_delimiter
 
 SAVE_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
+_AMOUNTS = ("cost", "max_per_quarter")  # numbers, written as numbers in YAML
 _XLSX_MAX_CELL = 32767  # Excel's limit; openpyxl silently truncates longer strings
 
 
@@ -27,8 +28,9 @@ def save_portfolio(portfolio: Portfolio, path: str | Path) -> Path:
     """Write `portfolio` to `path` (.csv, .xlsx, .yaml or .yml) so that `load_portfolio` reads it back equal.
 
     Columns are the readers' own: id, name, reach, impact, confidence, effort (each estimate as the
-    text it was written in), then team, theme, moscow, cost, depends_on, excludes, planned when any
-    initiative uses them, then the initiatives' `extra` columns. YAML carries the correlations in
+    text it was written in), then team, theme, moscow, cost, depends_on, excludes, planned and the
+    roadmap's max_per_quarter, earliest, deadline, planned_quarter when any initiative uses them,
+    then the initiatives' `extra` columns. YAML carries the correlations in
     its `correlations:` list. For CSV and .xlsx they go to the companion `<stem>.correlations.csv`
     (`correlations_path(path)`), which `load_portfolio(path)` picks up by itself; pass it as
     `load_portfolio(path, correlations=correlations_path(path))` to be explicit (not for YAML, whose
@@ -95,6 +97,9 @@ def _unwritable(portfolio: Portfolio) -> list[str]:
         if ini.cost is not None and not (math.isfinite(ini.cost) and ini.cost >= 0
                                          and _parses_to(_number(ini.cost), ini.cost)):
             problems.append(f"{where}: cost {ini.cost!r} is not a number >= 0 that a file can hold")
+        pace = ini.max_per_quarter  # Initiative checks it is > 0 and finite: the text must give it back
+        if pace is not None and not _parses_to(_number(pace), pace):
+            problems.append(f"{where}: max_per_quarter {pace!r} is not a number that a file can hold")
         for col in ("depends_on", "excludes"):
             refs = getattr(ini, col)
             if ini.id in refs or len(set(refs)) != len(refs):
@@ -127,7 +132,7 @@ def _records(portfolio: Portfolio) -> tuple[list[str], list[dict]]:
         rec.update({f: ini.estimate(f).text for f in FACTORS})
         values = {"team": ini.team, "theme": ini.theme, "moscow": ini.moscow, "cost": ini.cost,
                   "depends_on": ";".join(ini.depends_on), "excludes": ";".join(ini.excludes),
-                  "planned": ini.planned}
+                  "planned": ini.planned, **{col: getattr(ini, col) for col in ROADMAP}}
         # The defaults (None, "", False) are what an absent or empty cell reads back as.
         rec.update({k: v for k, v in values.items() if v is not None and v != "" and v is not False})
         rec.update(ini.extra)
@@ -232,7 +237,7 @@ def yaml_text(records: list[dict], corr: list[tuple], status: dict[str, str] | N
         return int(x) if float(x).is_integer() and abs(x) < 1e16 else float(x)
 
     data: dict = {"status": dict(status)} if status else {}
-    data["initiatives"] = [{k: (number(v) if k == "cost" and isinstance(v, (int, float)) else plain(v))
+    data["initiatives"] = [{k: (number(v) if k in _AMOUNTS and isinstance(v, (int, float)) else plain(v))
                             for k, v in rec.items()} for rec in records]
     text = yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=float("inf"))
     if corr:

@@ -5,21 +5,29 @@ Files are read by `workbench.io.read` and written by `workbench.io.write`; the r
 every cell and report located problems before a `Portfolio` is built, so the rest of the package
 works on a valid `Portfolio`. Portfolios built in code get the character rules of files: no
 control or invisible format character in an id, name, team, theme or id reference, and no control
-character but tab and line breaks in notes and other extra columns.
+character but tab and line breaks in notes and other extra columns. The roadmap fields (`ROADMAP`)
+are optional: `max_per_quarter` a number of person-months > 0, the quarters canonical labels
+(`2027Q1`, see `model.quarters`) with `earliest` not after `deadline`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from ..errors import InputError, Problem, bad_character, clip, quote
 from .estimates import FACTORS, Estimate
+from .quarters import is_quarter, parse_quarter, quarter_label
 
+# The roadmap's optional columns: person-months an initiative can absorb in one quarter, the first
+# quarter it may start, the last by which it must be delivered, the quarter the user's roadmap starts it.
+ROADMAP = ("max_per_quarter", "earliest", "deadline", "planned_quarter")
+QUARTER_COLUMNS = ROADMAP[1:]  # held as canonical labels, `quarter_label(parse_quarter(cell))`: "2027Q1"
 # The columns of a portfolio file, which are also the fields of an `Initiative`.
 REQUIRED = ("id", "name", "reach", "impact", "confidence", "effort")
-OPTIONAL = ("team", "theme", "moscow", "cost", "depends_on", "excludes", "planned")
+OPTIONAL = ("team", "theme", "moscow", "cost", "depends_on", "excludes", "planned", *ROADMAP)
 MOSCOW = ("must", "should", "could", "won't")
 
 
@@ -40,6 +48,10 @@ class Initiative:
     depends_on: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
     planned: bool = False
+    max_per_quarter: float | None = None
+    earliest: str | None = None
+    deadline: str | None = None
+    planned_quarter: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -53,6 +65,15 @@ class Initiative:
                        if isinstance(text, str) else None)
             if problem:
                 raise ValueError(f"initiative {quote(self.id)}: the {what} {quote(text)} has {problem}")
+        problem = _roadmap_problem(self)
+        if problem:
+            raise ValueError(f"initiative {quote(self.id)}: {problem}")
+
+    def quarter(self, column: str) -> int | None:
+        """The quarter in `column` (earliest, deadline or planned_quarter) as its whole number
+        (`model.quarters`), None when unset."""
+        label = getattr(self, column)
+        return None if label is None else parse_quarter(label)
 
     def estimate(self, factor: str) -> Estimate:
         return getattr(self, factor)
@@ -119,19 +140,42 @@ class Portfolio:
     def to_frame(self) -> pd.DataFrame:
         """One row per initiative, estimates shown as the text they were written in."""
         rows = []
+        # The roadmap columns only when an initiative sets one: a one-quarter portfolio's table is as it was.
+        roadmap = any(getattr(ini, col) is not None for ini in self.initiatives for col in ROADMAP)
         for ini in self.initiatives:
             row = {"id": ini.id, "name": ini.name}
             row.update({f: str(ini.estimate(f)) for f in FACTORS})
             row.update(team=ini.team, theme=ini.theme, moscow=ini.moscow, cost=ini.cost,
                        depends_on=";".join(ini.depends_on), excludes=";".join(ini.excludes),
                        planned=ini.planned, rice=ini.rice())
+            if roadmap:
+                row.update({col: getattr(ini, col) for col in ROADMAP})
             row.update(ini.extra)
             rows.append(row)
         frame = pd.DataFrame(rows)
         # pandas >= 3 infers a string dtype that turns None into NaN (a float); unset text stays None.
-        for col in ("team", "theme", "moscow"):
+        for col in ("team", "theme", "moscow", *(QUARTER_COLUMNS if roadmap else ())):
             frame[col] = pd.Series([getattr(ini, col) for ini in self.initiatives], dtype=object)
         return frame.set_index("id")
+
+
+def _roadmap_problem(ini: Initiative) -> str | None:
+    """What is wrong with an initiative's roadmap fields (built in code: files get located messages
+    earlier), or None: a pace that is no amount > 0, a quarter not in its canonical form, an earliest
+    start after the deadline."""
+    pace = ini.max_per_quarter
+    if pace is not None and (isinstance(pace, bool) or not isinstance(pace, (int, float))
+                             or not math.isfinite(pace) or pace <= 0):
+        return f"max_per_quarter {pace!r} is not a number of person-months > 0"
+    for col in QUARTER_COLUMNS:
+        label = getattr(ini, col)
+        if label is not None and not (isinstance(label, str) and is_quarter(label)
+                                      and quarter_label(parse_quarter(label)) == label):
+            fix = f"; write {quarter_label(parse_quarter(label))}" if is_quarter(label) else ""
+            return f"{col} {label!r} is not a quarter label such as 2027Q1{fix}"
+    if ini.earliest is not None and ini.deadline is not None and ini.quarter("earliest") > ini.quarter("deadline"):
+        return f"earliest {ini.earliest} is after the deadline {ini.deadline}"
+    return None
 
 
 def _check_portfolio(p: Portfolio) -> None:

@@ -132,32 +132,9 @@ class PlanningProblem:
                     stack.append(b)
         return seen
 
-    def _cycle(self) -> list[int] | None:
-        graph: dict[int, list[int]] = {}
-        for a, b in self.requires:
-            graph.setdefault(a, []).append(b)
-        state, path = {}, []
-
-        def visit(v: int) -> list[int] | None:
-            state[v] = "open"
-            path.append(v)
-            for w in graph.get(v, []):
-                if state.get(w) == "open":
-                    return path[path.index(w):] + [w]
-                if w not in state and (found := visit(w)):
-                    return found
-            state[v] = "done"
-            path.pop()
-            return None
-
-        for v in range(len(self)):
-            if v not in state and (found := visit(v)):
-                return found
-        return None
-
     def _check_feasible(self) -> None:
         ids, problems = self.ids, []
-        cycle = self._cycle()
+        cycle = dependency_cycle(self.requires, len(self))
         if cycle:
             raise Infeasible(Problem("dependency cycle: " + " → ".join(ids[i] for i in cycle)))
         musts = np.flatnonzero(self.must)
@@ -257,3 +234,28 @@ class PlanningProblem:
         if c.max_count is not None and x.sum() > c.max_count:
             out.append(f"funds {int(x.sum())} initiatives, more than the maximum of {c.max_count}")
         return out
+
+
+def dependency_cycle(requires, n: int) -> list[int] | None:
+    """Indices of a dependency cycle (first repeated at the end) among (a needs b) pairs, or None."""
+    graph: dict[int, list[int]] = {}
+    for a, b in requires:
+        graph.setdefault(a, []).append(b)
+    state, path = {}, []
+
+    def visit(v: int) -> list[int] | None:
+        state[v] = "open"
+        path.append(v)
+        for w in graph.get(v, []):
+            if state.get(w) == "open":
+                return path[path.index(w):] + [w]
+            if w not in state and (found := visit(w)):
+                return found
+        state[v] = "done"
+        path.pop()
+        return None
+
+    for v in range(n):
+        if v not in state and (found := visit(v)):
+            return found
+    return None

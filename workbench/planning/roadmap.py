@@ -1,0 +1,203 @@
+"""Roadmaps: when to start what. The optimal roadmap (a time-indexed MILP), the greedy-by-RICE
+roadmap a scheduling tool would draw, and the rules any roadmap is held to.
+
+The MILP has a binary x[i, s] for each quarter s in which initiative i may start
+(`RoadmapProblem.allowed`), with
+- at most one start per initiative (exactly one for must-haves and forced starts);
+- per team and quarter, the spend (E / d) of the initiatives running then <= its capacity, and the
+  same over every team against the budget, when there is one;
+- finish-to-start dependencies, one row per quarter t: a starts by t only if b is delivered before
+  t (sum_{s<=t} x[a,s] <= sum_{s+d_b-1 <= t-1} x[b,s]), the tight time-indexed form;
+- exclusions: at most one of a pair.
+Value is linear in x per scenario (v[k, i] * weight[i, s]), so the objectives are those of the
+one-quarter plan on the same selection scenarios: "mean", "cvar" (Rockafellar-Uryasev, through
+one continuous value column per initiative so that each scenario row has n entries, not n x H),
+or "blend" (mean + lambda x CVaR).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .milp import SolverError, allowed_time, milp_options
+from .roadmap_problem import RoadmapProblem, explain_infeasible
+
+_EPS = 1e-9
+
+
+def solve_roadmap(problem: RoadmapProblem, value: np.ndarray, objective: str = "mean", *, alpha: float = 0.1,
+                  lam: float = 1.0, time_limit: float = 60.0) -> tuple[np.ndarray, str, float | None]:
+    """(start quarter per initiative, -1 when not in the roadmap; solver status; gap) of the roadmap
+    that maximizes `objective` on the scenarios `value` (S x n, value a quarter once delivered).
+    Raises Infeasible naming why no roadmap fits, SolverError when the solver stopped without one."""
+    p = problem
+    n, h = len(p), p.horizon
+    allowed = p.allowed()
+    pairs = np.argwhere(allowed)  # (i, s) of every start variable
+    i_of, s_of = pairs[:, 0], pairs[:, 1]
+    m = len(pairs)
+    infeasible = (p.must & ~allowed.any(axis=1)).any()
+    if infeasible:
+        raise explain_infeasible(p)
+    value = np.asarray(value, float)
+    scale = max(float(np.abs(value).mean(axis=0).max(initial=0.0)), 1e-12)
+    vs = value / scale
+    weight = p.weight()[i_of, s_of]
+    rows, lo, hi = [], [], []
+
+    def add(cols, coeffs, lower, upper):
+        rows.append((np.asarray(cols, int), np.asarray(coeffs, float)))
+        lo.append(lower)
+        hi.append(upper)
+
+    for i in range(n):  # one start at most; exactly one when it must be in the roadmap
+        cols = np.flatnonzero(i_of == i)
+        if len(cols):
+            add(cols, np.ones(len(cols)), 1.0 if p.must[i] else 0.0, 1.0)
+    runs = (s_of[:, None] <= np.arange(h)[None, :]) & (np.arange(h)[None, :] <= (s_of + p.duration[i_of] - 1)[:, None])
+    spend = p.spend[i_of]
+    for t in range(h):
+        on = runs[:, t]
+        for g in range(len(p.teams)):
+            cols = np.flatnonzero(on & (p.team_of[i_of] == g))
+            if len(cols) and np.isfinite(p.capacity[g, t]):
+                add(cols, spend[cols], -np.inf, p.capacity[g, t])
+        if p.total is not None and on.any():
+            cols = np.flatnonzero(on)
+            add(cols, spend[cols], -np.inf, p.total)
+    for a, b in p.requires:
+        deliver_b = s_of + p.duration[i_of] - 1
+        for t in range(h):
+            a_cols = np.flatnonzero((i_of == a) & (s_of <= t))
+            if not len(a_cols):
+                continue
+            b_cols = np.flatnonzero((i_of == b) & (deliver_b <= t - 1))
+            add(np.r_[a_cols, b_cols], np.r_[np.ones(len(a_cols)), -np.ones(len(b_cols))], -np.inf, 0.0)
+    for a, b in p.excludes:
+        cols = np.flatnonzero((i_of == a) | (i_of == b))
+        if len(cols):
+            add(cols, np.ones(len(cols)), -np.inf, 1.0)
+    mean_v = vs.mean(axis=0)
+    w_mean = {"mean": 1.0, "cvar": 0.0, "blend": 1.0}[objective]
+    w_cvar = {"mean": 0.0, "cvar": 1.0, "blend": lam}[objective]
+    cost = -w_mean * mean_v[i_of] * weight
+    extra = 0
+    if w_cvar > 0:
+        # Columns after the m starts: y_i (the initiative's value multiplier), eta, u_k (k < S).
+        s_count = vs.shape[0]
+        extra = n + 1 + s_count
+        for i in range(n):  # y_i = sum_s weight[i, s] x[i, s]
+            cols = np.flatnonzero(i_of == i)
+            add(np.r_[cols, m + i], np.r_[weight[cols], -1.0], 0.0, 0.0)
+        y0, eta, u0 = m, m + n, m + n + 1
+        for k in range(s_count):  # u_k >= eta - sum_i v[k, i] y_i
+            add(np.r_[eta, u0 + k, y0 + np.arange(n)], np.r_[1.0, -1.0, -vs[k]], -np.inf, 0.0)
+        tail_cost = np.r_[np.zeros(n), -w_cvar, np.full(s_count, w_cvar / (alpha * s_count))]
+        cost = np.r_[cost, tail_cost]
+    lb = np.zeros(m + extra)
+    ub = np.ones(m + extra)
+    if extra:
+        lb[m:m + n], ub[m:m + n] = 0.0, np.inf
+        lb[m + n], ub[m + n] = -np.inf, np.inf
+        lb[m + n + 1:], ub[m + n + 1:] = 0.0, np.inf
+    integrality = np.r_[np.ones(m), np.zeros(extra)]
+    if m == 0:
+        return np.full(n, -1), "optimal", 0.0
+    row_idx = np.concatenate([np.full(len(c), r) for r, (c, _) in enumerate(rows)]) if rows else np.zeros(0, int)
+    col_idx = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, int)
+    data = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+    matrix = sparse.csr_matrix((data, (row_idx, col_idx)), shape=(len(rows), m + extra))
+    constraints = LinearConstraint(matrix, np.array(lo), np.array(hi)) if rows else ()
+    res = milp(cost, integrality=integrality, bounds=Bounds(lb, ub), constraints=constraints,
+               options=milp_options(allowed_time(time_limit)))
+    status = {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
+    if res.x is None:
+        if status == "infeasible":
+            raise explain_infeasible(p)
+        raise SolverError(f"the solver stopped without finding any roadmap (status: {status}); allow more time "
+                          f"than {time_limit:g} s (--time-limit) or use fewer scenarios")
+    start = np.full(n, -1)
+    chosen = res.x[:m] > 0.5
+    start[i_of[chosen]] = s_of[chosen]
+    gap = getattr(res, "mip_gap", None)
+    return start, status, None if gap is None or not np.isfinite(gap) else float(gap)
+
+
+def greedy_roadmap(problem: RoadmapProblem) -> np.ndarray:
+    """The roadmap a scheduling tool draws from a RICE ranking: forced starts, then must-haves,
+    then the rest best RICE first, each at the earliest quarter where its team (and the budget)
+    still has room for its whole run, after its prerequisites, by its deadline."""
+    p = problem
+    n, h = len(p), p.horizon
+    allowed = p.allowed()
+    rice = np.array([ini.rice() for ini in p.portfolio])
+    order = sorted(range(n), key=lambda i: (p.pinned[i] < 0, not p.must[i], -rice[i], i))
+    start = np.full(n, -1)
+    load = np.zeros((len(p.teams), h))
+    total = np.zeros(h)
+    needs = {i: [b for a, b in p.requires if a == i] for i in range(n)}
+    partners = {i: [b for a, b in p.excludes if a == i] + [a for a, b in p.excludes if b == i] for i in range(n)}
+    waiting, progress = list(order), True
+    while waiting and progress:  # a dependent waits for its prerequisites to be placed
+        progress = False
+        for i in list(waiting):
+            if any(start[b] < 0 for b in needs[i]) and any(b in waiting for b in needs[i]):
+                continue
+            waiting.remove(i)
+            progress = True
+            if any(start[b] < 0 for b in needs[i]) or any(start[j] >= 0 for j in partners[i]):
+                continue
+            after = max([int(start[b] + p.duration[b]) for b in needs[i]], default=0)
+            d, g = int(p.duration[i]), p.team_of[i]
+            for s in range(after, h):
+                if not allowed[i, s]:
+                    continue
+                run = slice(s, s + d)
+                fits = (load[g, run] + p.spend[i] <= p.capacity[g, run] + _EPS).all()
+                if p.total is not None:
+                    fits &= bool((total[run] + p.spend[i] <= p.total + _EPS).all())
+                if fits:
+                    start[i] = s
+                    load[g, run] += p.spend[i]
+                    total[run] += p.spend[i]
+                    break
+    return start
+
+
+def violations(problem: RoadmapProblem, start: np.ndarray) -> list[str]:
+    """The rules a roadmap breaks, in words (an empty list for the optimal and greedy ones)."""
+    p, out = problem, []
+    start = np.asarray(start)
+    deliver = p.delivery_quarter(start)
+    for i in np.flatnonzero(start >= 0):
+        if deliver[i] >= p.horizon:
+            out.append(f"{p.ids[i]}: started in {p.label(start[i])}, its {p.duration[i]} quarters end in "
+                       f"{p.label(deliver[i])}, after the horizon")
+        elif deliver[i] > p.latest[i]:
+            out.append(f"{p.ids[i]}: delivered in {p.label(deliver[i])}, after its deadline {p.label(p.latest[i])}")
+        if start[i] < p.earliest[i]:
+            out.append(f"{p.ids[i]}: starts in {p.label(start[i])}, before its earliest {p.label(p.earliest[i])}")
+        if p.wont[i]:
+            out.append(f"{p.ids[i]}: is a won't but is in the roadmap")
+    for i in np.flatnonzero(p.must & (start < 0)):
+        out.append(f"{p.ids[i]}: a must-have left out of the roadmap")
+    for a, b in p.requires:
+        if start[a] >= 0 and (start[b] < 0 or deliver[b] >= start[a]):
+            where = "not in the roadmap" if start[b] < 0 else f"delivered in {p.label(deliver[b])}"
+            out.append(f"{p.ids[a]}: starts in {p.label(start[a])} but needs {p.ids[b]}, {where}")
+    for a, b in p.excludes:
+        if start[a] >= 0 and start[b] >= 0:
+            out.append(f"{p.ids[a]} and {p.ids[b]} exclude each other but both are in the roadmap")
+    load = p.load(start)
+    for g, t in zip(*np.nonzero(load > p.capacity + _EPS)):
+        out.append(f"{p.teams[g]} in {p.label(t)}: {load[g, t]:.3g} person-months planned, capacity "
+                   f"{p.capacity[g, t]:.3g}")
+    if p.total is not None:
+        for t in np.flatnonzero(load.sum(axis=0) > p.total + _EPS):
+            out.append(f"all teams in {p.label(t)}: {load[:, t].sum():.3g} person-months planned, budget {p.total:.3g}")
+    return out
+
+
+__all__ = ["SolverError", "greedy_roadmap", "solve_roadmap", "violations"]
