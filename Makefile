@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sensitivity.py
 	$(BIN)/python benchmarks/bench_interactive.py
 	$(BIN)/python benchmarks/bench_planning.py
+	$(BIN)/python benchmarks/bench_roadmap.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -22,9 +22,10 @@ def test_notebook_executes(name, tmp_path):
     assert "optimal: fund " in text and "vs greedy by RICE: gain" in text
     assert "no research can be worth more than this" in text
     assert "column 3 (reach): '800-2000'" in text  # the bad-input cell reports line and column
+    assert "The optimal roadmap for 2027Q1–2027Q4 starts " in text
     charts = [o for o in outputs if any("vegalite" in k for k in o.get("data", {}))
               or "vegaEmbed" in str(o.get("data", {}).get("text/html", ""))]
-    assert len(charts) == 2
+    assert len(charts) == 4  # top-k and score intervals; the roadmap's Gantt and value fan
 
 
 def test_strategy_session_executes_headlessly(tmp_path):

@@ -65,7 +65,7 @@ def test_templates_run_through_workbench_on_demo_and_a_small_portfolio(kind, sma
     assert {"cvar_se", "p10_se", "p90_se", "p_overrun_se", "evaluated_on", "vss", "point"} <= set(record["plan"])
     assert all(len(r["rank_group"]) == 2 for r in record["ranking"])
     text = html.read_text(encoding="utf-8")
-    assert text.count("<svg") == {"quarterly": 6, "sensitivity": 2}[kind] and "<img" not in text
+    assert text.count("<svg") == {"quarterly": 9, "sensitivity": 2}[kind] and "<img" not in text  # + 3 roadmap charts
     if kind == "quarterly":
         assert "independent evaluation draws" in text and "the plan chosen on the medians" in text
     assert "cdnjs" not in text and "<script src=" not in text
@@ -236,10 +236,12 @@ def test_report_in_headless_chromium_is_offline_shows_its_charts_and_prints(brow
     page = open_offline(browser, out / "2026Q4-quarterly.html", screenshot=ROOT / "artifacts" / "quarterly-report.png",
                         pdf_path=tmp_path / "report.pdf")
     assert page.external_requests == [] and page.console_errors == [] and page.ok
-    # Budget 5 funds the must-haves only: one plan, so no frontier chart but a sentence saying why.
-    assert len(page.svg_sizes) == 5 and all(w > 50 and h > 50 for w, h in page.svg_sizes)
+    # Budget 5 funds the must-haves only: one plan, so no frontier chart but a sentence saying why. The
+    # budget bounds every team's quarter, so the roadmap section shows its three charts.
+    assert len(page.svg_sizes) == 8 and all(w > 50 and h > 50 for w, h in page.svg_sizes)
     assert "No risk–value frontier: one plan has both the most expected value and the best bad case" in page.text
     assert "Executive brief" in page.text and "Recommendation" in page.text and "How to read this." in page.text
+    assert "Roadmap across quarters" in page.text
     assert '<script>alert("x")</script>' in page.text  # the name shown as text, not run as markup
     assert "<b>bold</b>" in page.text
     assert page.pdf_pages >= 2  # prints on A4
@@ -341,7 +343,8 @@ def test_a_portfolio_of_single_numbers_says_why_there_is_no_tornado_or_frontier(
         assert "Every estimate is a single number, so nothing was tested" in text  # the brief's sensitivity line
         if kind == "quarterly":
             assert "No risk–value frontier: every estimate is a single number" in text
-            assert text.count("<svg") == 4  # ranking, intervals, value, budget sweep: no frontier, no tornado
+            # ranking, intervals, value, budget sweep and the three roadmap charts: no frontier, no tornado
+            assert text.count("<svg") == 7
         else:
             assert "No Sobol indices: every estimate is a single number" in text
             assert "No value of information: every estimate is a single number" in text

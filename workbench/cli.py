@@ -25,6 +25,7 @@ from .model.portfolio import Portfolio
 from .planning.milp import SolverError
 from .report_command import report_command
 from .reports import ReportError
+from .roadmap_command import add_roadmap_parser
 from .settings import FIELDS, Settings
 from .views.check_text import check_command, init_command
 from .views.output import csv_safe, terminal_text, to_json
@@ -167,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="html: notebook + offline HTML + JSON (default); pptx: the quarterly brief and charts "
                           "as slides")
     rep.set_defaults(handler=report_command)
+
+    add_roadmap_parser(sub, [inputs, sampling, planning, output])  # its options: roadmap_command.py
 
     check = sub.add_parser("check", help="every problem of a portfolio file at once, with fixes; --fix -o a copy")
     check.add_argument("portfolio", metavar="FILE", help="portfolio file: .csv, .xlsx or .yaml (never modified)")

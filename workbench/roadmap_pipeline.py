@@ -21,7 +21,7 @@ from .errors import InputError, Problem
 from .model.quarters import parse_quarter, quarter_range
 from .pipeline import LiveEngine, apply_settings
 from .planning.delivery import simulate_delivery
-from .planning.roadmap import greedy_roadmap, solve_roadmap, violations
+from .planning.roadmap import greedy_roadmap, resolution_gap, solve_roadmap, violations
 from .planning.roadmap_problem import RoadmapProblem, planned_starts, roadmap_problem
 from .planning.roadmap_result import Roadmap, RoadmapResult
 from .settings import Settings
@@ -50,9 +50,11 @@ def roadmap_result(engine: LiveEngine, settings: Settings, *, start: int | None 
            s.alpha if s.objective != "mean" else None, s.lam if s.objective == "blend" else None, s.time_limit,
            tuple((ini.id, *(str(ini.estimate(f)) for f in ("reach", "impact", "confidence", "effort")))
                  for ini in applied))
+    greedy = greedy_roadmap(problem)
+    gap = resolution_gap(problem, selection.value, greedy, s.objective, alpha=s.alpha, lam=s.lam)
     optimal = engine.remember(key, lambda: solve_roadmap(problem, selection.value, s.objective, alpha=s.alpha,
-                                                         lam=s.lam, time_limit=s.time_limit))
-    starts = {"optimal": optimal, "greedy": (greedy_roadmap(problem), "greedy", None)}
+                                                         lam=s.lam, time_limit=s.time_limit, gap=gap))
+    starts = {"optimal": optimal, "greedy": (greedy, "greedy", None)}
     if (yours >= 0).any():
         starts["yours"] = (yours, "given", None)
     roadmaps = {}

@@ -39,6 +39,7 @@ from ..pipeline import LiveEngine, Outcome, analyses, frontier, sweep
 from ..settings import Settings
 from . import dashboard_views as views
 from .dashboard_controls import Controls, reporting
+from .dashboard_roadmap import RoadmapTab
 from .dashboard_scenarios import ScenarioActions
 from .presentation import Stage
 from .session import ScenarioBook
@@ -86,6 +87,9 @@ class Dashboard(ScenarioActions):
         self._comparison = None  # the last scenario comparison shown (a snapshot includes it)
         self._snapshot_thread = None
         self.controls = Controls(portfolio, lambda: self.settings, self._from_controls, self._refused, self.output_dir)
+        # The Roadmap tab (`dashboard_roadmap`): its own worker, computing only while the tab is shown.
+        self.roadmap = RoadmapTab(self.engine, lambda: self.settings, lambda caps: self.update(capacities=caps),
+                                  debounce=debounce, solve_limit=INTERACTIVE_SOLVE_LIMIT)
         self._build_views()
         self._wire_scenarios()
 
@@ -95,7 +99,7 @@ class Dashboard(ScenarioActions):
         self._fast = LatestOnly(self._compute, shown(self._show_outcome), debounce, "workbench-fast", limit)
         self._slow = LatestOnly(self._compute_slow, shown(self._show_slow), 0.0, "workbench-slow", limit)
         self._heavy = LatestOnly(self._compute_heavy, shown(self._show_heavy), 0.0, "workbench-heavy", limit)
-        self._workers = (self._fast, self._slow, self._heavy)
+        self._workers = (self._fast, self._slow, self._heavy, self.roadmap.worker)
         _OPEN.add(self)
         # Side by side when there is room, the views below the controls when there is not.
         body = w.HBox([self.controls.box, self._views],
@@ -208,6 +212,7 @@ class Dashboard(ScenarioActions):
         self._requested_at = time.perf_counter()
         self._status.value = views.note("updating…", "muted")
         self._fast.request(s)
+        self.roadmap.settings_changed()
 
     def _compute(self, s: Settings, check: Callable[[], None]) -> dict:
         """The fast path, off the main thread: the outcome and the charts and tables it shows."""
@@ -347,9 +352,11 @@ class Dashboard(ScenarioActions):
             w.VBox([w.HBox([self._heavy_button, self._heavy_cancel, self._heavy_progress]), self._heavy_status,
                     self._heavy_intro, self._tornado_chart, self._heavy_tables]),
             w.VBox([self._compare_view]),
+            self.roadmap.widget,
         ])
-        for k, title in enumerate(["Ranking", "Plan", "Frontier & budget", "Sensitivity", "Compare"]):
+        for k, title in enumerate(["Ranking", "Plan", "Frontier & budget", "Sensitivity", "Compare", "Roadmap"]):
             tabs.set_title(k, title)
+        tabs.observe(lambda c: self.roadmap.set_visible(c["new"] == 5), names="selected_index")
         self._tabs = tabs
         for name, widget in [("status", self._status), ("plan-headline", self._plan_headline),
                              ("plan-table", self._plan_table), ("ranking-chart", self._ranking_chart),

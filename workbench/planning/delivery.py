@@ -11,7 +11,8 @@ roadmap are delivered, until its actual effort is spent:
    most they can absorb a quarter (m): finishing early is allowed, starting early is not.
 With the planned efforts every initiative lands in its planned quarter (the plan fits the
 capacities), so slips come from the effort draws alone. A team-quarter is "over capacity" when
-the planned spend of the work due that quarter exceeds the team's capacity.
+the work due that quarter exceeds the team's capacity: the planned spend of the initiatives
+running, and all that is left of those whose delivery quarter it is (or was): then some work slips.
 
 The simulation runs past the horizon (`end` quarters), so a slip beyond it has a quarter too.
 """
@@ -36,6 +37,8 @@ class Delivery:
         not delivered within the simulated quarters).
     over: (S, teams, H) whether the team had more work due than capacity in the quarter.
     value: (S, n) the scenarios' value a quarter of each initiative once delivered.
+    over_budget: (S, H) whether all teams together had more work due than the budget (None
+        without a budget).
     """
 
     problem: RoadmapProblem
@@ -44,6 +47,7 @@ class Delivery:
     end: int
     over: np.ndarray
     value: np.ndarray
+    over_budget: np.ndarray | None = None
 
     @property
     def samples(self) -> int:
@@ -69,6 +73,14 @@ class Delivery:
     def p_over_capacity(self) -> tuple[np.ndarray, np.ndarray]:
         """(teams, H) P(the team has more work due in the quarter than its capacity) and its se."""
         p = self.over.mean(axis=0)
+        return p, np.sqrt(p * (1 - p) / self.samples)
+
+    def p_over_budget(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(H,) P(all teams together have more work due in the quarter than the budget) and its
+        se; None without a budget."""
+        if self.over_budget is None:
+            return None
+        p = self.over_budget.mean(axis=0)
         return p, np.sqrt(p * (1 - p) / self.samples)
 
     def earned(self, planned: bool = False) -> np.ndarray:
@@ -112,10 +124,12 @@ def simulate_delivery(problem: RoadmapProblem, start: np.ndarray, effort: np.nda
     total = np.inf if p.total is None else p.total
     remaining = effort[:, order].copy()
     spend, rate, team = p.spend[order], p.rate[order], p.team_of[order]
+    last = p.delivery_quarter(start)[order]
     at = {int(i): k for k, i in enumerate(order)}
     needs = [[at[b] for a, b in p.requires if a == i and b in at] for i in order]
     delivered = np.full((s_count, len(order)), end)
     over = np.zeros((s_count, len(p.teams), h), bool)
+    over_budget = None if p.total is None else np.zeros((s_count, h), bool)
     for t in range(end):
         open_ = delivered == end
         if not open_.any():
@@ -133,7 +147,8 @@ def simulate_delivery(problem: RoadmapProblem, start: np.ndarray, effort: np.nda
                 ready &= delivered[:, b] < t
             active[:, k] = ready
             want = np.where(ready, np.minimum(remaining[:, k], spend[k]), 0.0)
-            due[:, team[k]] += want
+            # Due this quarter: its planned spend, or all that is left once its delivery quarter has come.
+            due[:, team[k]] += np.where(ready, remaining[:, k], 0.0) if t >= last[k] else want
             give = np.minimum(want, np.minimum(team_left[:, team[k]], total_left))
             given[:, k] = give
             team_left[:, team[k]] -= give
@@ -149,6 +164,8 @@ def simulate_delivery(problem: RoadmapProblem, start: np.ndarray, effort: np.nda
         delivered[open_ & (remaining <= _DONE)] = t
         if t < h:
             over[:, :, t] = due > capacity[None, :, t] + _DONE
+            if over_budget is not None:
+                over_budget[:, t] = due.sum(axis=1) > total + _DONE
     quarter = np.full((s_count, n), -1)
     quarter[:, order] = delivered
-    return Delivery(p, start, quarter, end, over, np.asarray(value, float))
+    return Delivery(p, start, quarter, end, over, np.asarray(value, float), over_budget)

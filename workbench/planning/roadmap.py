@@ -21,16 +21,43 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .milp import SolverError, allowed_time, milp_options
+from .milp import MIP_REL_GAP, SolverError, allowed_time, milp_options
+from .plans import cvar, cvar_standard_error, mean_standard_error
 from .roadmap_problem import RoadmapProblem, explain_infeasible
 
 _EPS = 1e-9
+# The solver stops once the roadmap is proven within this share of a Monte Carlo standard error of
+# the objective on the selection scenarios (`resolution_gap`): closer than that, the scenarios cannot
+# tell roadmaps apart, and proving the last fraction of a percent took HiGHS minutes at 100
+# initiatives x 8 quarters (benchmarks/bench_roadmap.py) for answers 0.1% apart.
+GAP_SHARE_OF_SE = 0.5
+MAX_GAP = 0.01
+
+
+def resolution_gap(problem: RoadmapProblem, value: np.ndarray, start: np.ndarray, objective: str = "mean", *,
+                   alpha: float = 0.1, lam: float = 1.0) -> float:
+    """The relative optimality gap worth proving on scenarios `value`: GAP_SHARE_OF_SE of the
+    relative standard error of the objective of roadmap `start` (e.g. greedy-by-RICE's), between
+    the exact solver's own gap (deterministic values: no error) and MAX_GAP."""
+    weight = problem.weight()
+    on = np.asarray(start) >= 0
+    multiplier = np.where(on, weight[np.arange(len(problem)), np.maximum(start, 0)], 0.0)
+    totals = np.asarray(value, float) @ multiplier
+    mean, mean_se = float(totals.mean()), mean_standard_error(totals)
+    tail, tail_se = cvar(totals, alpha), cvar_standard_error(totals, alpha)
+    level, se = {"mean": (mean, mean_se), "cvar": (tail, tail_se),
+                 "blend": (mean + lam * tail, mean_se + lam * tail_se)}[objective]
+    if not np.isfinite(se) or abs(level) <= 0:
+        return MIP_REL_GAP
+    return float(np.clip(GAP_SHARE_OF_SE * se / abs(level), MIP_REL_GAP, MAX_GAP))
 
 
 def solve_roadmap(problem: RoadmapProblem, value: np.ndarray, objective: str = "mean", *, alpha: float = 0.1,
-                  lam: float = 1.0, time_limit: float = 60.0) -> tuple[np.ndarray, str, float | None]:
+                  lam: float = 1.0, time_limit: float = 60.0, gap: float = MIP_REL_GAP
+                  ) -> tuple[np.ndarray, str, float | None]:
     """(start quarter per initiative, -1 when not in the roadmap; solver status; gap) of the roadmap
-    that maximizes `objective` on the scenarios `value` (S x n, value a quarter once delivered).
+    that maximizes `objective` on the scenarios `value` (S x n, value a quarter once delivered),
+    proven within the relative `gap` (see `resolution_gap`).
     Raises Infeasible naming why no roadmap fits, SolverError when the solver stopped without one."""
     p = problem
     n, h = len(p), p.horizon
@@ -111,7 +138,7 @@ def solve_roadmap(problem: RoadmapProblem, value: np.ndarray, objective: str = "
     matrix = sparse.csr_matrix((data, (row_idx, col_idx)), shape=(len(rows), m + extra))
     constraints = LinearConstraint(matrix, np.array(lo), np.array(hi)) if rows else ()
     res = milp(cost, integrality=integrality, bounds=Bounds(lb, ub), constraints=constraints,
-               options=milp_options(allowed_time(time_limit)))
+               options={**milp_options(allowed_time(time_limit)), "mip_rel_gap": gap})
     status = {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
     if res.x is None:
         if status == "infeasible":
@@ -200,4 +227,4 @@ def violations(problem: RoadmapProblem, start: np.ndarray) -> list[str]:
     return out
 
 
-__all__ = ["SolverError", "greedy_roadmap", "solve_roadmap", "violations"]
+__all__ = ["SolverError", "greedy_roadmap", "resolution_gap", "solve_roadmap", "violations"]

@@ -18,6 +18,7 @@ from .plans import cvar, cvar_standard_error, mean_standard_error
 from .roadmap_problem import RoadmapProblem
 
 LABELS = {"optimal": "optimal roadmap", "greedy": "greedy by RICE", "yours": "your roadmap"}
+ALL_TEAMS = "all teams (budget)"  # the teams_frame rows of the budget over every team
 
 
 @dataclass(eq=False)
@@ -121,7 +122,8 @@ class RoadmapResult:
         return pd.DataFrame(rows).set_index("id")
 
     def teams_frame(self) -> pd.DataFrame:
-        """One row per team and horizon quarter: capacity, planned load, P(over capacity)."""
+        """One row per team and horizon quarter: capacity, planned load, P(over capacity); with a
+        budget, rows of ALL_TEAMS for the total of every team against it."""
         p, r = self.problem, self.roadmap
         load = p.load(r.start)
         over, over_se = r.delivery.p_over_capacity()
@@ -130,6 +132,10 @@ class RoadmapResult:
                  "planned_load": float(load[g, t]), "p_over_capacity": float(over[g, t]),
                  "p_over_capacity_se": float(over_se[g, t])}
                 for g, team in enumerate(p.teams) for t in range(p.horizon)]
+        if (budget := r.delivery.p_over_budget()) is not None:
+            rows += [{"team": ALL_TEAMS, "quarter": p.label(t), "capacity": p.total,
+                      "planned_load": float(load[:, t].sum()), "p_over_capacity": float(budget[0][t]),
+                      "p_over_capacity_se": float(budget[1][t])} for t in range(p.horizon)]
         return pd.DataFrame(rows)
 
     def value_frame(self) -> pd.DataFrame:

@@ -64,3 +64,50 @@ def key_value_html(frame: pd.DataFrame, titles: tuple[str, str] = ("Item", "Valu
     """A two-column table of an indexed frame's first column (e.g. the methods appendix)."""
     human = pd.DataFrame({titles[0]: [str(i) for i in frame.index], titles[1]: [str(v) for v in frame.iloc[:, 0]]})
     return table_html(human, caption=caption)
+
+
+def roadmap_box(topic: str, unit: str = "value points") -> str:
+    """The "How to read this" box of a roadmap view (`content.roadmap_read`)."""
+    from .content import roadmap_read
+
+    return f'<aside class="how-to-read"><b>How to read this.</b> {_e(roadmap_read(topic, unit))}</aside>'
+
+
+def roadmap_section(result, reason: str | None = None) -> str:
+    """The report's "Roadmap across quarters": the roadmap's sentence and Gantt chart, the team
+    loads, the cumulative value fan and the table, each with its "How to read this" box; or,
+    without a roadmap (`result` None), the sentence saying why (`reason`)."""
+    from ..views import roadmap_charts as rc
+    from ..views import roadmap_tables as rt
+
+    title = "Roadmap across quarters"
+    if result is None:
+        return section(title, f'<p class="nothing-to-show">{_e(reason or "No roadmap.")}</p>')
+    unit = rt.value_unit(result)
+    notes = "".join(paragraph(n, note=True) for n in result.notes)
+    # The Gantt chart of a large portfolio is about a page tall: kept in one block with the heading it
+    # would leave most of the page before it empty, so the heading stays with the sentence instead.
+    first = f"<p>{_e(rt.roadmap_sentence(result))}</p>"
+    return (section(title, first, chart_html(rc.gantt_chart(result)) + notes, read=roadmap_box("roadmap", unit))
+            + sub("Team load per quarter", chart_html(rc.team_load_chart(result)),
+                  over_capacity_html(result), read=roadmap_box("team_load", unit))
+            + sub("Value earned over time", chart_html(rc.value_fan_chart(result)), read=roadmap_box("value_fan", unit))
+            + sub("When each initiative starts and lands", rt.roadmap_html(result)))
+
+
+def over_capacity_html(result) -> str:
+    """The team quarters at risk of more work due than capacity (at least `roadmap_tables.RISK_SHOWN`
+    of the scenarios), each with its chance ± 95%, as a paragraph: the chart shows every quarter, and
+    the full table (`roadmap_tables.team_load_html`, in the dashboard) would add a page to the report."""
+    from ..views import roadmap_tables as rt
+    from ..views.format import half_width, probability
+
+    t = result.teams_frame()
+    risky = t[t["p_over_capacity"] >= rt.RISK_SHOWN]
+    if not len(risky):
+        return paragraph(f"No team has more work due than capacity in {rt.RISK_SHOWN:.0%} of the scenarios or more "
+                         "in any quarter.", note=True)
+    items = "; ".join(f"{r.team} in {r.quarter}: {probability(r.p_over_capacity, half_width(r.p_over_capacity_se))}"
+                      for r in risky.itertuples())
+    return paragraph(f"Chance of more work due than capacity, where it is {rt.RISK_SHOWN:.0%} or more (an overrun "
+                     f"pushes the team's later work out): {items}.")
