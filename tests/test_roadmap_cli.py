@@ -117,7 +117,7 @@ def test_earliest_start_and_the_greedy_roadmap(capsys, small):
                          "--earliest", "a=2027Q3", "--roadmap", "greedy", "--format", "json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["roadmap"] == "greedy by RICE"
+    assert data["roadmap"] == "greedy-by-RICE roadmap"
     # greedy by RICE: a (best) waits for 2027Q3, b and c take the first free quarters
     assert {r["id"]: r["start_quarter"] for r in data["initiatives"]} == {
         "a": "2027Q3", "b": "2027Q1", "c": "2027Q2", "d": None}
@@ -135,7 +135,8 @@ def test_table_says_plus_minus_and_units(capsys):
     lost = pm(data["lost_to_slips"], half_width(data["lost_to_slips_se"]))
     assert f"Expected value as planned: {ev} $ ARR × quarters" in text
     assert f"lost to slips: {lost} $ ARR × quarters" in text
-    assert "Against greedy by RICE" in text and "± is a 95% Monte Carlo half-width" in text
+    assert "Against the greedy-by-RICE roadmap (" in text and "): the optimal roadmap is worth " in text
+    assert "value counted for 4 quarters after the horizon" in text and "± is a 95% Monte Carlo half-width" in text
     in_roadmap = [r for r in data["initiatives"] if r["start_quarter"]]
     assert f"{len(in_roadmap)} of {len(data['initiatives'])} initiatives in the roadmap" in text
     assert "chance it lands by then" in text and "9 of 10 scenarios" in text

@@ -151,3 +151,56 @@ def test_a_deadline_a_prerequisite_makes_impossible_and_a_cycle_are_named():
     cycle = Portfolio((ini("a", 3, depends_on=("b",)), ini("b", 3, depends_on=("a",))))
     with pytest.raises(Infeasible, match="dependency cycle: a → b → a"):
         wb.roadmap(cycle, wb.Settings(), start=Q1, capacities="A=4", samples=200, scenarios=20)
+
+
+DEMO_TEAMS = ("Data", "Growth", "Mobile", "Payments", "Platform")
+
+
+def test_greedy_keeps_a_forced_start_whose_prerequisite_ranks_low():
+    s = wb.Settings(capacities={t: 6 for t in DEMO_TEAMS}, starts={"scim": "2027Q2"}, quarters="2027Q1:2027Q4",
+                    samples=500, scenarios=50)
+    result = wb.roadmap(wb.demo_portfolio(), s)
+    greedy = result.others["greedy"]
+    p = result.problem
+    assert greedy.start[p.ids.index("scim")] == 1 and greedy.start[p.ids.index("sso-saml")] == 0
+    assert greedy.violations == [] and result.roadmap.violations == []
+
+
+def test_a_capacity_table_for_every_quarter_needs_no_capacity_flag(tmp_path):
+    rows = [(t, f"2027Q{q}", 6.0) for t in DEMO_TEAMS for q in range(1, 5)]
+    result = wb.roadmap(wb.demo_portfolio(), wb.Settings(capacity_table=rows, quarters="2027Q1:2027Q4",
+                                                        samples=500, scenarios=50))
+    assert np.isfinite(result.problem.capacity).all() and result.problem.total is None
+    with pytest.raises(InputError, match="none given for 'Payments'"):  # no row for Payments in 2027Q4
+        wb.roadmap(wb.demo_portfolio(), wb.Settings(capacity_table=rows[:-5] + rows[-4:],
+                                                    quarters="2027Q1:2027Q4", samples=500, scenarios=50))
+
+
+@pytest.mark.parametrize("changes, says", [
+    ({"starts": {"scim": "2027Q1"}},
+     "'scim' is forced to start in 2027Q1, but it needs 'sso-saml' delivered first, in 2027Q1 at the soonest"),
+    ({"starts": {"scim": "2027Q2"}, "earliest_starts": {"scim": "2027Q3"}},
+     "'scim' is forced to start in 2027Q2, before its earliest start 2027Q3"),
+    ({"overrides": {"tax-engine": "in", "tax-vendor": "in"}},
+     "'tax-engine' and 'tax-vendor' exclude each other, but both must be in the roadmap"),
+])
+def test_forced_starts_and_exclusive_must_haves_are_explained(changes, says):
+    s = wb.Settings(capacities={t: 6 for t in DEMO_TEAMS}, quarters="2027Q1:2027Q4", samples=500, scenarios=50)
+    with pytest.raises(Infeasible) as err:
+        wb.roadmap(wb.demo_portfolio(), s.change(**changes))
+    assert says in str(err.value)
+
+
+def test_your_roadmaps_column_is_found_by_its_header_and_refused_when_it_holds_no_quarters():
+    p = Portfolio((ini("a", 3, extra={"my_plan": "2027Q2"}), ini("b", 3)))
+    s = wb.Settings(capacities={"A": 4}, quarters="2027Q1:2027Q4", samples=200, scenarios=20)
+    mine = wb.roadmap(p, s.change(plan_column="My plan", roadmap="yours"))
+    assert mine.roadmap.label == "your roadmap" and list(mine.roadmap.start) == [1, -1]
+    for column, says in (("name", "plan_column: the name column holds no quarters"),
+                         ("my_plann", "plan_column: the portfolio has no column 'my_plann'; did you mean")):
+        with pytest.raises(InputError, match=says):
+            wb.roadmap(p, s.change(plan_column=column))
+    with pytest.raises(InputError, match="roadmap: yours: no start quarter in the planned_quarter column"):
+        wb.roadmap(p, s.change(roadmap="yours"))
+    with pytest.raises(InputError, match=r"starts: 'a' is given twice \(2027Q2 and 2027Q3\)"):
+        wb.roadmap(p, s.change(starts=["a=2027Q2", "a=2027Q3"]))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+import sys
 
 import pytest
 
 from workbench import demo_portfolio, roadmap
 from workbench.interactive.dashboard import Dashboard
 from workbench.model.quarters import next_quarter, quarter_label
+from workbench.views.explain import explain
 
 ROADMAP_TAB = 5
 
@@ -47,7 +50,9 @@ def test_the_tab_is_computed_only_when_shown_and_then_shows_every_view(dash):
     assert r.quarters == [quarter_label(q) for q in range(first, first + 4)]
     assert html.escape(r.roadmap.label) in tab.headline.value and "value points × quarters" in tab.headline.value
     assert tab.gantt.spec and tab.load.spec and tab.fan.spec
-    assert all("How to read this" in x.value for x in (tab.gantt_read, tab.load_read, tab.fan_read))
+    # The same "How to read this" words as the report's, with the roadmap's unit.
+    for view, topic in ((tab.gantt_read, "roadmap"), (tab.load_read, "team_load"), (tab.fan_read, "value_fan")):
+        assert html.escape(explain(topic, unit="value points × quarters")) in view.value
     started = r.to_frame().dropna(subset=["start_quarter"])
     assert len(started) >= 2 and "±" in tab.table.value
     for _, row in started.iterrows():  # the table says each initiative's start quarter
@@ -139,3 +144,10 @@ def test_changes_elsewhere_wait_until_the_tab_is_shown(dash):
     shown(dash)
     assert tab.worker.generation == generation + 1
     assert tab.result.settings.capacity["Payments"] == 11
+
+
+def test_the_tab_does_not_load_the_reports():
+    code = ("import sys, workbench.interactive.dashboard_roadmap; "
+            "print(sorted(m for m in sys.modules if m.startswith('workbench.reports')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -3,27 +3,42 @@ the start quarters, durations and the simulated draws), every mark has tooltips,
 
 from __future__ import annotations
 
+import math
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import workbench
+from workbench.reports.sections import over_capacity_html
 from workbench.views import roadmap_charts as rc
 from workbench.views import roadmap_tables as rt
 from workbench.views.charts import to_svg
+from workbench.views.explain import TOPICS, explain
 from workbench.views.format import half_width, pm
 
 from conftest import initiative, portfolio
 
 CAPACITY = {"Platform": 8, "Payments": 8, "Growth": 6, "Data": 6, "Mobile": 4}
+DEMO = dict(capacities=CAPACITY, quarters="2027Q1:2027Q4", samples=2000, scenarios=150, seed=11, value_unit="$ ARR")
+UNIT = "$ ARR × quarters"
 
 
 @pytest.fixture(scope="module")
 def result():
-    return workbench.roadmap(workbench.demo_portfolio(), capacities=CAPACITY, quarters="2027Q1:2027Q4",
-                             samples=2000, scenarios=150, seed=11, value_unit="$ ARR")
+    return workbench.roadmap(workbench.demo_portfolio(), **DEMO)
+
+
+@pytest.fixture(scope="module")
+def slipping():
+    """Two initiatives with wide efforts over two quarters and no tail: in 9 of 10 scenarios Late is
+    delivered only after the simulated quarters, Mid two quarters after the horizon."""
+    p = portfolio(initiative("x", reach="300", effort="1..400", team="A", name="Late"),
+                  initiative("w", reach="100", effort="1..60", team="B", name="Mid"))
+    return workbench.roadmap(p, capacities={"A": 20, "B": 10}, quarters="2027Q1:2027Q2", tail_quarters=0,
+                             samples=500, scenarios=50, seed=1)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +78,17 @@ def in_roadmap(result) -> list[int]:
     return [i for i in range(len(result.problem)) if result.roadmap.start[i] >= 0]
 
 
+def expected_rings(result) -> dict[str, str]:
+    """Brute force: id -> the quarter of its ring, for the initiatives whose 9-in-10 delivery
+    quarter is later than planned; past the simulated quarters, the last quarter drawn."""
+    p, r = result.problem, result.roadmap
+    q90 = {i: int(np.sort(r.delivery.quarter[:, i])[int(np.ceil(0.9 * result.samples)) - 1])
+           for i in in_roadmap(result)}
+    late = {i: q for i, q in q90.items() if q > r.planned_delivery()[i]}
+    last = max([p.horizon - 1, *(q for q in late.values() if q < r.delivery.end)])
+    return {p.ids[i]: p.label(q if q < r.delivery.end else last) for i, q in late.items()}
+
+
 def test_gantt_has_a_cell_per_quarter_each_initiative_runs(result):
     chart = rc.gantt_chart(result)
     spec = chart.to_dict()
@@ -84,11 +110,7 @@ def test_gantt_has_a_cell_per_quarter_each_initiative_runs(result):
     order = runs["encoding"]["x"]["sort"]
     assert order[:4] == ["2027Q1", "2027Q2", "2027Q3", "2027Q4"] and runs["encoding"]["x"]["type"] == "ordinal"
     # rings: the quarter reached in 9 of 10 scenarios, only where later than planned
-    late = {}
-    for i in in_roadmap(result):
-        q90 = int(np.sort(r.delivery.quarter[:, i])[int(np.ceil(0.9 * result.samples)) - 1])
-        if r.planned_delivery()[i] < q90 < r.delivery.end:  # "after ..." quarters get no ring
-            late[p.ids[i]] = p.label(q90)
+    late = expected_rings(result)
     assert late and {row["id"]: row["quarter"] for row in kept(rings)} == late
     tips = {t["field"] for t in runs["encoding"]["tooltip"]}
     assert {"name", "team", "start_quarter", "delivery_quarter", "p_text", "p50_text", "p90_text"} <= tips
@@ -208,8 +230,103 @@ def test_sentence_counts_in_plain_words(result):
     assert "$ ARR × quarters" in sentence and " ± " in sentence
 
 
+def test_a_delivery_past_the_simulation_is_ringed_at_the_right_edge(slipping):
+    runs, rings = leaves(rc.gantt_chart(slipping).to_dict())
+    r = slipping.roadmap
+    assert (r.start >= 0).all() and r.delivery.delivery_percentile(0.9)[0] >= r.delivery.end  # the case
+    expected = expected_rings(slipping)
+    assert {row["id"]: row["quarter"] for row in kept(rings)} == expected == {"x": "2028Q1", "w": "2028Q1"}
+    assert runs["encoding"]["x"]["sort"] == ["2027Q1", "2027Q2", "2027Q3", "2027Q4", "2028Q1"]
+    tips = {row["id"]: row["p90_text"] for row in kept(rings)}
+    after = slipping.problem.label(r.delivery.end - 1)
+    assert tips == {"x": f"in 9 of 10 scenarios: after {after}", "w": "in 9 of 10 scenarios by 2028Q1"}
+    assert "by after" not in str(rc.gantt_chart(slipping).to_dict())
+
+
+def test_text_names_the_roadmaps_in_sentences_with_units(result):
+    text = rt.roadmap_text(result)
+    r, greedy = result.roadmap, result.others["greedy"]
+    diff = r.planned_values - greedy.planned_values  # paired on the same draws
+    ahead = pm(abs(diff.mean()), half_width(diff.std(ddof=1) / math.sqrt(diff.size)))
+    assert "optimal roadmap for 2027Q1–2027Q4 (4 quarters, value counted for 4 quarters after the horizon); solver "\
+           "optimal" in text
+    assert (f"Against the greedy-by-RICE roadmap (with slips {pm(greedy.delivered_value, half_width(greedy.delivered_value_se))}"
+            f" {UNIT}): the optimal roadmap is worth {ahead} {UNIT} {'more' if diff.mean() >= 0 else 'less'} as planned"
+            ) in text
+    for wrong in ("The your", "The the", "Against optimal", "Against greedy", "tail quarters", "by after", "CVaR"):
+        assert wrong not in text
+
+
+def test_the_greedy_roadmap_shown_is_ranked_by_rice_and_compared_with_the_optimal():
+    shown = workbench.roadmap(workbench.demo_portfolio(), roadmap="greedy", **DEMO)
+    text = rt.roadmap_text(shown)
+    assert "greedy-by-RICE roadmap for 2027Q1–2027Q4" in text and "; ranked by RICE; seed 11." in text
+    assert "Against the optimal roadmap (" in text and "): the greedy-by-RICE roadmap is worth " in text
+    assert rt.roadmap_sentence(shown).startswith("The greedy-by-RICE roadmap for 2027Q1–2027Q4 starts ")
+
+
+def test_your_roadmap_is_said_without_an_article():
+    p = portfolio(initiative("a", reach="300", effort="2", team="T", planned_quarter="2027Q2"),
+                  initiative("b", reach="200", effort="2", team="T", planned_quarter="2027Q1"))
+    yours = workbench.roadmap(p, capacities={"T": 2}, quarters="2027Q1:2027Q2", roadmap="yours", samples=500,
+                              scenarios=50, seed=1)
+    text = rt.roadmap_text(yours)
+    assert "your roadmap for 2027Q1–2027Q2" in text and "; your own start quarters, not optimized;" in text
+    assert "Against the optimal roadmap (" in text and "): your roadmap is worth " in text
+    assert rt.roadmap_sentence(yours).startswith("Your roadmap for 2027Q1–2027Q2 starts 2 of 2 initiatives")
+    assert "The your" not in text + rt.roadmap_sentence(yours)
+
+
+def test_a_cvar_objective_is_named_and_each_roadmap_shows_its_worst_tail():
+    shown = workbench.roadmap(workbench.demo_portfolio(), objective="cvar", **DEMO)
+    text = rt.roadmap_text(shown)
+    r, greedy = shown.roadmap, shown.others["greedy"]
+    worst = 2000 // 10  # the worst 10% of 2,000 draws: exactly 200 of them
+
+    def tail(values):
+        return np.sort(values)[:worst].mean()
+
+    assert r.cvar == pytest.approx(tail(r.planned_values))
+    assert "), best for the worst 10% of scenarios (CVaR); solver" in text
+    assert f"Average of the worst 10% of scenarios (CVaR), as planned: {pm(r.cvar, half_width(r.cvar_se))} {UNIT}." in text
+    gain = tail(r.planned_values) - tail(greedy.planned_values)
+    se = math.hypot(r.cvar_se, greedy.cvar_se)
+    assert (f"average of the worst 10% of scenarios as planned {pm(greedy.cvar, half_width(greedy.cvar_se))} {UNIT})"
+            in text)
+    assert (f"its average of the worst 10% of scenarios is {pm(abs(gain), half_width(se))} {UNIT} "
+            f"{'higher' if gain >= 0 else 'lower'}") in text
+    assert f"(in the worst 10% of scenarios it averages {pm(r.cvar, half_width(r.cvar_se))} {UNIT})" in \
+        rt.roadmap_sentence(shown)
+
+
+def test_slack_advice_gives_the_share_lost_with_its_error():
+    shown = workbench.roadmap(workbench.demo_portfolio(), effort_quantile=0.3, **DEMO)
+    r = shown.roadmap
+    lost = r.planned_values - r.delivered_values
+    share = lost.mean() / r.planned_values.mean()
+    se = lost.std(ddof=1) / math.sqrt(lost.size) / r.planned_values.mean()
+    assert share >= rt.SLACK_SHARE  # the case: planned at the 30th percentile, overruns cost much
+    assert rt.slack_advice(shown) == [
+        f"Overruns cost {share:.1%} ± {100 * half_width(se):.2g}% of the planned value: the optimal roadmap is planned with "
+        "efforts at their 30th percentile; planning at the 80th (--effort-quantile 0.8) leaves slack for them."]
+
+
+def test_a_certain_overrun_is_bounded_by_the_rule_of_three():
+    teams = pd.DataFrame({"team": ["all teams (budget)"], "quarter": ["2027Q1"], "capacity": [10.0],
+                          "planned_load": [10.0], "p_over_capacity": [1.0], "p_over_capacity_se": [0.0]})
+    stub = SimpleNamespace(teams_frame=lambda: teams, samples=2000)
+    assert "all teams (budget) in 2027Q1: 1 (above 0.9985)." in over_capacity_html(stub)
+
+
+def test_how_to_read_the_roadmap_views_fits_any_roadmap():
+    assert {"roadmap", "team_load", "value_fan"} <= set(TOPICS)
+    assert f"in {UNIT}: the dashed line as planned" in explain("value_fan", unit=UNIT)
+    for topic in ("roadmap", "team_load", "value_fan"):
+        assert "roadmap shown" in explain(topic) and "most value" not in explain(topic)
+
+
 def test_rows_and_record_are_the_json(result):
-    record = rt.roadmap_record(result)
+    record = result.to_dict()
     rows = rt.roadmap_rows(result)
     assert isinstance(rows, pd.DataFrame) and len(rows) == len(result.problem)
     assert list(rows.columns) == list(record["initiatives"][0])

@@ -3,7 +3,7 @@
 Runs every cell of notebooks/strategy_session.ipynb, moves the budget slider with the keyboard
 and types a budget beside it, picks an initiative by clicking its bar (the editor scrolls into
 view), edits it, and checks that the plan and the charts on screen change accordingly; then
-compares scenarios, runs the sensitivity analyses, writes a snapshot and presents the dashboard
+compares scenarios, runs the sensitivity analyses, shows the roadmap, writes a snapshot and presents the dashboard
 (no code on screen). Fails on any JavaScript console error or request leaving 127.0.0.1;
 screenshots go to artifacts/, and one per tab (in presentation mode) to artifacts/dashboard-<tab>.png
 (docs/dashboard-<tab>.png with WORKBENCH_DOCS=1).
@@ -184,6 +184,13 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
         expect(notebook.locator(".wb-heavy-tables")).not_to_contain_text(raw)
     lab.screenshot("strategy-session-sensitivity")
 
+    # The roadmap, computed once its tab is shown: when to start what, shaded by the chance it lands on time.
+    notebook.get_by_role("tab", name="Roadmap").first.click()
+    expect(notebook.locator(".wb-roadmap-headline")).to_contain_text("The optimal roadmap for", timeout=120_000)
+    expect(notebook.locator(".wb-roadmap-gantt").locator("canvas, svg.marks").first).to_be_visible()
+    expect(notebook.locator(".wb-roadmap-table")).to_contain_text("When each initiative starts and lands")
+    lab.screenshot("strategy-session-roadmap")
+
     # Snapshot: the session as one HTML page under the output folder.
     notebook.locator("button.wb-snapshot").click()
     expect(scenario_status).to_contain_text("snapshot written", timeout=120_000)
@@ -206,7 +213,7 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     DOCS.mkdir(exist_ok=True)
     lab.page.screenshot(path=str(DOCS / "dashboard-presentation.png"))
     for tab, name in [("Ranking", "ranking"), ("Plan", "plan"), ("Frontier & budget", "frontier"),
-                      ("Sensitivity", "sensitivity"), ("Compare", "compare")]:
+                      ("Sensitivity", "sensitivity"), ("Compare", "compare"), ("Roadmap", "roadmap")]:
         notebook.get_by_role("tab", name=tab).first.click()
         time.sleep(1.0)  # vega draws a tab's charts once it is shown
         lab.page.screenshot(path=str(DOCS / f"dashboard-{name}.png"))

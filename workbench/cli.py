@@ -205,7 +205,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_mapping(merged, base)
 
 
-def _portfolio(args) -> Portfolio:
+def load_input(args) -> Portfolio:
+    """The portfolio a command reads: its PORTFOLIO file or the demo (`--demo`), notes on standard
+    error. Raises UsageError for both or neither, InputError (with what `check` can fix) for a bad file."""
     if args.demo and args.portfolio:
         raise UsageError("give either a PORTFOLIO file or --demo, not both")
     if not args.demo and not args.portfolio:
@@ -251,7 +253,7 @@ class Progress:
 def _outcome(args, *, plan: bool) -> pipeline.Outcome:
     """Load, validate (every problem at once) and run the pipeline; a plan that cannot be made
     fails the command (infeasible: exit 2; solver limits: exit 1)."""
-    portfolio = _portfolio(args)
+    portfolio = load_input(args)
     settings = settings_from(args)
     checked = settings.for_portfolio(portfolio, need_budget=plan)  # all problems before any work
     if plan:

@@ -46,18 +46,18 @@ def add_roadmap_parser(sub, parents: list[argparse.ArgumentParser]) -> argparse.
 def roadmap_command(args) -> str:
     """The `roadmap` command's handler: the roadmap as a table, CSV (one row per initiative) or JSON."""
     from . import pipeline
-    from .cli import _portfolio, settings_from  # the CLI imports this module: not at import time
+    from .cli import load_input, settings_from  # the CLI imports this module: not at import time
     from .io.capacity_table import read_capacity_table
     from .views.output import csv_safe, to_json
-    from .views.roadmap_tables import roadmap_record, roadmap_rows, roadmap_text
+    from .views.roadmap_tables import roadmap_rows, roadmap_text
 
-    portfolio = _portfolio(args)
+    portfolio = load_input(args)
     if getattr(args, "capacity_table_file", None):
         args.capacity_table = read_capacity_table(args.capacity_table_file)  # a setting like the others
     settings = settings_from(args)
     result = pipeline.LiveEngine(portfolio).roadmap(settings)
     if args.format == "json":
-        return to_json({**roadmap_record(result), "settings": result.settings.to_dict()})
+        return to_json({**result.to_dict(), "settings": result.settings.to_dict()})
     if args.format == "csv":
         return csv_safe(roadmap_rows(result)).to_csv(index=False, lineterminator="\n")
     return roadmap_text(result)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from .engine.scenarios import effort_quantiles
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
+from .io.read import normalize_column
+from .model.portfolio import OPTIONAL, QUARTER_COLUMNS, REQUIRED
 from .model.quarters import parse_quarter, quarter_range
 from .pipeline import LiveEngine, apply_settings
 from .planning.delivery import simulate_delivery
@@ -35,15 +37,7 @@ def roadmap_result(engine: LiveEngine, settings: Settings, *, start: int | None 
     s = settings.for_portfolio(engine.portfolio, plan=True)  # the draw limits, before any draw
     applied = apply_settings(engine.portfolio, s)
     problem, notes = build_problem(applied, s, start)
-    column = s.plan_column or "planned_quarter"
-    yours, cell_problems = planned_starts(problem, column)
-    if s.plan_column and column not in applied.to_frame().columns:
-        cell_problems.insert(0, Problem(f"plan_column: the portfolio has no column {column!r}"))
-    if cell_problems and (s.plan_column or s.roadmap == "yours"):
-        raise InputError(cell_problems)
-    if s.roadmap == "yours" and not (yours >= 0).any():
-        raise InputError(Problem(f"roadmap: 'yours' needs your start quarters in a {column} column "
-                                 "(or name the column with --plan-column)"))
+    yours, cell_problems = your_roadmap(problem, s)
     selection = engine.scenarios(s, "selection")
     evaluation = engine.scenarios(s, "evaluation")
     key = ("roadmap", _problem_key(problem), s.seed, s.scenarios, s.confidence_mode, s.spread, s.objective,
@@ -60,13 +54,33 @@ def roadmap_result(engine: LiveEngine, settings: Settings, *, start: int | None 
     roadmaps = {}
     for name, (begin, status, gap) in starts.items():
         delivery = simulate_delivery(problem, begin, evaluation.effort, evaluation.value)
-        broken = violations(problem, begin) if name == "yours" else []
-        roadmaps[name] = Roadmap(name, begin, delivery, status, gap, broken, s.alpha)
+        roadmaps[name] = Roadmap(name, begin, delivery, status, gap, violations(problem, begin), s.alpha)
     shown = roadmaps.pop(s.roadmap)
     if cell_problems and not s.plan_column:
         notes.append("your roadmap's column has cells that are not quarters of the horizon, left out: "
                      + "; ".join(p.message for p in cell_problems[:5]))
     return RoadmapResult(s, problem, shown, roadmaps, selection.count, notes)
+
+
+def your_roadmap(problem: RoadmapProblem, s: Settings) -> tuple[np.ndarray, list[Problem]]:
+    """Your roadmap's start quarters (-1 where none) from `plan_column` (default planned_quarter) and
+    the problems of its cells. Raises InputError when the column was asked for (`plan_column`, or
+    the roadmap shown is yours) and cannot give a roadmap."""
+    asked = s.plan_column is not None or s.roadmap == "yours"
+    column = normalize_column(s.plan_column) if s.plan_column else "planned_quarter"
+    extra = {key for ini in problem.portfolio for key in ini.extra}
+    if column not in QUARTER_COLUMNS and column not in extra:
+        other = column in REQUIRED or column in OPTIONAL
+        why = (f"the {column} column holds no quarters" if other else
+               f"the portfolio has no column {column!r}{did_you_mean(column, sorted(extra))}")
+        raise InputError(Problem(f"plan_column: {why}; name the column of your roadmap's start quarters"))
+    yours, cell_problems = planned_starts(problem, column)
+    if asked and cell_problems:
+        raise InputError(cell_problems)
+    if asked and not (yours >= 0).any():
+        raise InputError(Problem(f"{'roadmap: yours' if s.roadmap == 'yours' else 'plan_column'}: no start quarter "
+                                 f"in the {column} column (name your roadmap's column with --plan-column)"))
+    return yours, cell_problems
 
 
 def build_problem(applied, s: Settings, start: int | None = None) -> tuple[RoadmapProblem, list[str]]:

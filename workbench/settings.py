@@ -247,9 +247,14 @@ class Settings:
             if id_ not in ids:
                 problems.append(Problem(f"plan: unknown initiative {quote(id_)}{did_you_mean(id_, ids)}"))
         for name in ("starts", "earliest_starts"):
-            for id_, _ in getattr(self, name):
+            given: dict[str, str] = {}
+            for id_, quarter in getattr(self, name):
                 if id_ not in ids:
                     problems.append(Problem(f"{name}: unknown initiative {quote(id_)}{did_you_mean(id_, ids)}"))
+                elif id_ in given:
+                    problems.append(Problem(f"{name}: {quote(id_)} is given twice ({given[id_]} and {quarter}); "
+                                            "give it once"))
+                given[id_] = quarter
         table = self.capacity_table
         if table:
             by_lower = {t.lower(): t for t in teams}

@@ -31,9 +31,9 @@ import pandas as pd
 from ..errors import InputError
 from ..model.quarters import MAX_HORIZON, next_quarter, parse_quarter, quarter_label, quarter_range
 from ..pipeline import LiveEngine
-from ..reports.content import roadmap_read
+from ..planning.milp import SolverError
 from ..settings import Settings
-from .dashboard_views import note
+from .dashboard_views import how_to_read, note
 from .workers import LatestOnly
 
 __all__ = ["RoadmapTab", "roadmap_views"]
@@ -42,11 +42,6 @@ _ESC = html.escape
 NO_LIMIT = "budget only"  # a team capacity entry left empty: only the budget bounds the team
 _FIRST_CHOICES = 12  # quarters offered as a horizon's first, from the current one
 _STYLE = {"description_width": "120px"}
-
-
-def _read(topic: str, unit: str) -> str:
-    """A roadmap view's "How to read this" box, the same words as the report's."""
-    return f'<div class="wb-how"><b>How to read this:</b> {_ESC(roadmap_read(topic, unit))}</div>'
 
 
 def roadmap_views(result) -> dict:
@@ -59,15 +54,15 @@ def roadmap_views(result) -> dict:
     r = result.roadmap
     lines = [f"<b>{_ESC(rt.roadmap_sentence(result))}</b>"]
     if r.status not in ("optimal", "greedy", "given"):
-        gap = "" if r.gap is None else f", within {r.gap:.2%} of the optimum"
-        lines.append(note(f"The solver stopped at its time limit ({_ESC(r.status)}{gap}): this roadmap may not be "
-                          "the best.", "error"))
+        gap = "" if r.gap is None else f", proven within {r.gap:.2%} of the best"
+        lines.append(note(f"The solver stopped at its time limit{gap}: this roadmap may not be the best.", "error"))
     lines += [note(f"Breaks: {_ESC(v)}", "error") for v in r.violations]
     lines += [note(_ESC(n), "muted") for n in result.notes]
     return {"result": result, "headline": "<div class='wb-headline'>" + "<br>".join(lines) + "</div>",
             "gantt": rc.gantt_chart(result), "load": rc.team_load_chart(result), "fan": rc.value_fan_chart(result),
-            "gantt_read": _read("roadmap", unit), "load_read": _read("team_load", unit),
-            "fan_read": _read("value_fan", unit), "load_table": rt.team_load_html(result, caption="Team load"),
+            "gantt_read": how_to_read("roadmap", unit=unit), "load_read": how_to_read("team_load", unit=unit),
+            "fan_read": how_to_read("value_fan", unit=unit),
+            "load_table": rt.team_load_html(result, caption="Team load"),
             "table": rt.roadmap_html(result, caption="When each initiative starts and lands")}
 
 
@@ -262,7 +257,7 @@ class RoadmapTab:
     def _compute(self, s: Settings, check: Callable[[], None]) -> dict:
         try:
             result = self.engine.roadmap(s)
-        except InputError as exc:  # a team without capacity, an infeasible what-if: in words
+        except (InputError, SolverError) as exc:  # no capacity, an infeasible what-if, the solver gave up: in words
             return {"error": str(exc)}
         check()
         return roadmap_views(result)
@@ -317,7 +312,8 @@ class RoadmapTab:
         for name, widget in [("roadmap-status", self.status), ("roadmap-message", self.message),
                              ("roadmap-headline", self.headline), ("roadmap-table", self.table),
                              ("roadmap-force", self.force_button), ("roadmap-not-before", self.not_before_button),
-                             ("roadmap-pick", self.pick), ("roadmap-quarter", self.quarter)]:
+                             ("roadmap-pick", self.pick), ("roadmap-quarter", self.quarter),
+                             ("roadmap-gantt", self.gantt), ("roadmap-fan", self.fan)]:
             widget.add_class(f"wb-{name}")
         return w.VBox([controls, self.status, self.message, self.headline, self.gantt_read, self.gantt,
                        self.load_read, self.load, self.load_table, self.fan_read, self.fan, self.table])

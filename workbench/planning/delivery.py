@@ -5,8 +5,9 @@ scenarios of actual efforts, all scenarios at once. Each quarter, every team wor
 committed initiatives in roadmap order (planned start, then planned delivery, then portfolio
 order); an initiative takes part from its planned start quarter, once the prerequisites in the
 roadmap are delivered, until its actual effort is spent:
-1. first, each gets up to its planned spend a quarter (E / d), while its team's capacity (and the
-   budget over all teams) lasts: work queued behind an overrun waits;
+1. first, each gets up to its planned spend a quarter (E / d), or, once past its planned delivery
+   quarter, up to the most it can absorb (m), while its team's capacity (and the budget over all
+   teams) lasts: late work is finished first, and work queued behind an overrun waits;
 2. then capacity left over goes, in the same order, to the initiatives still running, up to the
    most they can absorb a quarter (m): finishing early is allowed, starting early is not.
 With the planned efforts every initiative lands in its planned quarter (the plan fits the
@@ -146,9 +147,12 @@ def simulate_delivery(problem: RoadmapProblem, start: np.ndarray, effort: np.nda
             for b in needs[k]:
                 ready &= delivered[:, b] < t
             active[:, k] = ready
-            want = np.where(ready, np.minimum(remaining[:, k], spend[k]), 0.0)
-            # Due this quarter: its planned spend, or all that is left once its delivery quarter has come.
-            due[:, team[k]] += np.where(ready, remaining[:, k], 0.0) if t >= last[k] else want
+            # Due this quarter: its planned spend, or, once its delivery quarter has come, all that is left.
+            # Late work (past its delivery quarter) goes first with as much as it can absorb: finishing it
+            # comes before the work queued behind it; on time, it takes its planned spend like the rest.
+            due[:, team[k]] += np.where(ready, remaining[:, k] if t >= last[k] else np.minimum(remaining[:, k],
+                                                                                             spend[k]), 0.0)
+            want = np.where(ready, np.minimum(remaining[:, k], rate[k] if t > last[k] else spend[k]), 0.0)
             give = np.minimum(want, np.minimum(team_left[:, team[k]], total_left))
             given[:, k] = give
             team_left[:, team[k]] -= give

@@ -60,7 +60,7 @@ def solve_roadmap(problem: RoadmapProblem, value: np.ndarray, objective: str = "
     proven within the relative `gap` (see `resolution_gap`).
     Raises Infeasible naming why no roadmap fits, SolverError when the solver stopped without one."""
     p = problem
-    n, h = len(p), p.horizon
+    n = len(p)
     allowed = p.allowed()
     pairs = np.argwhere(allowed)  # (i, s) of every start variable
     i_of, s_of = pairs[:, 0], pairs[:, 1]
@@ -68,75 +68,34 @@ def solve_roadmap(problem: RoadmapProblem, value: np.ndarray, objective: str = "
     infeasible = (p.must & ~allowed.any(axis=1)).any()
     if infeasible:
         raise explain_infeasible(p)
-    value = np.asarray(value, float)
-    scale = max(float(np.abs(value).mean(axis=0).max(initial=0.0)), 1e-12)
-    vs = value / scale
-    weight = p.weight()[i_of, s_of]
-    rows, lo, hi = [], [], []
-
-    def add(cols, coeffs, lower, upper):
-        rows.append((np.asarray(cols, int), np.asarray(coeffs, float)))
-        lo.append(lower)
-        hi.append(upper)
-
-    for i in range(n):  # one start at most; exactly one when it must be in the roadmap
-        cols = np.flatnonzero(i_of == i)
-        if len(cols):
-            add(cols, np.ones(len(cols)), 1.0 if p.must[i] else 0.0, 1.0)
-    runs = (s_of[:, None] <= np.arange(h)[None, :]) & (np.arange(h)[None, :] <= (s_of + p.duration[i_of] - 1)[:, None])
-    spend = p.spend[i_of]
-    for t in range(h):
-        on = runs[:, t]
-        for g in range(len(p.teams)):
-            cols = np.flatnonzero(on & (p.team_of[i_of] == g))
-            if len(cols) and np.isfinite(p.capacity[g, t]):
-                add(cols, spend[cols], -np.inf, p.capacity[g, t])
-        if p.total is not None and on.any():
-            cols = np.flatnonzero(on)
-            add(cols, spend[cols], -np.inf, p.total)
-    for a, b in p.requires:
-        deliver_b = s_of + p.duration[i_of] - 1
-        for t in range(h):
-            a_cols = np.flatnonzero((i_of == a) & (s_of <= t))
-            if not len(a_cols):
-                continue
-            b_cols = np.flatnonzero((i_of == b) & (deliver_b <= t - 1))
-            add(np.r_[a_cols, b_cols], np.r_[np.ones(len(a_cols)), -np.ones(len(b_cols))], -np.inf, 0.0)
-    for a, b in p.excludes:
-        cols = np.flatnonzero((i_of == a) | (i_of == b))
-        if len(cols):
-            add(cols, np.ones(len(cols)), -np.inf, 1.0)
-    mean_v = vs.mean(axis=0)
-    w_mean = {"mean": 1.0, "cvar": 0.0, "blend": 1.0}[objective]
-    w_cvar = {"mean": 0.0, "cvar": 1.0, "blend": lam}[objective]
-    cost = -w_mean * mean_v[i_of] * weight
-    extra = 0
-    if w_cvar > 0:
-        # Columns after the m starts: y_i (the initiative's value multiplier), eta, u_k (k < S).
-        s_count = vs.shape[0]
-        extra = n + 1 + s_count
-        for i in range(n):  # y_i = sum_s weight[i, s] x[i, s]
-            cols = np.flatnonzero(i_of == i)
-            add(np.r_[cols, m + i], np.r_[weight[cols], -1.0], 0.0, 0.0)
-        y0, eta, u0 = m, m + n, m + n + 1
-        for k in range(s_count):  # u_k >= eta - sum_i v[k, i] y_i
-            add(np.r_[eta, u0 + k, y0 + np.arange(n)], np.r_[1.0, -1.0, -vs[k]], -np.inf, 0.0)
-        tail_cost = np.r_[np.zeros(n), -w_cvar, np.full(s_count, w_cvar / (alpha * s_count))]
-        cost = np.r_[cost, tail_cost]
-    lb = np.zeros(m + extra)
-    ub = np.ones(m + extra)
-    if extra:
-        lb[m:m + n], ub[m:m + n] = 0.0, np.inf
-        lb[m + n], ub[m + n] = -np.inf, np.inf
-        lb[m + n + 1:], ub[m + n + 1:] = 0.0, np.inf
-    integrality = np.r_[np.ones(m), np.zeros(extra)]
     if m == 0:
         return np.full(n, -1), "optimal", 0.0
-    row_idx = np.concatenate([np.full(len(c), r) for r, (c, _) in enumerate(rows)]) if rows else np.zeros(0, int)
-    col_idx = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, int)
-    data = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
-    matrix = sparse.csr_matrix((data, (row_idx, col_idx)), shape=(len(rows), m + extra))
-    constraints = LinearConstraint(matrix, np.array(lo), np.array(hi)) if rows else ()
+    value = np.asarray(value, float)
+    scale = max(float(np.abs(value).mean(axis=0).max(initial=0.0)), 1e-12)  # coefficients near 1 for HiGHS
+    vs = value / scale
+    weight = p.weight()[i_of, s_of]
+    rows, lo, hi = _rows(p, i_of, s_of)
+    w_mean = {"mean": 1.0, "cvar": 0.0, "blend": 1.0}[objective]
+    w_cvar = {"mean": 0.0, "cvar": 1.0, "blend": lam}[objective]
+    cost = -w_mean * vs.mean(axis=0)[i_of] * weight
+    lb, ub = np.zeros(m), np.ones(m)
+    if w_cvar > 0:
+        # Rockafellar-Uryasev after the m starts: y_i = sum_s weight[i, s] x[i, s] (n columns), eta,
+        # and u_k >= eta - sum_i v[k, i] y_i (one per scenario): each scenario row has n + 2 entries.
+        s_count = vs.shape[0]
+        starts_to_y = sparse.csr_matrix((weight, (i_of, np.arange(m))), shape=(n, m))
+        y_rows = sparse.hstack([starts_to_y, -sparse.identity(n), sparse.csr_matrix((n, 1 + s_count))])
+        u_rows = sparse.hstack([sparse.csr_matrix((s_count, m)), sparse.csr_matrix(-vs), np.ones((s_count, 1)),
+                                -sparse.identity(s_count)])
+        rows = sparse.vstack([sparse.hstack([rows, sparse.csr_matrix((rows.shape[0], n + 1 + s_count))]),
+                              y_rows, u_rows])
+        lo = np.r_[lo, np.zeros(n), np.full(s_count, -np.inf)]
+        hi = np.r_[hi, np.zeros(n), np.zeros(s_count)]
+        cost = np.r_[cost, np.zeros(n), -w_cvar, np.full(s_count, w_cvar / (alpha * s_count))]
+        lb = np.r_[lb, np.zeros(n), -np.inf, np.zeros(s_count)]
+        ub = np.r_[ub, np.full(n, np.inf), np.inf, np.full(s_count, np.inf)]
+    integrality = np.r_[np.ones(m), np.zeros(len(cost) - m)]
+    constraints = LinearConstraint(sparse.csr_matrix(rows), lo, hi) if rows.shape[0] else ()
     res = milp(cost, integrality=integrality, bounds=Bounds(lb, ub), constraints=constraints,
                options={**milp_options(allowed_time(time_limit)), "mip_rel_gap": gap})
     status = {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
@@ -152,10 +111,44 @@ def solve_roadmap(problem: RoadmapProblem, value: np.ndarray, objective: str = "
     return start, status, None if gap is None or not np.isfinite(gap) else float(gap)
 
 
+def _rows(p: RoadmapProblem, i_of: np.ndarray, s_of: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """The rules as rows over the start variables (x[j] starts initiative i_of[j] in quarter s_of[j]):
+    (matrix, lower, upper). Loops run over quarters, teams and dependencies, never scenarios."""
+    n, h, m = len(p), p.horizon, len(i_of)
+    blocks, lo, hi = [], [], []
+
+    def add(matrix, lower, upper):
+        blocks.append(sparse.csr_matrix(matrix))
+        lo.append(np.broadcast_to(lower, matrix.shape[0]))
+        hi.append(np.broadcast_to(upper, matrix.shape[0]))
+
+    one_start = sparse.csr_matrix((np.ones(m), (i_of, np.arange(m))), shape=(n, m))
+    used = np.asarray(one_start.sum(axis=1)).ravel() > 0
+    add(one_start[used], p.must[used].astype(float), 1.0)  # at most one start; exactly one for a must
+    quarter = np.arange(h)
+    runs = (s_of[:, None] <= quarter) & (quarter <= (s_of + p.duration[i_of] - 1)[:, None])  # m x H
+    spend = p.spend[i_of]
+    for g in range(len(p.teams)):  # per team and quarter: the spends running then <= capacity
+        bound = np.isfinite(p.capacity[g])
+        mine = (runs & (p.team_of[i_of] == g)[:, None]).T[bound] * spend
+        add(mine, -np.inf, p.capacity[g, bound])
+    if p.total is not None:
+        add(runs.T * spend, -np.inf, p.total)
+    deliver = s_of + p.duration[i_of] - 1
+    for a, b in p.requires:  # a starts by t only if b is delivered by t - 1
+        matrix = ((i_of == a)[None, :] & (s_of[None, :] <= quarter[:, None])).astype(float)
+        matrix -= ((i_of == b)[None, :] & (deliver[None, :] <= quarter[:, None] - 1))
+        add(matrix[matrix.max(axis=1) > 0], -np.inf, 0.0)
+    for a, b in p.excludes:
+        add(((i_of == a) | (i_of == b)).astype(float)[None, :], -np.inf, 1.0)
+    return sparse.vstack(blocks).tocsr(), np.concatenate(lo).astype(float), np.concatenate(hi).astype(float)
+
+
 def greedy_roadmap(problem: RoadmapProblem) -> np.ndarray:
     """The roadmap a scheduling tool draws from a RICE ranking: forced starts, then must-haves,
-    then the rest best RICE first, each at the earliest quarter where its team (and the budget)
-    still has room for its whole run, after its prerequisites, by its deadline."""
+    then the rest best RICE first (a prerequisite just before its most urgent dependent), each at
+    the earliest quarter where its team (and the budget) still has room for its whole run, after
+    its prerequisites, by its deadline."""
     p = problem
     n, h = len(p), p.horizon
     allowed = p.allowed()
@@ -166,30 +159,42 @@ def greedy_roadmap(problem: RoadmapProblem) -> np.ndarray:
     total = np.zeros(h)
     needs = {i: [b for a, b in p.requires if a == i] for i in range(n)}
     partners = {i: [b for a, b in p.excludes if a == i] + [a for a, b in p.excludes if b == i] for i in range(n)}
-    waiting, progress = list(order), True
-    while waiting and progress:  # a dependent waits for its prerequisites to be placed
-        progress = False
-        for i in list(waiting):
-            if any(start[b] < 0 for b in needs[i]) and any(b in waiting for b in needs[i]):
+    # A prerequisite takes the priority of its most urgent dependent, so a must-have's groundwork is
+    # not left until lower-ranked work has taken the capacity.
+    rank = {i: k for k, i in enumerate(order)}
+    priority = dict(rank)
+    for _ in range(n):
+        changed = False
+        for a, b in p.requires:
+            if priority[a] < priority[b]:
+                priority[b], changed = priority[a], True
+        if not changed:
+            break
+    waiting = sorted(order, key=lambda i: (priority[i], rank[i]))
+    while waiting:
+        # The first initiative, in priority order, whose prerequisites are all placed (or out for good);
+        # after each one the search starts again from the top, so priorities hold.
+        ready = next((i for i in waiting if not any(b in waiting for b in needs[i])), None)
+        if ready is None:  # the rest wait on each other (a cycle is refused before any roadmap)
+            break
+        i = ready
+        waiting.remove(i)
+        if any(start[b] < 0 for b in needs[i]) or any(start[j] >= 0 for j in partners[i]):
+            continue
+        after = max([int(start[b] + p.duration[b]) for b in needs[i]], default=0)
+        d, g = int(p.duration[i]), p.team_of[i]
+        for s in range(after, h):
+            if not allowed[i, s]:
                 continue
-            waiting.remove(i)
-            progress = True
-            if any(start[b] < 0 for b in needs[i]) or any(start[j] >= 0 for j in partners[i]):
-                continue
-            after = max([int(start[b] + p.duration[b]) for b in needs[i]], default=0)
-            d, g = int(p.duration[i]), p.team_of[i]
-            for s in range(after, h):
-                if not allowed[i, s]:
-                    continue
-                run = slice(s, s + d)
-                fits = (load[g, run] + p.spend[i] <= p.capacity[g, run] + _EPS).all()
-                if p.total is not None:
-                    fits &= bool((total[run] + p.spend[i] <= p.total + _EPS).all())
-                if fits:
-                    start[i] = s
-                    load[g, run] += p.spend[i]
-                    total[run] += p.spend[i]
-                    break
+            run = slice(s, s + d)
+            fits = (load[g, run] + p.spend[i] <= p.capacity[g, run] + _EPS).all()
+            if p.total is not None:
+                fits &= bool((total[run] + p.spend[i] <= p.total + _EPS).all())
+            if fits:
+                start[i] = s
+                load[g, run] += p.spend[i]
+                total[run] += p.spend[i]
+                break
     return start
 
 

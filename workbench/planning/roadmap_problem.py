@@ -149,19 +149,20 @@ def roadmap_problem(portfolio: Portfolio, quarters: tuple[int, ...], effort: np.
     teams = sorted({ini.team or NO_TEAM for ini in portfolio})
     team_of = np.array([teams.index(ini.team or NO_TEAM) for ini in portfolio], dtype=int)
     capacity = np.full((len(teams), h), np.inf)
-    missing = []
     for g, team in enumerate(teams):
         if team in capacities:
             capacity[g] = capacities[team]
-        elif team != NO_TEAM and total is None:
-            missing.append(team)
     for (team, q), value in (table or {}).items():
         if team in teams and first <= q < first + h:
             capacity[teams.index(team), q - first] = value
+    # A team is bounded by its capacity (every quarter, from --capacity or the table) or by the budget.
+    missing = [] if total is not None else [t for g, t in enumerate(teams)
+                                            if t != NO_TEAM and np.isinf(capacity[g]).any()]
     if missing:
         fix = " ".join(f"--capacity {quote(t) if ' ' in t else t}=N" for t in missing)
-        problems.append(Problem(f"capacities: a roadmap needs each team's person-months a quarter; none given for "
-                                f"{', '.join(map(quote, missing))}: give {fix} (or --budget for a total a quarter)"))
+        problems.append(Problem(f"capacities: a roadmap needs each team's person-months in every quarter; none given "
+                                f"for {', '.join(map(quote, missing))}: give {fix} (or rows of --capacity-table, or "
+                                "--budget for a total a quarter over every team)"))
     if NO_TEAM in teams and total is None and NO_TEAM not in capacities:
         ids = [ini.id for ini in portfolio if not ini.team]
         problems.append(Problem(f"initiatives without a team ({', '.join(map(quote, ids[:6]))}"
@@ -176,8 +177,8 @@ def roadmap_problem(portfolio: Portfolio, quarters: tuple[int, ...], effort: np.
         rate = np.where(np.isinf(rate), effort, rate)  # all in one quarter
     duration = np.array([max(1, math.ceil(e / r - 1e-9)) if r > 0 else h + 1 for e, r in zip(effort, rate)], int)
     start, latest = np.zeros(n, int), np.full(n, h - 1)
-    column_earliest = _quarter_column(portfolio, "earliest", first, problems)
-    column_deadline = _quarter_column(portfolio, "deadline", first, problems)
+    column_earliest = _quarter_column(portfolio, "earliest")
+    column_deadline = _quarter_column(portfolio, "deadline")
     for i, ini in enumerate(portfolio):
         if (q := (earliest or {}).get(ini.id, column_earliest[i])) is not None:
             start[i] = max(0, q - first)
@@ -204,22 +205,9 @@ def roadmap_problem(portfolio: Portfolio, quarters: tuple[int, ...], effort: np.
                           requires, excludes, pinned)
 
 
-def _quarter_column(portfolio: Portfolio, column: str, first: int, problems: list[Problem]) -> list[int | None]:
-    """The whole-number quarters of an optional quarter column (read and checked by the readers)."""
-    from ..model.quarters import parse_quarter
-
-    out = []
-    for ini in portfolio:
-        text = getattr(ini, column, None)
-        if text is None:
-            out.append(None)
-            continue
-        try:
-            out.append(parse_quarter(text))
-        except ValueError as exc:  # a portfolio built in code; files are checked by the readers
-            problems.append(Problem(f"{ini.id}: {column}: {exc}"))
-            out.append(None)
-    return out
+def _quarter_column(portfolio: Portfolio, column: str) -> list[int | None]:
+    """The whole-number quarters of an optional quarter column (None where empty)."""
+    return [ini.quarter(column) for ini in portfolio]
 
 
 def planned_starts(problem: RoadmapProblem, column: str = "planned_quarter") -> tuple[np.ndarray, list[Problem]]:
@@ -257,6 +245,15 @@ def explain_infeasible(problem: RoadmapProblem) -> Infeasible:
         if p.must[a] and p.wont[b]:
             out.append(f"{quote(p.ids[a])} must be in the roadmap but needs {quote(p.ids[b])}, which is won't")
     soonest = _soonest_starts(p)
+    for a, b in p.requires:
+        if p.pinned[a] >= 0 and soonest[b] + p.duration[b] > p.pinned[a]:
+            out.append(f"{quote(p.ids[a])} is forced to start in {p.label(p.pinned[a])}, but it needs "
+                       f"{quote(p.ids[b])} delivered first, in {p.label(soonest[b] + p.duration[b] - 1)} "
+                       "at the soonest")
+    for a, b in p.excludes:
+        if p.must[a] and p.must[b]:
+            out.append(f"{quote(p.ids[a])} and {quote(p.ids[b])} exclude each other, but both must be in the roadmap "
+                       "(must-haves or forced starts)")
     for a, b in p.requires:
         if p.must[a] and allowed[a].any() and soonest[b] < p.horizon and soonest[a] + p.duration[a] - 1 > p.latest[a]:
             out.append(f"{quote(p.ids[a])} must be delivered by {p.label(p.latest[a])}, but it needs {quote(p.ids[b])} "
@@ -296,6 +293,9 @@ def _no_window(p: RoadmapProblem, i: int) -> str:
     runs = f"{e:.3g} person-months at most {p.rate[i]:.3g} a quarter take {d} quarter{'s' if d > 1 else ''}"
     if p.rate[i] <= 0:
         return f"{name} cannot run: its team has no capacity in the horizon"
+    if p.pinned[i] >= 0 and p.pinned[i] < p.earliest[i]:
+        return (f"{name} is forced to start in {p.label(p.pinned[i])}, before its earliest start "
+                f"{p.label(p.earliest[i])}")
     if p.pinned[i] >= 0 and p.pinned[i] + d - 1 > p.latest[i]:
         return (f"{name} is forced to start in {p.label(p.pinned[i])}, but {runs}: it would be delivered in "
                 f"{p.label(p.pinned[i] + d - 1)}, after {p.label(p.latest[i])}")

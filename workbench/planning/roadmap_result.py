@@ -17,7 +17,8 @@ from .delivery import Delivery
 from .plans import cvar, cvar_standard_error, mean_standard_error
 from .roadmap_problem import RoadmapProblem
 
-LABELS = {"optimal": "optimal roadmap", "greedy": "greedy by RICE", "yours": "your roadmap"}
+LABELS = {"optimal": "optimal roadmap", "greedy": "greedy-by-RICE roadmap", "yours": "your roadmap"}
+PHRASES = {"optimal": "the optimal roadmap", "greedy": "the greedy-by-RICE roadmap", "yours": "your roadmap"}
 ALL_TEAMS = "all teams (budget)"  # the teams_frame rows of the budget over every team
 
 
@@ -48,6 +49,11 @@ class Roadmap:
     @property
     def label(self) -> str:
         return LABELS[self.key]
+
+    @property
+    def phrase(self) -> str:
+        """The roadmap named inside a sentence, with its article: "the optimal roadmap", "your roadmap"."""
+        return PHRASES[self.key]
 
     @property
     def problem(self) -> RoadmapProblem:

@@ -253,64 +253,25 @@ def report_record(outcome, portfolio_path: str, roadmap=None) -> dict:
 
 # --- the roadmap across quarters -------------------------------------------------------------------
 
-ROADMAP_READ = {  # "How to read this" of the roadmap's views, the same words in the report and the dashboard
-    "roadmap": ("Each row is an initiative in the quarters it runs, grouped by team: the roadmap with the most "
-                "value over the horizon and its tail, since every quarter of delay loses a quarter of value. "
-                "The shade is the chance it lands by its planned quarter when efforts overrun as estimated; a "
-                "ring marks the quarter by which it lands in 9 of 10 scenarios when that is later."),
-    "team_load": ("Bars are the person-months each team is planned to spend in each quarter, the tick its "
-                  "capacity. The shade is the chance the team has more work due than capacity that quarter, "
-                  "which pushes its later work out."),
-    "value_fan": ("The cumulative value earned by the end of each quarter, in {unit}: the dashed line as "
-                  "planned, the band the p10 to p90 of the simulated deliveries and the line their median. The "
-                  "gap between the dashed line and the band is what slips cost."),
-}
-
-
-def roadmap_read(topic: str, unit: str = "value points") -> str:
-    """The "How to read this" text of a roadmap view: roadmap, team_load or value_fan (plain text)."""
-    return ROADMAP_READ[topic].format(unit=unit)
-
-
-def roadmap_missing(portfolio: Portfolio, settings) -> list[str]:
-    """The teams a roadmap cannot bound: those without a capacity when no budget in person-months
-    bounds every team's total ([] when a roadmap can be computed as far as capacities go)."""
-    if settings.budget is not None and settings.budget_column == "effort":
-        return []
-    teams = sorted({ini.team for ini in portfolio if ini.team})
-    return [t for t in teams if t not in settings.capacity]
-
-
-def roadmap_gate(portfolio: Portfolio, settings) -> str | None:
-    """Why the report has no roadmap to show (one sentence naming the teams without a capacity and
-    the flags to add), or None when the settings bound every team."""
-    missing = roadmap_missing(portfolio, settings)
-    if not missing:
-        return None
-    flags = " ".join(f"--capacity {t if ' ' not in t else repr(t)}=N" for t in missing)
-    return (f"No roadmap: it needs each team's capacity in person-months a quarter, and none is given for "
-            f"{', '.join(missing)}. Add {flags} (the report parameter capacities), or a --budget in "
-            "person-months that bounds every team's total a quarter.")
-
 
 def report_roadmap(portfolio: Portfolio, settings, quarter: str = "") -> tuple[object | None, str | None]:
-    """(the roadmap of the report's settings, None), or (None, why there is none, in words). The
-    default horizon starts at the report's quarter when its label parses (`model.quarters`)."""
+    """(the roadmap of the report's settings, None), or (None, "No roadmap: " and why, in the
+    pipeline's words: a team without capacity, no roadmap that fits, the solver giving up). The
+    default horizon is the four quarters after the report's quarter when its label parses
+    (`model.quarters`): the 2026Q4 report plans 2027Q1-2027Q4."""
     from ..errors import InputError
     from ..model.quarters import parse_quarter
     from ..pipeline import roadmap
+    from ..planning.milp import SolverError
 
-    reason = roadmap_gate(portfolio, settings)
-    if reason is not None:
-        return None, reason
     try:
-        start = parse_quarter(quarter)
+        start = parse_quarter(quarter) + 1
     except ValueError:  # a label such as "session": the quarter after today
         start = None
     try:
         return roadmap(portfolio, settings, start=start), None
-    except InputError as exc:  # infeasible, a team without capacity: the message, in words
-        return None, f"No roadmap fits these settings: {exc}"
+    except (InputError, SolverError) as exc:  # Infeasible is an InputError: its message names why
+        return None, f"No roadmap: {exc}"
 
 
 def _quality(plan) -> dict:

@@ -27,14 +27,17 @@ def chart_html(chart) -> str:
     return f'<div class="chart">{charts.to_svg(chart)}</div>'
 
 
-def read_box(topic: str, outcome=None) -> str:
-    """The "How to read this" box of a topic (`analysis_tables.explain`), with this decision's k,
-    CVaR tail and value unit when the outcome is given."""
+def read_box(topic: str, outcome=None, *, unit: str | None = None) -> str:
+    """The "How to read this" box of a topic (`views.explain.explain`), with this decision's k,
+    CVaR tail and value unit when the outcome is given; `unit` overrides the value unit (a
+    roadmap's value is in the value unit × quarters)."""
     kw = {}
     if outcome is not None:
         s = outcome.settings
         kw = {"k": s.top_k, "unit": s.value_unit,
               "alpha": outcome.plan.alpha if outcome.plan is not None else s.alpha}
+    if unit is not None:
+        kw["unit"] = unit
     return f'<aside class="how-to-read"><b>How to read this.</b> {_e(explain(topic, **kw))}</aside>'
 
 
@@ -66,13 +69,6 @@ def key_value_html(frame: pd.DataFrame, titles: tuple[str, str] = ("Item", "Valu
     return table_html(human, caption=caption)
 
 
-def roadmap_box(topic: str, unit: str = "value points") -> str:
-    """The "How to read this" box of a roadmap view (`content.roadmap_read`)."""
-    from .content import roadmap_read
-
-    return f'<aside class="how-to-read"><b>How to read this.</b> {_e(roadmap_read(topic, unit))}</aside>'
-
-
 def roadmap_section(result, reason: str | None = None) -> str:
     """The report's "Roadmap across quarters": the roadmap's sentence and Gantt chart, the team
     loads, the cumulative value fan and the table, each with its "How to read this" box; or,
@@ -88,10 +84,11 @@ def roadmap_section(result, reason: str | None = None) -> str:
     # The Gantt chart of a large portfolio is about a page tall: kept in one block with the heading it
     # would leave most of the page before it empty, so the heading stays with the sentence instead.
     first = f"<p>{_e(rt.roadmap_sentence(result))}</p>"
-    return (section(title, first, chart_html(rc.gantt_chart(result)) + notes, read=roadmap_box("roadmap", unit))
+    return (section(title, first, chart_html(rc.gantt_chart(result)) + notes, read=read_box("roadmap", unit=unit))
             + sub("Team load per quarter", chart_html(rc.team_load_chart(result)),
-                  over_capacity_html(result), read=roadmap_box("team_load", unit))
-            + sub("Value earned over time", chart_html(rc.value_fan_chart(result)), read=roadmap_box("value_fan", unit))
+                  over_capacity_html(result), read=read_box("team_load", unit=unit))
+            + sub("Value earned over time", chart_html(rc.value_fan_chart(result)),
+                  read=read_box("value_fan", unit=unit))
             + sub("When each initiative starts and lands", rt.roadmap_html(result)))
 
 
@@ -107,7 +104,8 @@ def over_capacity_html(result) -> str:
     if not len(risky):
         return paragraph(f"No team has more work due than capacity in {rt.RISK_SHOWN:.0%} of the scenarios or more "
                          "in any quarter.", note=True)
-    items = "; ".join(f"{r.team} in {r.quarter}: {probability(r.p_over_capacity, half_width(r.p_over_capacity_se))}"
+    items = "; ".join(f"{r.team} in {r.quarter}: "
+                      f"{probability(r.p_over_capacity, half_width(r.p_over_capacity_se), result.samples)}"
                       for r in risky.itertuples())
     return paragraph(f"Chance of more work due than capacity, where it is {rt.RISK_SHOWN:.0%} or more (an overrun "
                      f"pushes the team's later work out): {items}.")

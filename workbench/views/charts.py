@@ -7,7 +7,7 @@ Sizes: each chart is about as wide as the text of an A4 or Letter page (`PRINT_W
 with its labels), so a report scales it to the full text width without changing its type size;
 names on an axis are never cut (`NAME_LIMIT`).
 
-Every text a chart carries passes `_safe` first: vl-convert aborts the whole process (a report's
+Every text a chart carries passes `safe` first: vl-convert aborts the whole process (a report's
 kernel, a notebook's) on a control character such as BEL or NUL in an SVG text, and the readers
 refuse them, but a portfolio built in code or a label from elsewhere must never reach it with one.
 """
@@ -27,7 +27,7 @@ from ..planning.plans import Plan
 from .format import half_width, input_label, pm
 
 
-def _safe(data):
+def safe(data):
     """`data` (a frame, a text, or a structure of them) with every control character replaced."""
     if isinstance(data, str):
         return replace_control_characters(data)
@@ -36,21 +36,21 @@ def _safe(data):
         for col in data.columns:
             if not pd.api.types.is_numeric_dtype(data[col]):  # text, objects, categories: per row, not per sample
                 data[col] = data[col].map(lambda v: replace_control_characters(v) if isinstance(v, str) else v)
-        return data.rename(columns=_safe)
+        return data.rename(columns=safe)
     if isinstance(data, dict):
-        return {_safe(k): _safe(v) for k, v in data.items()}
+        return {safe(k): safe(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [_safe(v) for v in data]
+        return [safe(v) for v in data]
     return data
 
 
 PRINT_WIDTH = 680  # CSS px: A4's text width at 16 mm margins (178 mm), Letter's is wider
 NAME_LIMIT = 330  # px of an axis label before it is cut with "…": the longest names fit whole
-_NAME_AXIS = alt.Axis(labelLimit=NAME_LIMIT)
+NAME_AXIS = alt.Axis(labelLimit=NAME_LIMIT)
 
 
 def _frame(result: SimulationResult, top_k: int) -> pd.DataFrame:
-    s = _safe(result.summary(top_k).reset_index())
+    s = safe(result.summary(top_k).reset_index())
     half = z95(result.method, len(result.replicate_sizes)) * s["p_top_k_se"]
     return s.assign(lo=(s["p_top_k"] - half).clip(lower=0), hi=(s["p_top_k"] + half).clip(upper=1),
                     p_text=[f"{p:.3f} ± {h:.3f}" for p, h in zip(s["p_top_k"], half)])
@@ -60,7 +60,7 @@ def score_intervals(result: SimulationResult, top_k: int = 5) -> alt.Chart:
     """Each initiative's score: 80% interval (p10-p90) as a bar, median as a tick, mean as a dot."""
     data = _frame(result, top_k)
     order = list(data["name"])
-    y = alt.Y("name:N", sort=order, title=None, axis=_NAME_AXIS)
+    y = alt.Y("name:N", sort=order, title=None, axis=NAME_AXIS)
     tooltip = [alt.Tooltip("name:N", title="initiative"), alt.Tooltip("id:N"),
                alt.Tooltip("rice:Q", format=",.0f", title="classic RICE"),
                alt.Tooltip("mean:Q", format=",.0f"), alt.Tooltip("p10:Q", format=",.0f"),
@@ -80,7 +80,7 @@ def top_k_probability(result: SimulationResult, top_k: int = 5, select: alt.Para
     select: a point selection on the `id` field (e.g. to pick an initiative by clicking its bar).
     """
     data = _frame(result, top_k)
-    y = alt.Y("name:N", sort=list(data["name"]), title=None, axis=_NAME_AXIS)
+    y = alt.Y("name:N", sort=list(data["name"]), title=None, axis=NAME_AXIS)
     tooltip = [alt.Tooltip("name:N", title="initiative"), alt.Tooltip("p_text:N", title=f"P(top {top_k}) ±95%"),
                alt.Tooltip("expected_rank:Q", format=".1f", title="expected rank")]
     bars = alt.Chart(data).mark_bar(color="#54a24b").encode(
@@ -129,7 +129,7 @@ def plan_value_distribution(plan: Plan, bins: int = 40, unit: str | None = None)
     marks = marks.assign(value_text=[pm(v, half_width(e)) for v, e in zip(marks["value"], marks["error"])])
     marks = marks.sort_values("value", kind="stable").reset_index(drop=True)
     marks = marks.assign(label=[f"{s} {v:,.0f}" for s, v in zip(marks["statistic"], marks["value"])])
-    title = f"plan value ({_safe(unit)})" if unit else "plan value"
+    title = f"plan value ({safe(unit)})" if unit else "plan value"
     bars = alt.Chart(hist).mark_bar(color=_BLUE, opacity=0.6).encode(
         x=alt.X("start:Q", title=title, scale=alt.Scale(zero=False)), x2="end:Q",
         y=alt.Y("scenarios:Q", title="scenarios"), y2=alt.datum(0),
@@ -152,7 +152,7 @@ def _frontier_frame(plans, beating: set[bytes] = frozenset()) -> pd.DataFrame:
              "ev_text": pm(p.expected_value, half_width(p.expected_value_se)),
              "cvar_text": pm(p.cvar, half_width(p.cvar_se)),
              "beats": p.funded.tobytes() in beating} for k, p in enumerate(plans)]
-    return _safe(pd.DataFrame(rows, columns=["step", "expected_value", "cvar", "count", "budget_used", "ids",
+    return safe(pd.DataFrame(rows, columns=["step", "expected_value", "cvar", "count", "budget_used", "ids",
                                              "ev_text", "cvar_text", "beats"]))
 
 
@@ -169,7 +169,7 @@ def efficient_frontier(frontier: Frontier, chosen: Plan | None = None,
     beating = {p.funded.tobytes() for p in frontier.beats(chosen)} if chosen is not None else set()
     data = _frontier_frame(frontier.plans, beating)
     alpha = frontier.plans[0].alpha if frontier.plans else (chosen.alpha if chosen is not None else 0.1)
-    in_unit = f" ({_safe(unit)})" if unit else ""
+    in_unit = f" ({safe(unit)})" if unit else ""
     x = alt.X("cvar:Q", title=f"CVaR {alpha:.0%}{in_unit}: mean of the worst {alpha:.0%} of scenarios",
               scale=alt.Scale(zero=False))
     y = alt.Y("expected_value:Q", title=f"expected value{in_unit}", scale=alt.Scale(zero=False))
@@ -185,7 +185,7 @@ def efficient_frontier(frontier: Frontier, chosen: Plan | None = None,
             x=x, y=y, tooltip=[alt.Tooltip("note:N", title="this plan"), *tooltip])
     if chosen is not None:
         on = any(np.array_equal(p.funded, chosen.funded) for p in frontier.plans)
-        mark = _frontier_frame([chosen]).drop(columns="step").assign(label=_safe(chosen_label), on_frontier=on)
+        mark = _frontier_frame([chosen]).drop(columns="step").assign(label=safe(chosen_label), on_frontier=on)
         pick = alt.Chart(mark).encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="plan"), *tooltip,
                                                          alt.Tooltip("on_frontier:N", title="on the frontier")])
         chart = (chart + pick.mark_point(shape="diamond", filled=True, color=_RED, size=160)
@@ -202,12 +202,12 @@ def budget_sweep(sweep: pd.DataFrame, current_budget: float | None = None, *, un
         se = ok[f"{figure}_se"] if f"{figure}_se" in ok else [None] * len(ok)
         return [pm(v, None if e is None or np.isnan(e) else half_width(e)) for v, e in zip(ok[figure], se)]
 
-    data = _safe(pd.DataFrame({"budget": ok["budget"], "expected_value": ok["expected_value"], "p10": ok["p10"],
+    data = safe(pd.DataFrame({"budget": ok["budget"], "expected_value": ok["expected_value"], "p10": ok["p10"],
                          "p90": ok["p90"], "cvar": ok["cvar"], "marginal_value": ok["marginal_value"],
                          "ev_text": text("expected_value"), "p10_text": text("p10"), "p90_text": text("p90"),
                          "marginal_text": text("marginal_value"),
                          "funded": [len(s) for s in ok["selected"]], "status": ok["status"]})).reset_index(drop=True)
-    x = alt.X("budget:Q", title=f"budget ({_safe(budget_unit)})" if budget_unit else "budget")
+    x = alt.X("budget:Q", title=f"budget ({safe(budget_unit)})" if budget_unit else "budget")
     tooltip = [alt.Tooltip("budget:Q", format=",.4g"),
                alt.Tooltip("ev_text:N", title="expected value ± 95%"),
                alt.Tooltip("p10_text:N", title="p10 ± 95%"), alt.Tooltip("p90_text:N", title="p90 ± 95%"),
@@ -216,7 +216,7 @@ def budget_sweep(sweep: pd.DataFrame, current_budget: float | None = None, *, un
     base = alt.Chart(data).encode(x=x, tooltip=tooltip)
     chart = (base.mark_area(color=_BLUE, opacity=0.25).encode(y="p10:Q", y2="p90:Q")
              + base.mark_line(color=_DARK).encode(
-                 y=alt.Y("expected_value:Q", title=f"plan value{f' ({_safe(unit)})' if unit else ''}: "
+                 y=alt.Y("expected_value:Q", title=f"plan value{f' ({safe(unit)})' if unit else ''}: "
                                                    "line mean, band p10–p90"))
              + base.mark_point(filled=True, color=_DARK, size=30).encode(y="expected_value:Q"))
     if current_budget is not None:
@@ -238,8 +238,8 @@ def tornado(frame: pd.DataFrame, base: float | None = None, *, names: dict[str, 
     data = data[["input", "low", "high", "value_low", "value_high", "swing"]]
     labels = [input_label(i, names or {}) for i in data["input"]]
     labels = [f"{x} ({i})" if labels.count(x) > 1 else x for x, i in zip(labels, data["input"])]  # one bar each
-    data = _safe(data.assign(label=labels))
-    y = alt.Y("label:N", sort=list(data["label"]), title=None, axis=_NAME_AXIS)
+    data = safe(data.assign(label=labels))
+    y = alt.Y("label:N", sort=list(data["label"]), title=None, axis=NAME_AXIS)
     tooltip = [alt.Tooltip("label:N", title="input"), alt.Tooltip("input:N", title="id"),
                alt.Tooltip("low:Q", format=",.4g", title="input p10"),
                alt.Tooltip("high:Q", format=",.4g", title="input p90"),
@@ -247,7 +247,7 @@ def tornado(frame: pd.DataFrame, base: float | None = None, *, names: dict[str, 
                alt.Tooltip("value_high:Q", format=",.0f", title="value at p90"), alt.Tooltip("swing:Q", format=",.0f")]
     chart = alt.Chart(data).mark_bar(color=_BLUE, height=12).encode(
         y=y, x=alt.X("value_low:Q", scale=alt.Scale(zero=False),
-                     title=f"plan value{f' ({_safe(unit)})' if unit else ''}: input from its p10 to its p90"),
+                     title=f"plan value{f' ({safe(unit)})' if unit else ''}: input from its p10 to its p90"),
         x2="value_high:Q", tooltip=tooltip)
     if base is not None:
         ref = pd.DataFrame({"value": [float(base)], "label": ["base (all inputs at median)"]})
@@ -272,7 +272,7 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert as vlc
 
     version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
-    spec = _safe(chart.to_dict())  # a chart made elsewhere gets the same guard
+    spec = safe(chart.to_dict())  # a chart made elsewhere gets the same guard
     svg = vlc.vegalite_to_svg(spec, vl_version=version if version in vlc.get_vegalite_versions() else None,
                               allowed_base_urls=[])
     external = [m for m in _EXTERNAL.findall(svg) if m not in _SVG_NAMESPACES]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 
-TOPICS = ("ranking", "plan", "frontier", "cvar", "sweep", "tornado", "switch", "sobol", "evpi", "evppi")
+TOPICS = ("ranking", "plan", "frontier", "cvar", "sweep", "tornado", "switch", "sobol", "evpi", "evppi",
+          "roadmap", "team_load", "value_fan")
 
 
 def _texts(k: int | None, alpha: float, unit: str) -> dict[str, str]:
@@ -43,13 +44,25 @@ def _texts(k: int | None, alpha: float, unit: str) -> dict[str, str]:
         "evppi": ("EVPPI is what knowing one initiative's value exactly would add, by changing the plan when the "
                   "answer calls for it: research the top rows first. The chance column says how often that "
                   "answer would change what is funded."),
+        # The roadmap's views: worded for whichever roadmap is shown (optimal, greedy by RICE, yours).
+        "roadmap": ("Each row is an initiative of the roadmap shown, in the quarters it runs, grouped by team and "
+                    "shaded by the chance it lands by its planned quarter when efforts overrun as estimated. A ring "
+                    "marks the quarter by which it lands in 9 of 10 scenarios when that is later than planned: "
+                    "it earns its value every quarter after it lands, so each quarter of delay costs a quarter of "
+                    "its value."),
+        "team_load": ("Bars are the person-months each team is planned to spend in each quarter of the roadmap "
+                      "shown, the tick its capacity. The shade is the chance the team has more work due than "
+                      "capacity that quarter, which pushes its later work out."),
+        "value_fan": (f"The cumulative value the roadmap shown earns by the end of each quarter, in {unit}: the "
+                      "dashed line as planned, the band the p10 to p90 of the simulated deliveries and the line "
+                      "their median. The gap between the dashed line and the band is what slips cost."),
     }
 
 
 def explain(topic: str, *, k: int | None = None, alpha: float = 0.1, unit: str = "value points") -> str:
     """"How to read this" for `topic` (one of `TOPICS`), one or two sentences for a director.
-    `k` (the ranking's top k), `alpha` (the CVaR tail) and `unit` (the value unit) fill in the
-    figures of this decision when given."""
+    `k` (the ranking's top k), `alpha` (the CVaR tail) and `unit` (the value unit; for a roadmap's
+    value fan, the value unit × quarters) fill in the figures of this decision when given."""
     texts = _texts(k, alpha, unit)
     if topic not in texts:
         raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
