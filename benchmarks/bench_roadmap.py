@@ -108,7 +108,7 @@ def bench_size(n: int, rounds: int, risk: bool) -> dict:
         return fresh.scenarios(checked, "selection"), fresh.scenarios(checked, "evaluation")
 
     solved = {}
-    # The pipeline's gap: half a Monte Carlo standard error of the objective (`resolution_gap`); the
+    # The pipeline's gap: one Monte Carlo standard error of the objective (`resolution_gap`); the
     # baseline proves the optimum to the one-quarter plan's 1e-6, what the first version did.
     greedy = greedy_roadmap(problem)
     targets = {obj: resolution_gap(problem, selection.value, greedy, obj, alpha=ALPHA) for obj in ("mean", "cvar")}

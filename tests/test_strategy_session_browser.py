@@ -190,6 +190,7 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
     expect(notebook.locator(".wb-roadmap-gantt").locator("canvas, svg.marks").first).to_be_visible()
     expect(notebook.locator(".wb-roadmap-table")).to_contain_text("When each initiative starts and lands")
     lab.screenshot("strategy-session-roadmap")
+    notebook.get_by_role("tab", name="Sensitivity").first.click()  # the tab the presentation below opens on
 
     # Snapshot: the session as one HTML page under the output folder.
     notebook.locator("button.wb-snapshot").click()
