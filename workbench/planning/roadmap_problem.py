@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import InputError, Problem, quote
 from ..model.portfolio import QUARTER_COLUMNS, Portfolio
-from ..model.quarters import quarter_label
+from ..model.quarters import parse_quarter, quarter_label
 from .constraints import Infeasible, dependency_cycle
 
 NO_TEAM = "(no team)"
@@ -169,7 +169,7 @@ def roadmap_problem(portfolio: Portfolio, quarters: tuple[int, ...], effort: np.
                                 f"{', ...' if len(ids) > 6 else ''}) need --budget, the person-months a quarter "
                                 "shared by every team, or a team each"))
     effort = np.asarray(effort, float)
-    most = np.array([getattr(ini, "max_per_quarter", None) or np.inf for ini in portfolio], float)
+    most = np.array([ini.max_per_quarter or np.inf for ini in portfolio], float)
     team_most = np.where(np.isfinite(capacity), capacity, -np.inf).max(axis=1)  # the team's largest quarter
     team_most = np.where(np.isfinite(team_most), team_most, np.inf)
     rate = np.minimum(np.minimum(most, team_most[team_of]), np.inf if total is None else total)
@@ -213,8 +213,6 @@ def _quarter_column(portfolio: Portfolio, column: str) -> list[int | None]:
 def planned_starts(problem: RoadmapProblem, column: str = "planned_quarter") -> tuple[np.ndarray, list[Problem]]:
     """The user's own roadmap: start quarters read from `column` (a field or an extra column),
     -1 where empty, and the problems of cells that are not quarters of the horizon."""
-    from ..model.quarters import parse_quarter
-
     first, h = problem.quarters[0], problem.horizon
     start, problems = np.full(len(problem), -1), []
     for i, ini in enumerate(problem.portfolio):

@@ -146,7 +146,7 @@ class RoadmapResult:
 
     def value_frame(self) -> pd.DataFrame:
         """Value earned per quarter (horizon and tail): as planned (mean) and simulated (mean,
-        p10, p50, p90), and the same cumulated."""
+        p10, p50, p90), and the same cumulated (with the cumulated mean's standard error)."""
         p, d = self.problem, self.roadmap.delivery
         sim, planned = d.earned(), d.earned(planned=True)
         cum = np.cumsum(sim, axis=1)
@@ -157,6 +157,7 @@ class RoadmapResult:
             "in_horizon": np.arange(sim.shape[1]) < p.horizon,
             "planned": planned.mean(axis=0), "mean": sim.mean(axis=0), "p10": q[0], "p50": q[1], "p90": q[2],
             "cumulative_planned": np.cumsum(planned, axis=1).mean(axis=0), "cumulative_mean": cum.mean(axis=0),
+            "cumulative_mean_se": cum.std(axis=0, ddof=1) / np.sqrt(max(cum.shape[0], 1)),
             "cumulative_p10": cq[0], "cumulative_p50": cq[1], "cumulative_p90": cq[2]})
 
     def to_dict(self) -> dict:

@@ -96,18 +96,13 @@ def gantt_chart(result) -> alt.FacetChart:
 def value_fan_chart(result) -> alt.LayerChart:
     """Cumulative value earned by the end of each quarter (horizon and tail): the simulated p10-p90
     band and median, and the value as planned (dashed); a rule marks the horizon's last quarter."""
-    p, d = result.problem, result.roadmap.delivery
-    # The figures of `RoadmapResult.value_frame`, from one simulation of the earnings: the mean's
-    # standard error needs the cumulated draws, which the frame does not keep.
-    cum = np.cumsum(d.earned(), axis=1)
-    q10, q50, q90 = np.quantile(cum, [0.1, 0.5, 0.9], axis=0)
-    mean, se = cum.mean(axis=0), cum.std(axis=0, ddof=1) / np.sqrt(max(cum.shape[0], 1))
-    planned = np.cumsum(d.earned(planned=True), axis=1).mean(axis=0)
+    p, f = result.problem, result.value_frame()
+    q10, q90, mean = f["cumulative_p10"], f["cumulative_p90"], f["cumulative_mean"]
     unit = safe(value_unit(result))
     data = safe(pd.DataFrame({
-        "quarter": [p.label(k) for k in range(cum.shape[1])], "in_horizon": np.arange(cum.shape[1]) < p.horizon,
-        "p10": q10, "p50": q50, "p90": q90, "mean": mean, "planned": planned,
-        "mean_text": [pm(m, half_width(s)) for m, s in zip(mean, se)],
+        "quarter": f["quarter"], "in_horizon": f["in_horizon"], "p10": q10, "p50": f["cumulative_p50"], "p90": q90,
+        "mean": mean, "planned": f["cumulative_planned"],
+        "mean_text": [pm(m, half_width(s)) for m, s in zip(mean, f["cumulative_mean_se"])],
         "band_text": [f"{number(a)} – {number(b)}" for a, b in zip(q10, q90)]}))
     order = list(data["quarter"])
     x = alt.X("quarter:O", sort=order, scale=alt.Scale(domain=order), title="by the end of quarter",
