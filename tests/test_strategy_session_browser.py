@@ -53,6 +53,25 @@ def candidate_to_edit() -> tuple[str, str]:
     raise AssertionError("no initiative to edit")
 
 
+def _nudge(handle, target: float, timeout_s: float = 60.0) -> None:
+    """Press ArrowRight on a slider handle until it shows `target`, one press at a time, each
+    waiting for the handle to move: presses sent while the kernel echoes an earlier value can be
+    lost (the echo puts the handle back), as they would be for a person, who presses again."""
+    def shown() -> float:
+        return float(handle.get_attribute("aria-valuenow"))
+
+    deadline = time.monotonic() + timeout_s
+    handle.focus()
+    while shown() < target - 1e-9:
+        assert time.monotonic() < deadline, f"the slider stopped at {shown()}, not {target}"
+        before = shown()
+        handle.press("ArrowRight")
+        moved_by = time.monotonic() + 5.0
+        while shown() == before and time.monotonic() < moved_by:
+            time.sleep(0.05)
+    assert shown() == target, f"the slider went past {target} to {shown()}"
+
+
 def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, tmp_path):
     from playwright.sync_api import expect
 
@@ -77,9 +96,7 @@ def test_budget_slider_and_initiative_edit_update_plan_and_charts(lab: LabPage, 
 
     # Move the budget slider: one keyboard step is 0.5 person-months; the dashboard debounces.
     handle = notebook.locator(".wb-budget .noUi-handle")
-    handle.focus()
-    for _ in range(STEPS):
-        handle.press("ArrowRight")
+    _nudge(handle, MOVED.budget)
     entry = notebook.locator(".wb-budget-entry input")
     expect(entry).to_have_value(entry_text(MOVED.budget), timeout=60_000)  # the entry follows the slider
     expect(headline).to_contain_text(f"of {number(MOVED.budget)} person-months", timeout=60_000)
