@@ -29,6 +29,8 @@ PURPOSES = (
     "sobol",        # Saltelli base matrices of Sobol indices
     "bootstrap",    # bootstrap intervals of Sobol indices
     "evpi-subset",  # the scenarios EVPI re-optimizes on when there are too many
+    "calibration-bootstrap",  # standard errors of a calibration's shift and widening
+    "synthetic-history",      # the bundled synthetic history of estimates and actuals
 )
 
 
