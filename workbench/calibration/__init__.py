@@ -1,0 +1,1 @@
+"""Learning from actuals: how good past estimates were, and correcting this quarter's ranges for it."""
