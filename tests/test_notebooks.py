@@ -23,9 +23,14 @@ def test_notebook_executes(name, tmp_path):
     assert "no research can be worth more than this" in text
     assert "column 3 (reach): '800-2000'" in text  # the bad-input cell reports line and column
     assert "The optimal roadmap for 2027Q1–2027Q4 starts " in text
+    # Learning from actuals: the bundled history measured, corrected, and the plan with and without.
+    assert "160 past initiatives over 8 quarters (2024Q4–2026Q3)" in text
+    assert "effort: the 90% ranges held the actual " in text
+    assert "Calibrated ranges (learned from 8 quarters" in text
+    assert "  ranges as typed: fund " in text and "calibrated ranges: fund " in text
     charts = [o for o in outputs if any("vegalite" in k for k in o.get("data", {}))
               or "vegaEmbed" in str(o.get("data", {}).get("text/html", ""))]
-    assert len(charts) == 4  # top-k and score intervals; the roadmap's Gantt and value fan
+    assert len(charts) == 5  # top-k and score intervals; the roadmap's Gantt and value fan; calibration coverage
 
 
 def test_strategy_session_executes_headlessly(tmp_path):

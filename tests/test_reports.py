@@ -101,7 +101,9 @@ def test_changes_since_last_quarter_with_no_initiative_in_common():
     assert list(changes.ranks.columns) == ["id", "name", "rank_before", "rank_now", "movement", "p_before", "p_now",
                                            "half_before", "half_now", "matters"]
     page = reports.changes_html(changes)
-    assert page == "<p><b>New:</b> New1, New2, New3. <b>Dropped:</b> Old1, Old2.</p>"
+    # Nothing in common: the counts, and at most five names of each (lists of every name say less).
+    assert page == ("<p>No initiative in common with last quarter&#x27;s portfolio: 3 new (New1, New2, New3), "
+                    "2 dropped (Old1, Old2).</p>")
     assert "Rank movements" not in page and "Re-estimated" not in page
 
 

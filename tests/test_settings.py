@@ -137,3 +137,46 @@ def test_split_is_checked_and_spelled_as_in_the_file():
 def test_a_huge_budget_range_is_refused_before_anything_is_allocated():
     assert messages({"budget_range": "1:1e9:1"}) == [
         "budget_range: budget range '1:1e9:1' has 1,000,000,000 points; use a larger STEP (at most 1,000 points)"]
+
+
+def _calibration_file(path, shift=1.5):
+    path.write_text(json.dumps({
+        "workbench_calibration": 1, "method": "by hand", "learned_from": {"quarters": ["2026Q1"], "records": 20},
+        "ranges": [{"factor": "effort", "team": None, "n": 20, "shift": shift, "shift_se": 0.1, "widen": 1.0,
+                    "widen_se": 0.1, "point_half_width": None}], "delivery": []}), encoding="utf-8")
+    return path
+
+
+def test_calibration_is_a_file_kept_as_its_absolute_path(tmp_path, monkeypatch):
+    _calibration_file(tmp_path / "cal.json")
+    monkeypatch.chdir(tmp_path)
+    s = Settings.from_mapping({"calibration": "cal.json"})
+    assert s.calibration == str(tmp_path / "cal.json")
+    assert Settings.from_mapping(s.to_dict()) == s  # JSON round trip
+    assert Settings.from_mapping({"calibration": ""}).calibration is None  # a blank report parameter: none
+    assert Settings.from_mapping({"calibration": None}).calibration is None
+    assert messages({"calibration": "missing.json"}) == ["calibration: 'missing.json' does not exist"]
+    assert messages({"calibration": str(tmp_path)})[0].endswith("is a directory, not a file")
+
+
+def test_a_bad_calibration_file_is_a_settings_problem_naming_the_file(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    found = messages({"calibration": str(bad), "seed": "-1"})  # every problem at once
+    assert len(found) == 2 and found[0].startswith("calibration: ") and "bad.json" in found[0]
+    _calibration_file(bad, shift=-1)
+    assert "bad.json" in messages({"calibration": str(bad)})[0]
+
+
+def test_the_calibration_applies_to_every_analysis_through_apply_settings(tmp_path):
+    from workbench.pipeline import apply_settings
+
+    path = _calibration_file(tmp_path / "cal.json", shift=2.0)
+    p = wb.demo_portfolio()
+    s = Settings.from_mapping({"calibration": str(path), "edits": [[p.ids[0], "effort", "2..8"]]})
+    applied = apply_settings(p, s)
+    # the edit is corrected too (median 4 -> 8), every other effort's median doubled
+    assert applied.initiatives[0].effort.median() == pytest.approx(8, rel=0.01)
+    for before, after in zip(p.initiatives[1:], applied.initiatives[1:]):
+        assert after.effort.median() == pytest.approx(2 * before.effort.median(), rel=0.01)  # 3 digits written
+        assert after.reach == before.reach

@@ -20,9 +20,9 @@ from .settings import Settings, load_settings
 
 __all__ = [
     "Correlation", "Dashboard", "Estimate", "EstimateError", "Initiative", "InputError", "LiveEngine", "Outcome",
-    "Plan", "Portfolio", "Problem", "ScenarioBook", "Scenarios", "Settings", "SimulationResult", "demo_portfolio",
-    "frontier", "load_portfolio", "load_settings", "open_session", "optimize", "parse_estimate", "roadmap", "run",
-    "sample_scenarios", "sensitivity", "simulate",
+    "Plan", "Portfolio", "Problem", "ScenarioBook", "Scenarios", "Settings", "SimulationResult", "calibrate",
+    "demo_portfolio", "frontier", "load_portfolio", "load_settings", "open_session", "optimize", "parse_estimate",
+    "roadmap", "run", "sample_scenarios", "sensitivity", "simulate",
 ]
 
 
@@ -36,6 +36,10 @@ def __getattr__(name: str):
         from .interactive.opening import open_session
 
         return open_session
+    if name == "calibrate":  # learning from actuals: scipy's tests and the history readers
+        from .calibration import calibrate
+
+        return calibrate
     if name == "ScenarioBook":
         from .interactive.session import ScenarioBook
 

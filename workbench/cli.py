@@ -18,12 +18,13 @@ import sys
 import traceback
 
 from . import pipeline
+from .calibrate_command import add_calibrate_parser, calibration_note
 from .errors import InputError
 from .io import demo_portfolio, load_portfolio, write_atomic
 from .io.files import writable_target
 from .model.portfolio import Portfolio
 from .planning.milp import SolverError
-from .report_command import report_command
+from .report_command import add_report_arguments, report_command
 from .reports import ReportError
 from .roadmap_command import add_roadmap_parser
 from .settings import FIELDS, Settings
@@ -56,6 +57,8 @@ def _input_options() -> argparse.ArgumentParser:
                    "default: <portfolio>.columns.yaml beside the file, if there is one")
     p.add_argument("--settings", dest="settings_file", metavar="FILE.json",
                    help="settings file (JSON, e.g. exported by the dashboard); flags override its values")
+    p.add_argument("--calibration", default=_QUIET, metavar="FILE",
+                   help="calibration file from `workbench calibrate learn`: analyse the corrected ranges")
     return p
 
 
@@ -167,9 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", dest="report_format", choices=("html", "pptx"), default="html",
                      help="html: notebook + offline HTML + JSON (default); pptx: the quarterly brief and charts "
                           "as slides")
+    add_report_arguments(rep)  # --actuals, --previous-report, --previous-portfolio: report_command.py
     rep.set_defaults(handler=report_command)
 
     add_roadmap_parser(sub, [inputs, sampling, planning, output])  # its options: roadmap_command.py
+
+    add_calibrate_parser(sub)  # learn and apply: calibrate_command.py
 
     check = sub.add_parser("check", help="every problem of a portfolio file at once, with fixes; --fix -o a copy")
     check.add_argument("portfolio", metavar="FILE", help="portfolio file: .csv, .xlsx or .yaml (never modified)")
@@ -272,10 +278,15 @@ def _score(args) -> str:
     outcome = _outcome(args, plan=False)
     result, k = outcome.result, outcome.settings.top_k
     if args.format == "json":
-        return to_json({**score_record(result, k), "settings": outcome.settings.to_dict()})
+        return to_json(_noted({**score_record(result, k), "settings": outcome.settings.to_dict()}, outcome, args))
     if args.format == "csv":
-        return csv_safe(result.summary(k).reset_index()).to_csv(index=False, lineterminator="\n")
-    return score_table(result, k)
+        return _noted(csv_safe(result.summary(k).reset_index()).to_csv(index=False, lineterminator="\n"), outcome, args)
+    return _noted(score_table(result, k), outcome, args)
+
+
+def _noted(out, outcome: pipeline.Outcome, args):
+    """The output with the calibration said, when the analysis ran on calibrated ranges."""
+    return calibration_note(out, outcome.settings, outcome.portfolio, args.format)
 
 
 def _replications(text: str) -> int:
@@ -305,11 +316,11 @@ def _optimize(args) -> str:
         finally:
             progress.close()
     if args.format == "json":
-        return to_json(plan_record(outcome.plan, outcome.settings, front, optimality_gap=gap))
+        return to_json(_noted(plan_record(outcome.plan, outcome.settings, front, optimality_gap=gap), outcome, args))
     if args.format == "csv":
         frame = front.to_frame() if front is not None else outcome.plan.to_frame().reset_index()
-        return csv_safe(frame).to_csv(index=False, lineterminator="\n")
-    return plan_text(outcome.plan, outcome.settings, front, optimality_gap=gap)
+        return _noted(csv_safe(frame).to_csv(index=False, lineterminator="\n"), outcome, args)
+    return _noted(plan_text(outcome.plan, outcome.settings, front, optimality_gap=gap), outcome, args)
 
 
 def _sensitivity(args) -> str:
@@ -325,10 +336,10 @@ def _sensitivity(args) -> str:
     finally:
         progress.close()
     if args.format == "json":
-        return to_json({**report.to_dict(), "settings": s.to_dict()})
+        return to_json(_noted({**report.to_dict(), "settings": s.to_dict()}, outcome, args))
     if args.format == "csv":
-        return csv_safe(report.main_table()).to_csv(index=False, lineterminator="\n")
-    return sensitivity_text(report, plan_text(outcome.plan, s))
+        return _noted(csv_safe(report.main_table()).to_csv(index=False, lineterminator="\n"), outcome, args)
+    return _noted(sensitivity_text(report, plan_text(outcome.plan, s)), outcome, args)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,9 @@ How the numbers are made (the RNG policy is `workbench.rng`):
   `limits.MAX_DRAWS` values. Settings beyond the limits are refused by `Settings.for_portfolio`.
 
 `LiveEngine` caches draws per block and plans per constraint set: editing an initiative redraws
-its block only, a budget or risk change re-solves the plan only.
+its block only, a budget or risk change re-solves the plan only. A calibration
+(`settings.calibration`, `workbench calibrate`) corrects the ranges in `apply_settings`, so every
+front end analyses the same corrected portfolio, and the blocks it changes are drawn again.
 """
 
 from __future__ import annotations
@@ -62,16 +64,23 @@ Progress = Callable[[int, int], None]
 
 
 def apply_settings(portfolio: Portfolio, settings: Settings) -> Portfolio:
-    """The portfolio with the settings' edits and overrides applied (settings already checked)."""
+    """The portfolio with the settings' edits and overrides applied (settings already checked), then
+    the calibration's corrections (`settings.calibration`): an edited estimate is corrected too, as
+    it is a person's range like the others. Corrected estimates have new texts, so the engine's
+    per-block cache keys change with them and the blocks are drawn again."""
     edits: dict[str, dict] = {}
     for id_, factor, text in settings.edits:
         edits.setdefault(id_, {})[factor] = parse_estimate(text, factor)
     for id_, override in settings.overrides:
         edits.setdefault(id_, {})["moscow"] = "must" if override == "in" else "won't"
-    if not edits:
-        return portfolio
-    return portfolio.with_initiatives(replace(ini, **edits[ini.id]) if ini.id in edits else ini
-                                      for ini in portfolio)
+    if edits:
+        portfolio = portfolio.with_initiatives(replace(ini, **edits[ini.id]) if ini.id in edits else ini
+                                               for ini in portfolio)
+    if settings.calibration:
+        from .calibration.correction import apply_calibration, load_calibration  # imported only when one is given
+
+        portfolio = apply_calibration(portfolio, load_calibration(settings.calibration), settings.confidence_mode)
+    return portfolio
 
 
 @dataclass(eq=False)

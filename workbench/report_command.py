@@ -2,17 +2,70 @@
 
     workbench report quarterly --demo --quarter 2026Q4 --budget 40                 # .html, .ipynb, .json
     workbench report quarterly --demo --quarter 2026Q4 --budget 40 --format pptx   # 2026Q4-quarterly.pptx
+    workbench report quarterly --portfolio q4.csv --quarter 2026Q4 --budget 40 \
+        --previous-report reports/2026Q3-quarterly.json --actuals actuals.csv --previous-portfolio q3.csv
 
 Every job is checked first (`reports.check_parameters`: the same validator and messages as the
 template), so bad input stops before any work with exit 2. `--format html` (the default) runs
 the templates (`reports.run_batch`); `--format pptx` builds the quarterly deck of each job
 (`reports.slides.quarterly_deck`: the same pipeline on the same settings as the report), written
 atomically as `<name>.pptx` where the report's other files go.
+
+`--actuals FILE` and `--previous-report FILE` give the quarterly report's "Committed vs delivered"
+section (`reports.delivered`); `--previous-portfolio FILE` last quarter's estimates (what changed,
+and their calibration). With `--demo`, the quarterly report takes each of the three it is not
+given from the bundled history (`io.history`): its actuals, the 2026Q3 report and portfolio.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+HISTORY_FLAGS = {"actuals": "--actuals", "previous_report": "--previous-report",
+                 "previous_portfolio": "--previous-portfolio"}
+DEMO_QUARTER = "2026Q3"  # the bundled history's last quarter: the demo report's "last quarter"
+
+
+def add_report_arguments(parser) -> None:
+    """The `report` command's options for last quarter: what happened, its report, its portfolio."""
+    parser.add_argument("--actuals", metavar="FILE", help="what happened last quarter (CSV/XLSX: id, quarter, "
+                        "actual_effort, delivered, actual_reach, actual_impact, delivered_quarter)")
+    parser.add_argument("--previous-report", metavar="FILE",
+                        help="last quarter's report JSON: its plan, compared with the actuals")
+    parser.add_argument("--previous-portfolio", metavar="FILE",
+                        help="last quarter's portfolio file: what changed, and how good its estimates were")
+
+
+def history_parameters(args, extra: dict, kind: str) -> dict:
+    """The report parameters for last quarter from the flags (each given once: as a flag or as
+    --param), and with --demo the bundled history's for those not given (quarterly report only)."""
+    from .cli import UsageError
+
+    out = {}
+    for name, flag in HISTORY_FLAGS.items():
+        value = getattr(args, name, None)
+        if value is not None and name in extra:
+            raise UsageError(f"give {name} once: {flag} FILE or --param {name}=FILE")
+        if value is not None:
+            out[name] = value
+    if args.demo and kind == "quarterly":
+        for name, path in demo_history().items():
+            if name not in extra:
+                out.setdefault(name, path)
+    return out
+
+
+def demo_history() -> dict[str, str]:
+    """The bundled history's files for the demo report ({} while the package has none)."""
+    try:
+        from .io.history import bundled_actuals_path, bundled_history_specs, bundled_previous_report_path
+    except ImportError:
+        return {}
+    specs = dict(spec.split("=", 1) for spec in map(str, bundled_history_specs()) if "=" in spec)
+    out = {"actuals": str(bundled_actuals_path()), "previous_report": str(bundled_previous_report_path())}
+    if DEMO_QUARTER in specs:
+        out["previous_portfolio"] = specs[DEMO_QUARTER]
+    return {k: v for k, v in out.items() if Path(v).is_file()}
 
 
 def report_command(args) -> str:
@@ -41,6 +94,7 @@ def report_command(args) -> str:
         if not sep or not key.strip():
             raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
         extra[key.strip()] = value
+    extra.update(history_parameters(args, extra, args.kind))
     if "settings" in extra:  # the same as --settings: a base that the other flags override
         if args.settings_file:
             raise UsageError("give the settings file once: --settings FILE or --param settings=FILE")

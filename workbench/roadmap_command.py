@@ -46,6 +46,7 @@ def add_roadmap_parser(sub, parents: list[argparse.ArgumentParser]) -> argparse.
 def roadmap_command(args) -> str:
     """The `roadmap` command's handler: the roadmap as a table, CSV (one row per initiative) or JSON."""
     from . import pipeline
+    from .calibrate_command import calibration_note
     from .cli import load_input, settings_from  # the CLI imports this module: not at import time
     from .io.capacity_table import read_capacity_table
     from .views.output import csv_safe, to_json
@@ -57,7 +58,10 @@ def roadmap_command(args) -> str:
     settings = settings_from(args)
     result = pipeline.LiveEngine(portfolio).roadmap(settings)
     if args.format == "json":
-        return to_json({**result.to_dict(), "settings": result.settings.to_dict()})
+        return to_json(calibration_note({**result.to_dict(), "settings": result.settings.to_dict()},
+                                        result.settings, portfolio, "json"))
     if args.format == "csv":
-        return csv_safe(roadmap_rows(result)).to_csv(index=False, lineterminator="\n")
-    return roadmap_text(result)
+        out = csv_safe(roadmap_rows(result)).to_csv(index=False, lineterminator="\n")
+    else:
+        out = roadmap_text(result)
+    return calibration_note(out, result.settings, portfolio, args.format)  # the sentence when calibrated

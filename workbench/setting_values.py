@@ -3,7 +3,8 @@
 Each reader takes a raw value and returns it typed, or raises ValueError saying what was
 expected: amounts with k/M but never a percentage, fractions with %, whole numbers, choices with
 a "did you mean", mappings (`A=1,B=2`, repeated `A=1` options, dicts, pairs), LO:HI shares,
-comma-separated ids and estimate edits. `workbench.settings.FIELDS` pairs them with checks.
+comma-separated ids, estimate edits and files that must exist (`file_path`).
+`workbench.settings.FIELDS` pairs them with checks.
 Names are matched to the portfolio's teams and themes (`match_names`, `match_split`).
 Numbers, typed or written, get the estimates' checks: below 1e100, finite, ASCII digits and units
 only (`１０k` is refused with its ASCII spelling); messages quote at most 80 characters of a value.
@@ -12,6 +13,7 @@ only (`１０k` is refused with its ASCII spelling); messages quote at most 80 c
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Sized
 from typing import Any
@@ -158,6 +160,18 @@ def edits(value: Any) -> tuple:
             raise ValueError(f"expected a list of {{\"id\", \"factor\", \"estimate\"}} objects, got {quote(item)}")
         out.append((item[0], choice(FACTORS)(item[1]), item[2]))
     return tuple(out)
+
+
+def file_path(value: Any) -> str | None:
+    """A file that must exist, kept as its absolute path text ("" = none: a report parameter's blank)."""
+    raw = text(value)
+    if not raw:
+        return None
+    path = os.path.abspath(os.path.expanduser(raw))
+    if not os.path.isfile(path):
+        where = "is a directory, not a file" if os.path.isdir(path) else "does not exist"
+        raise ValueError(f"{quote(raw)} {where}")
+    return path
 
 
 def quarter_text(value: Any) -> str:

@@ -81,6 +81,8 @@ class Settings:
     roadmap: str = "optimal"  # the roadmap shown: optimal, greedy or yours
     starts: tuple[tuple[str, str], ...] = ()  # (initiative id, quarter) forced starts
     earliest_starts: tuple[tuple[str, str], ...] = ()  # (initiative id, quarter) earliest starts
+    # Learning from actuals: the calibration.json whose corrections every analysis applies (absolute path).
+    calibration: str | None = None
 
     def __post_init__(self):
         # Dicts and lists are accepted and stored as sorted tuples, so equal settings compare
@@ -377,6 +379,21 @@ def _check_budget_range(text: str) -> str | None:
     return None
 
 
+def _check_calibration(path: str | None) -> str | None:
+    """The calibration file must load without problems (`calibration.load_calibration`, cached)."""
+    if path is None:
+        return None
+    from .calibration.correction import load_calibration  # only when a calibration is given
+
+    try:
+        load_calibration(path)
+    except InputError as exc:
+        return "; ".join(str(p) for p in exc.problems)
+    except OSError as exc:
+        return f"cannot read {quote(path)}: {exc.strerror or exc}"
+    return None
+
+
 FIELDS: dict[str, Field] = {
     "budget": Field(read.amount, _positive, optional=True),
     "budget_column": Field(read.choice(BUDGET_COLUMNS)),
@@ -423,6 +440,7 @@ FIELDS.update({
     "earliest_starts": Field(read.pairs(read.quarter_text, "checkout=2027Q2", limits.MAX_INITIATIVES,
                                         "MAX_INITIATIVES")),
 })
+FIELDS["calibration"] = Field(read.file_path, _check_calibration, optional=True)
 # Spread keys are confidence levels: read them as fractions too ("80%" or "0.8").
 FIELDS["spread"] = Field(lambda v: tuple((read.fraction(k), f) for k, f in read.pairs(read.amount, "0.8=1.5,0.5=3")(v)),
                          _check_spread)

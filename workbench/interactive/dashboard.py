@@ -241,7 +241,8 @@ class Dashboard(ScenarioActions):
             self._value_chart.chart = shown["value"]
             self._value_chart.layout.display = None
             self._plan_table.value = shown["plan_table"]
-        self._status.value = views.status_line(outcome, time.perf_counter() - self._requested_at)
+        self._status.value = views.status_line(outcome, time.perf_counter() - self._requested_at,
+                                               self.controls.calibration_path)
         if self._analysis_for is not None and self._analysis_for != outcome.settings:
             self._heavy_status.value = views.note("The analyses below are for earlier settings: run them again.",
                                                   "error")

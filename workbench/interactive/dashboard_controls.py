@@ -115,6 +115,14 @@ class Controls:
                                   value=s.samples, description="Samples", style=style, layout=wide)
         self.seed = w.IntText(value=s.seed, description="Seed", style=style, layout=wide)
         self.top_k = slider(w.IntSlider, "Top k", s.top_k, 1, min(len(p), 15), 1)
+        # Calibrated ranges (`Settings.calibration`): shown once a calibration file is known; off
+        # sets the setting to None (ranges as typed), on back to the file.
+        self.calibration_path: str | None = getattr(s, "calibration", None)
+        self.calibrated = w.Checkbox(value=bool(self.calibration_path), description="calibrated ranges",
+                                     indent=False, layout=wide,
+                                     tooltip="ranges corrected by what past quarters' actuals showed "
+                                             "(off: every range as typed)")
+        self._show_calibrated()
 
         self.pick = w.Dropdown(options=[(ini.name, ini.id) for ini in p], description="Initiative", style=style,
                                layout=wide)
@@ -167,7 +175,7 @@ class Controls:
     def setting_controls(self) -> list[w.Widget]:
         """The controls that each set one setting."""
         return [self.budget, *self.capacity.values(), self.objective, self.alpha, self.lam, self.mode,
-                *self.spread.values(), self.samples, self.seed, self.top_k]
+                *self.spread.values(), self.samples, self.seed, self.top_k, self.calibrated]
 
     def _add_classes(self) -> None:
         # Stable hooks for browser tests and custom CSS.
@@ -178,6 +186,7 @@ class Controls:
                              ("edit-status", self.edit_status), ("scenario-status", self.scenario_status),
                              ("compare-a", self.cmp_a), ("compare-b", self.cmp_b), ("compare", self.compare),
                              ("export", self.export), ("report", self.report), ("snapshot", self.snapshot),
+                             ("calibrated", self.calibrated),
                              *[(f"field-{f}", x) for f, x in self.fields.items()],
                              *[(f"capacity-{t}", x) for t, x in self.capacity.items()],
                              *[(f"capacity-{t}-entry", self.entry[x]) for t, x in self.capacity.items()]]:
@@ -204,7 +213,7 @@ class Controls:
                     *map(row, self.capacity.values())),
             section("Risk preference", self.objective, row(self.alpha), row(self.lam)),
             section("Uncertainty", self.mode, *map(row, self.spread.values()), self.samples, self.seed,
-                    row(self.top_k)),
+                    row(self.top_k), self.calibrated),
             editor,
             section("Scenarios", w.HBox([self.scenario_name, self.save]), w.HBox([self.cmp_a, self.cmp_b]),
                     self.compare, self.export_pick, self.export_path, w.HBox([self.export, self.report]),
@@ -234,6 +243,8 @@ class Controls:
         point = self._spread_point(control)
         if point is not None:
             return s.change(spread={**s.spread_mapping, point: float(value)})
+        if control is self.calibrated:
+            return s.change(calibration=self.calibration_path if value else None)
         return s.change(**{self._setting(control): value})
 
     def typed(self, control: w.Widget, text: str, s: Settings) -> Settings:
@@ -280,10 +291,18 @@ class Controls:
             if s.samples not in shown:
                 self.samples.options = [(f"{v:,}", v) for v in sorted({s.samples, *shown})]
             self.mode.value, self.samples.value, self.seed.value = s.confidence_mode, s.samples, s.seed
+            if getattr(s, "calibration", None):  # a file set from code: the one the checkbox turns on
+                self.calibration_path = s.calibration
+            self.calibrated.value = bool(getattr(s, "calibration", None))
+            self._show_calibrated()
             self.load_editor()
         finally:
             self.syncing = False
         self.enable_dependent()
+
+    def _show_calibrated(self) -> None:
+        """The checkbox only when there is a calibration to turn on."""
+        self.calibrated.layout.display = None if self.calibration_path else "none"
 
     def enable_dependent(self) -> None:
         self.lam.disabled = self.objective.value != "blend"

@@ -136,10 +136,26 @@ def _pm(value: float, se: float | None) -> str:
     return pm(value, None if se is None else half_width(se))
 
 
-def status_line(o: Outcome, elapsed: float) -> str:
+def status_line(o: Outcome, elapsed: float, calibration: str | None = None) -> str:
+    """Samples, seed and timing; with a calibration known to the session (`calibration`, its file),
+    which ranges are shown: "calibrated ranges (how they changed)" or "ranges as typed"."""
     s = o.settings
-    return note(f"{number(o.result.samples)} samples, seed {s.seed} · engine {o.seconds['total'] * 1000:.0f} ms, "
-                f"shown {elapsed * 1000:.0f} ms after the last change", "muted")
+    text = _ESC(f"{number(o.result.samples)} samples, seed {s.seed} · engine {o.seconds['total'] * 1000:.0f} ms, "
+                f"shown {elapsed * 1000:.0f} ms after the last change")
+    if calibration or getattr(s, "calibration", None):
+        text += " · " + _ESC(calibration_status(o))
+    return note(text, "muted")
+
+
+def calibration_status(o: Outcome) -> str:
+    """Which ranges an outcome was computed with, in words."""
+    from ..views.brief import calibration_note
+
+    if not getattr(o.settings, "calibration", None):
+        return "ranges as typed"
+    sentence = calibration_note(o).rstrip(".")
+    head = "Calibrated ranges"  # the sentence's own start: "Calibrated ranges (learned from …): …"
+    return "calibrated ranges" + (sentence[len(head):] if sentence.startswith(head) else f" ({sentence})")
 
 
 # --- the slower views: frontier and budget sweep ---------------------------------------------------

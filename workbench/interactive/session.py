@@ -91,8 +91,13 @@ class ScenarioBook:
         return self.engine.run(self.settings(name))
 
     def portfolio(self, name: str) -> Portfolio:
-        """The scenario's portfolio: the engine's with the scenario's edits and overrides applied."""
-        return apply_settings(self.engine.portfolio, self.settings(name))
+        """The scenario's portfolio: the engine's with the scenario's edits and overrides applied.
+        Ranges stay as typed: a calibration stays in the settings (exported with them), so a report
+        of the export applies it once, not twice."""
+        s = self.settings(name)
+        if getattr(s, "calibration", None):
+            s = replace(s, calibration=None)
+        return apply_settings(self.engine.portfolio, s)
 
     def exported_settings(self, name: str) -> Settings:
         """The scenario's settings for its exported portfolio: without the edits and overrides,

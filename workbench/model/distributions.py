@@ -4,7 +4,9 @@ Each family is a stateless class whose methods take parameter *arrays* (one entr
 initiative column) so the engine can sample a whole factor of a portfolio in one call.
 `draw` uses numpy's native generators (fast, for plain Monte Carlo); `draw_into` fills one
 initiative's row in place with the very numbers `draw` gives (the engine reuses its buffers);
-`ppf` maps uniforms through the inverse CDF (for Latin hypercube, Sobol' and the Gaussian copula).
+`ppf` maps uniforms through the inverse CDF (for Latin hypercube, Sobol' and the Gaussian copula);
+`cdf` is its exact inverse, P(X <= x), for any real x (0 below the support, 1 above it): the
+calibration measures read it at actuals (the probability integral transform).
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ class Family:
         raise NotImplementedError
 
     @staticmethod
+    def cdf(x: np.ndarray, *p: np.ndarray) -> np.ndarray:
+        """P(X <= x), elementwise over broadcast x and parameters."""
+        raise NotImplementedError
+
+    @staticmethod
     def mean(*p: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -59,6 +66,10 @@ class Point(Family):
     @staticmethod
     def ppf(u, v):
         return np.broadcast_to(v, np.broadcast_shapes(np.shape(u), np.shape(v))).astype(float)
+
+    @staticmethod
+    def cdf(x, v):
+        return (np.asarray(x, float) >= v).astype(float)  # a step at the value
 
     @staticmethod
     def mean(v):
@@ -92,6 +103,13 @@ class LogNormal(Family):
         return np.exp(mu + sigma * special.ndtri(u))
 
     @staticmethod
+    def cdf(x, mu, sigma):
+        x = np.asarray(x, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (np.log(np.where(x > 0, x, 1.0)) - mu) / sigma
+        return np.where(x > 0, special.ndtr(z), 0.0)
+
+    @staticmethod
     def mean(mu, sigma):
         return np.exp(mu + sigma**2 / 2)
 
@@ -120,6 +138,13 @@ class LogitNormal(Family):
     @staticmethod
     def ppf(u, mu, sigma):
         return special.expit(mu + sigma * special.ndtri(u))
+
+    @staticmethod
+    def cdf(x, mu, sigma):
+        x = np.asarray(x, float)
+        inside = (x > 0) & (x < 1)
+        z = (special.logit(np.where(inside, x, 0.5)) - mu) / sigma
+        return np.where(inside, special.ndtr(z), np.where(x >= 1, 1.0, 0.0))
 
     @staticmethod
     def mean(mu, sigma):
@@ -159,6 +184,11 @@ class Normal(Family):
         return m + s * special.ndtri(a + u * (b - a))
 
     @staticmethod
+    def cdf(x, m, s, lo, hi):
+        a, b = special.ndtr((lo - m) / s), special.ndtr((hi - m) / s)
+        return np.clip((special.ndtr((np.asarray(x, float) - m) / s) - a) / (b - a), 0.0, 1.0)
+
+    @staticmethod
     def mean(m, s, lo, hi):
         return stats.truncnorm.mean((lo - m) / s, (hi - m) / s, loc=m, scale=s)
 
@@ -194,6 +224,11 @@ class Pert(Family):
         return lo + (hi - lo) * special.betaincinv(a, b, u)
 
     @staticmethod
+    def cdf(x, lo, mode, hi):
+        a, b = Pert.shape_params(lo, mode, hi)
+        return special.betainc(a, b, np.clip((np.asarray(x, float) - lo) / (hi - lo), 0.0, 1.0))
+
+    @staticmethod
     def mean(lo, mode, hi):
         return (lo + 4 * mode + hi) / 6
 
@@ -216,6 +251,15 @@ class Triangular(Family):
         left = lo + np.sqrt(u * width * (mode - lo))
         right = hi - np.sqrt((1 - u) * width * (hi - mode))
         return np.where(u < c, left, right)
+
+    @staticmethod
+    def cdf(x, lo, mode, hi):
+        x = np.clip(np.asarray(x, float), lo, hi)
+        width = hi - lo
+        with np.errstate(divide="ignore", invalid="ignore"):  # mode at an end: that side's branch is unused
+            left = (x - lo) ** 2 / (width * (mode - lo))
+            right = 1 - (hi - x) ** 2 / (width * (hi - mode))
+        return np.where(x <= lo, 0.0, np.where(x < mode, left, np.where(x >= hi, 1.0, right)))
 
     @staticmethod
     def mean(lo, mode, hi):
@@ -244,6 +288,10 @@ class Uniform(Family):
         return lo + u * (hi - lo)
 
     @staticmethod
+    def cdf(x, lo, hi):
+        return np.clip((np.asarray(x, float) - lo) / (hi - lo), 0.0, 1.0)
+
+    @staticmethod
     def mean(lo, hi):
         return (np.asarray(lo, float) + hi) / 2
 
@@ -262,6 +310,10 @@ class Beta(Family):
     @staticmethod
     def ppf(u, a, b):
         return special.betaincinv(a, b, u)
+
+    @staticmethod
+    def cdf(x, a, b):
+        return special.betainc(a, b, np.clip(np.asarray(x, float), 0.0, 1.0))
 
     @staticmethod
     def mean(a, b):

@@ -72,6 +72,9 @@ class Estimate:
     def ppf(self, u) -> np.ndarray:
         return self.dist.ppf(np.asarray(u, float), *self.params)
 
+    def cdf(self, x) -> np.ndarray:  # P(X <= x): the probability integral transform of an actual
+        return self.dist.cdf(np.asarray(x, float), *self.params)
+
     def support(self) -> tuple[float, float]:
         lo, hi = self.dist.support(*self.params)
         return float(lo), float(hi)
@@ -133,7 +136,6 @@ def _logitnormal_interval(lo: float, hi: float, text: str) -> Estimate:
 
 
 # --- tokenizer ---------------------------------------------------------------------------
-
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<range>\.\.)
@@ -334,7 +336,6 @@ def _make(family: str, args: list[float], signature: str, text: str) -> Estimate
 
 
 # --- validation against the factor's domain ------------------------------------------------
-
 _BOUNDS = {  # factor: (lower bound, lower bound allowed?, upper bound)
     "reach": (0.0, True, math.inf),
     "impact": (0.0, True, math.inf),

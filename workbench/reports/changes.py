@@ -82,19 +82,38 @@ def changes_since(previous: Portfolio, current: Portfolio, result_previous, resu
                    entered, left)
 
 
-def _list(changes: Changes, ids: list[str]) -> str:
-    return ", ".join(changes.name(i) for i in ids) if ids else "none"
+SUMMARY_NAMES = 5  # names the brief lists before "and N more" (the section lists them all)
+
+
+def _list(changes: Changes, ids: list[str], limit: int | None = None) -> str:
+    if not ids:
+        return "none"
+    names = [changes.name(i) for i in ids]
+    if limit is None or len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+
+
+def _disjoint(changes: Changes) -> bool:
+    """No initiative in common with last quarter: every one is new, so plan entries say nothing."""
+    return bool(changes.new and changes.dropped) and not len(changes.ranks)
 
 
 def changes_summary(changes: Changes) -> str:
     """What changed, in one or two plain sentences (for the brief)."""
-    parts = [f"New: {_list(changes, changes.new)}. Dropped: {_list(changes, changes.dropped)}."]
+    if _disjoint(changes):
+        return (f"No initiative in common with last quarter's portfolio: {len(changes.new)} new "
+                f"({_list(changes, changes.new, SUMMARY_NAMES)}), {len(changes.dropped)} dropped "
+                f"({_list(changes, changes.dropped, SUMMARY_NAMES)}).")
+    parts = [f"New: {_list(changes, changes.new, SUMMARY_NAMES)}. "
+             f"Dropped: {_list(changes, changes.dropped, SUMMARY_NAMES)}."]
     if len(changes.reestimated):
         n = changes.reestimated["id"].nunique()
         parts.append(f"{len(changes.reestimated)} estimate{'s' if len(changes.reestimated) > 1 else ''} of "
                      f"{n} initiative{'s' if n > 1 else ''} re-estimated.")
     if changes.entered or changes.left:
-        parts.append(f"Enters the plan: {_list(changes, changes.entered)}; leaves it: {_list(changes, changes.left)}.")
+        parts.append(f"Enters the plan: {_list(changes, changes.entered, SUMMARY_NAMES)}; "
+                     f"leaves it: {_list(changes, changes.left, SUMMARY_NAMES)}.")
     moves = changes.moves()
     k = changes.top_k
     if len(moves):
@@ -112,9 +131,11 @@ def changes_html(changes: Changes) -> str:
     def e(text: object) -> str:
         return html.escape(str(text))
 
+    if _disjoint(changes):  # two unrelated lists of every name say less than this
+        return f"<p>{e(changes_summary(changes))}</p>"
     parts = [f"<p><b>New:</b> {e(_list(changes, changes.new))}. <b>Dropped:</b> {e(_list(changes, changes.dropped))}."
              "</p>"]
-    if changes.entered or changes.left:
+    if (changes.entered or changes.left) and not _disjoint(changes):
         parts.append(f"<p><b>Enters the plan:</b> {e(_list(changes, changes.entered))}. "
                      f"<b>Leaves the plan:</b> {e(_list(changes, changes.left))}.</p>")
     if len(changes.reestimated):

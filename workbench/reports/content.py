@@ -212,8 +212,20 @@ def methods_appendix(outcome, portfolio_path: str) -> pd.DataFrame:
         ("solver", f"HiGHS via scipy.optimize.milp: {plan.status}"
                    + (f", gap {plan.gap:.2%}" if plan.gap is not None else "")),
         ("±", PM_NOTE),
+        *_calibration_rows(outcome),
     ]
     return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+
+
+def _calibration_rows(outcome) -> list[tuple[str, str]]:
+    """The appendix's "calibration" row (the file, or ranges as typed) and, when a calibration
+    was used, "calibrated ranges": how it changed them (`views.brief.calibration_note`)."""
+    from ..views.brief import calibration_note
+
+    path = getattr(outcome.settings, "calibration", None)
+    if not path:
+        return [("calibration", "none: every range as typed")]
+    return [("calibration", str(path)), ("calibrated ranges", calibration_note(outcome) or "")]
 
 
 def _evaluated_on(plan) -> str:
@@ -231,15 +243,23 @@ def _vss_value(plan, unit: str) -> str:
     return f"{pm(plan.vss.value, half_width(plan.vss.se))} {unit}, against the plan chosen on the medians"
 
 
-def report_record(outcome, portfolio_path: str, roadmap=None) -> dict:
-    """The report's JSON (`<name>.json`): settings, plan and ranking with standard errors (`*_se`),
-    package version and input digest, for BI tools and tests; with the roadmap's JSON
-    (`RoadmapResult.to_dict`) under "roadmap" when one was computed."""
+def report_record(outcome, portfolio_path: str, roadmap=None, *, quarter: str | None = None, delivered=None) -> dict:
+    """The report's JSON (`<name>.json`): its quarter (the label the report was made for: next
+    quarter's report reads it as the plan's quarter), settings, plan and ranking with standard
+    errors (`*_se`), package version and input digest, for BI tools and tests; with the roadmap's
+    JSON (`RoadmapResult.to_dict`) under "roadmap" when one was computed, last quarter's plan
+    against its actuals (`delivered.CommittedVsDelivered.to_dict`) under "committed_vs_delivered"
+    when compared, and the calibration used ({"file", "applied"}) under "calibration"."""
     result, plan, s = outcome.result, outcome.plan, outcome.settings
     p, se = result.p_top_k(s.top_k)
     ties = ranking_ties(result, s.top_k)
     extra = {} if roadmap is None else {"roadmap": roadmap.to_dict()}
+    if delivered is not None:
+        extra["committed_vs_delivered"] = delivered.to_dict()
+    if getattr(s, "calibration", None):
+        extra["calibration"] = _calibration_record(outcome)
     return {
+        "quarter": quarter,
         "workbench": _version(), "input": portfolio_path or "demo", "input_sha256": input_digest(portfolio_path),
         "settings": s.to_dict(),
         "plan": {**plan.metrics(), "value_unit": s.value_unit, **_quality(plan)},
@@ -249,6 +269,15 @@ def report_record(outcome, portfolio_path: str, roadmap=None) -> dict:
         "all_in_top_k": everyone_in_top_k(result, s.top_k),
         **extra,
     }
+
+
+def _calibration_record(outcome) -> dict:
+    """{"file", "applied": [...], "sentence"}: the calibration used and each correction as used on the
+    portfolio, as every analysis's JSON says it (`views.calibration_tables.calibration_record`)."""
+    from ..views.calibration_tables import calibration_record
+
+    s = outcome.settings
+    return calibration_record(s.calibration, outcome.portfolio, s.confidence_mode)
 
 
 # --- the roadmap across quarters -------------------------------------------------------------------

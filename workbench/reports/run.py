@@ -34,10 +34,13 @@ from ..settings import FIELDS, Settings
 from .html import to_html
 
 TEMPLATES = {"quarterly": "quarterly_report.ipynb", "sensitivity": "budget_sensitivity.ipynb"}
-REPORT_PARAMETERS = ("portfolio", "quarter", "previous_portfolio", "settings")
-# The names the templates' parameters cell sets (tests/test_shutdown.py keeps the two in step).
+REPORT_PARAMETERS = ("portfolio", "quarter", "previous_portfolio", "settings", "actuals", "previous_report")
+FILE_PARAMETERS = ("portfolio", "previous_portfolio", "actuals", "previous_report")  # paths, "" = none
+# The names the templates' parameters cell sets (tests/test_shutdown.py keeps the two in step); the
+# sensitivity template does not set QUARTERLY_ONLY (it accepts them, injected, and ignores them).
 TEMPLATE_PARAMETERS = frozenset({*REPORT_PARAMETERS, "budget", "capacities", "confidence_mode", "samples", "scenarios",
                                  "seed", "top_k", "objective", "alpha", "lam", "budget_range", "split", "value_unit"})
+QUARTERLY_ONLY = frozenset({"actuals", "previous_report"})
 BEFORE_PARAMETERS = "_before_parameters"  # the template's copy of its globals before the parameters cell
 DATA_TAG = "report-data"  # the cell whose output is the report's JSON (not shown in the HTML)
 
@@ -54,11 +57,15 @@ class ReportJob:
     quarter: str
     previous_portfolio: str
     settings: Settings  # checked against the portfolio and complete
+    actuals: str = ""  # absolute path of what happened last quarter (`io.history.read_actuals`), "" none
+    previous_report: str = ""  # absolute path of last quarter's report JSON, "" none
 
     def parameters(self) -> dict:
-        """The papermill parameters that reproduce this job exactly (complete settings as one mapping)."""
+        """The papermill parameters that reproduce this job exactly (complete settings as one mapping);
+        `actuals` and `previous_report` only when given (the sensitivity template does not set them)."""
+        extra = {k: v for k, v in (("actuals", self.actuals), ("previous_report", self.previous_report)) if v}
         return {"portfolio": self.portfolio, "quarter": self.quarter, "previous_portfolio": self.previous_portfolio,
-                "settings": self.settings.to_dict()}
+                "settings": self.settings.to_dict(), **extra}
 
     def load(self) -> Portfolio:
         return load_portfolio(self.portfolio) if self.portfolio else demo_portfolio()
@@ -92,7 +99,7 @@ def check_parameters(params: dict, *, before: object = None) -> ReportJob:
         problems.append(Problem("quarter: expected a label such as 2026Q4 (letters, digits, . _ -), "
                                 f"got {'nothing' if quarter is None else quote(quarter)}"))
     paths = {}
-    for name in ("portfolio", "previous_portfolio"):
+    for name in FILE_PARAMETERS:
         value = params.get(name) or ""
         if not isinstance(value, (str, os.PathLike)):
             problems.append(Problem(f"{name}: expected a file path, got {quote(value)}"))
@@ -101,6 +108,8 @@ def check_parameters(params: dict, *, before: object = None) -> ReportJob:
             problems.append(Problem(f"{name}: file not found", file=clip(str(value))))
             continue
         paths[name] = str(Path(value).resolve()) if value else ""
+    history, history_problems = _history_files(paths, quarter)
+    problems += history_problems
     settings = None
     try:
         settings = Settings.from_mapping({k: v for k, v in params.items() if k in FIELDS and v is not None},
@@ -116,7 +125,48 @@ def check_parameters(params: dict, *, before: object = None) -> ReportJob:
     if paths["previous_portfolio"]:
         previous = load_portfolio(paths["previous_portfolio"])
         previous_settings(checked, previous).for_portfolio(previous)
-    return ReportJob(paths["portfolio"], quarter, paths["previous_portfolio"], checked)
+        if history is not None:  # every actual of last quarter has its estimate in last quarter's file
+            _join_last_quarter(previous, *history, paths["actuals"])
+    return ReportJob(paths["portfolio"], quarter, paths["previous_portfolio"], checked,
+                     paths.get("actuals", ""), paths.get("previous_report", ""))
+
+
+def _history_files(paths: dict, quarter) -> tuple[tuple | None, list[Problem]]:
+    """The `actuals` and `previous_report` files read (each one's problems, all of them): ((the
+    actuals, the quarter of last quarter's plan), []) when both are given and read; (None, problems)."""
+    from ..io.history import read_actuals
+    from .delivered import plan_quarter, read_previous_report
+
+    problems, actuals, committed = [], None, None
+    if paths.get("actuals"):
+        try:
+            actuals = read_actuals(paths["actuals"])
+        except InputError as exc:
+            problems += exc.problems
+    if paths.get("previous_report"):
+        try:
+            committed = read_previous_report(paths["previous_report"])
+        except InputError as exc:
+            problems += exc.problems
+    if actuals is None or committed is None:
+        return None, problems
+    last = plan_quarter(committed, quarter if isinstance(quarter, str) else "")
+    if last is None:
+        problems.append(Problem(f"previous_report: the record has no quarter and the report's quarter {quote(quarter)} "
+                                "is not one (such as 2026Q4): no quarter to read the actuals of",
+                                file=clip(paths["previous_report"])))
+        return None, problems
+    return (actuals, last), problems
+
+
+def _join_last_quarter(previous: Portfolio, actuals: tuple, quarter: str, actuals_file: str) -> None:
+    """InputError (every mismatch, at the actual's line) when an actual of `quarter` has no estimate
+    in last quarter's portfolio: the section's calibration joins the two."""
+    from ..io.history import join_history
+
+    mine = tuple(a for a in actuals if a.quarter == quarter)
+    if mine:
+        join_history([(quarter, previous, previous.source or "")], mine, actuals_file)
 
 
 def previous_settings(settings: Settings, previous: Portfolio) -> Settings:

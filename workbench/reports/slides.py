@@ -363,6 +363,7 @@ def write_slides(path: str | Path, outcome, *, brief: Brief, charts: list[SlideC
     rows = [("Value: ", brief.value), ("Delivery risk: ", brief.risk)]
     rows += [("Sensitivity: ", brief.sensitivity)] if brief.sensitivity else []
     rows += [("What changed: ", brief.changes)] if brief.changes else []
+    rows += [("Calibrated ranges: ", brief.calibration)] if getattr(brief, "calibration", "") else []
     deck.text_slides(brief.recommendation, rows, brief.note)
     frame = plan_frame(plan, s.value_unit)
     m = plan.metrics()

@@ -40,6 +40,7 @@ class Brief:
     sensitivity: str
     changes: str = ""
     assumptions: list[str] = field(default_factory=list)
+    calibration: str = ""  # when calibrated ranges were used: which and how (`calibration_note`)
     note: str = PM_NOTE  # what "±" means, said once
 
 
@@ -183,6 +184,21 @@ def assumptions(outcome) -> list[str]:
     return out
 
 
+def calibration_note(outcome) -> str:
+    """When the settings name a calibration: the sentence saying that calibrated ranges were used
+    and how they changed (`views.calibration_tables.calibration_sentence`); "" without one."""
+    s = outcome.settings
+    path = getattr(s, "calibration", None)
+    if not path:
+        return ""
+    try:
+        from ..calibration.correction import load_calibration
+        from .calibration_tables import calibration_sentence
+    except ImportError:  # the calibration views are not installed: say at least which file was used
+        return f"Calibrated ranges from {Path(path).name} (learned from past quarters' actuals)."
+    return calibration_sentence(load_calibration(path), outcome.portfolio, s.confidence_mode)
+
+
 def changes_sentence(changes) -> str:
     """What changed since last quarter in one or two sentences: the report's `Changes` (its
     `summary()`), or text as is."""
@@ -213,7 +229,7 @@ def brief(outcome, *, drivers: pd.DataFrame | None = None, changes=None, switche
     return Brief(title=title or "Executive brief", recommendation=recommendation,
                  funded=[names[i] for i in plan.selected], value=value, risk=risk_sentence(outcome, safer),
                  sensitivity=sensitivity_sentence(outcome, drivers, switches), changes=changes_sentence(changes),
-                 assumptions=assumptions(outcome))
+                 assumptions=assumptions(outcome), calibration=calibration_note(outcome))
 
 
 def _e(text: object) -> str:
@@ -229,6 +245,8 @@ def brief_html(b: Brief) -> str:
         rows.append(("Sensitivity", _e(b.sensitivity)))
     if b.changes:
         rows.append(("What changed", _e(b.changes)))
+    if b.calibration:
+        rows.append(("Calibrated ranges", _e(b.calibration)))
     rows.append(("Assumptions", "<ul>" + "".join(f"<li>{_e(a)}</li>" for a in b.assumptions) + "</ul>"))
     body = "".join(f'<div class="brief-row"><h3>{k}</h3><div>{v}</div></div>' for k, v in rows)
     return (f'<section class="brief"><h2>{_e(b.title)}</h2>{body}'

@@ -1,0 +1,466 @@
+"""Correcting this quarter's ranges for how past estimates turned out (`calibration.json`).
+
+Method (`METHOD` says it in plain words): per factor and team, on the log scale, r = ln(actual /
+estimated median) and s = (ln q95 − ln q05) / (2·1.6449), σ of a lognormal range. Shift b = median r;
+widening by split conformal prediction: scores z = |r − b| / s over the ranges, q̂ their
+⌈(n+1)·0.9⌉-th smallest, w = q̂ / 1.6449. A corrected estimate is lognormal with median m·e^b and
+log-sd w·s; a point p becomes p·e^b·e^(±h), h the ⌈(n+1)·0.9⌉-th smallest |r − b|. Guarantee: for
+estimates exchangeable with the history's, corrected 90% ranges hold the actual with probability
+>= 90% (less about 1/n for fitting b on the same records), whatever the errors' shape. Needs
+MIN_HISTORY = 9 records; a smaller team gets the factor's pooled correction. Bootstrap standard
+errors. Delivery: isotonic regression (pool-adjacent-violators) of delivered on stated probability,
+per team with MIN_DELIVERY_HISTORY = 20 records, else pooled; piecewise linear, kept in [1%, 100%].
+The file is versioned JSON, validated with every problem located by key path, cached on load.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, Problem
+from ..io.files import write_atomic
+from ..model.distributions import Z95
+from ..model.estimates import Estimate, number_text, parse_estimate
+from ..model.portfolio import Portfolio
+from ..rng import stream
+from .history import MEASURED, History
+from .measures import log_ratios, log_widths, measure, measured_actual, medians, stated_delivery
+
+MIN_HISTORY = 9  # the conformal 90% quantile ⌈(n+1)·0.9⌉ exists from n = 9
+MIN_DELIVERY_HISTORY = 20
+LEVEL = 0.9
+BOOTSTRAP = 1000
+VERSION = 1
+MAPPED_MIN = 0.01  # a mapped delivery probability never goes below 1%
+
+METHOD = (
+    "Shift and widening of the log-scale ranges per factor and team, by split conformal prediction: "
+    "the shift is the median of log(actual / estimated median) over the past records; the widening "
+    "makes the 90% range reach the ⌈(n+1)·0.9⌉-th smallest of the past records' distances from the "
+    "shifted median, measured in each range's own width. When next quarter's estimates are like the "
+    "history's, corrected 90% ranges hold the actual at least 90% of the time (less about 1/n for "
+    "fitting the shift), whatever the shape of the errors. It needs at least 9 past records with an "
+    "actual per group; a team with fewer uses the correction pooled over every team. Stated delivery "
+    "probabilities are mapped to the observed delivery rates by isotonic regression (at least 20 "
+    "records per team, else pooled). Standard errors by bootstrap (1,000 resamples)."
+)
+
+
+@dataclass(frozen=True)
+class RangeCorrection:
+    """One group's correction: median ×shift, log-width ×widen."""
+
+    factor: str
+    team: str | None  # None: every team (the pooled correction)
+    n: int
+    shift: float  # e^b
+    shift_se: float
+    widen: float  # w (1.0 with widen_se NaN when under MIN_HISTORY ranges: not learned)
+    widen_se: float
+    point_half_width: float | None  # h, log scale
+
+    def to_dict(self) -> dict:
+        return {k: _num(getattr(self, k)) if isinstance(getattr(self, k), float) else getattr(self, k)
+                for k in ("factor", "team", "n", "shift", "shift_se", "widen", "widen_se", "point_half_width")}
+
+
+@dataclass(frozen=True)
+class DeliveryMapping:
+    """Stated delivery probability -> observed rate, piecewise linear through the knots."""
+
+    team: str | None
+    n: int
+    stated: tuple[float, ...]
+    observed: tuple[float, ...]
+
+    def __call__(self, p) -> np.ndarray:
+        return np.clip(np.interp(np.asarray(p, float), self.stated, self.observed), MAPPED_MIN, 1.0)
+
+    def to_dict(self) -> dict:
+        return {"team": self.team, "n": self.n, "stated": list(self.stated), "observed": list(self.observed)}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A learned correction of ranges and delivery probabilities (the content of calibration.json)."""
+
+    ranges: tuple[RangeCorrection, ...]
+    delivery: tuple[DeliveryMapping, ...]
+    learned_from: dict
+    method: str
+    measured: dict | None = None
+
+    def correction(self, factor: str, team: str | None) -> RangeCorrection | None:
+        """The team's correction of `factor`, else the pooled one, else None."""
+        pooled = None
+        for c in self.ranges:
+            if c.factor == factor and c.team is not None and c.team == team:
+                return c
+            if c.factor == factor and c.team is None:
+                pooled = c
+        return pooled
+
+    def mapping(self, team: str | None) -> DeliveryMapping | None:
+        """The team's delivery mapping, else the pooled one, else None."""
+        own = [m for m in self.delivery if m.team is not None and m.team == team]
+        pooled = [m for m in self.delivery if m.team is None]
+        return (own or pooled or [None])[0]
+
+    def to_dict(self) -> dict:
+        return {"workbench_calibration": VERSION, "method": self.method, "learned_from": self.learned_from,
+                "ranges": [c.to_dict() for c in self.ranges], "delivery": [m.to_dict() for m in self.delivery],
+                "measured": self.measured}
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str | None = None) -> Calibration:
+        """A calibration from its JSON dict; InputError with every problem, located by key path."""
+        return _from_dict(data, source)
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+# --- learning --------------------------------------------------------------------------------------
+
+
+def _rank(n: int, level: float = LEVEL) -> int:
+    """The conformal rank ⌈(n+1)·level⌉ (1-based)."""
+    return math.ceil((n + 1) * level - 1e-9)
+
+
+def _range_correction(factor: str, team: str | None, r: np.ndarray, s: np.ndarray,
+                      rng: np.random.Generator) -> RangeCorrection | None:
+    """The conformal shift and widening of one group (r log-ratios, s log-widths, 0 for points)."""
+    n, ranges = r.size, s > 0
+    if n < MIN_HISTORY:
+        return None
+    b = float(np.median(r))
+    h = float(np.sort(np.abs(r - b))[_rank(n) - 1])
+    if ranges.sum() < MIN_HISTORY:  # mostly point estimates: too few ranges to learn a widening from
+        return RangeCorrection(factor, team, int(n), math.exp(b), _shift_se(r, rng), 1.0, math.nan, h)
+    scores = np.sort(np.abs(r[ranges] - b) / s[ranges])
+    widen = float(scores[_rank(scores.size) - 1] / Z95)
+    # Bootstrap: B resamples of the records at once; a point's score is +inf so that the k-th smallest
+    # of each row is over that row's ranges only, with k from that row's number of ranges.
+    idx = rng.integers(0, n, (BOOTSTRAP, n))
+    rb, sb = r[idx], s[idx]
+    bb = np.median(rb, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zb = np.where(sb > 0, np.abs(rb - bb[:, None]) / sb, np.inf)
+    count = (sb > 0).sum(axis=1)
+    k = np.minimum(np.ceil((count + 1) * LEVEL - 1e-9).astype(int), n) - 1
+    qb = np.take_along_axis(np.sort(zb, axis=1), k[:, None], axis=1)[:, 0]
+    qb = np.where((count >= MIN_HISTORY) & np.isfinite(qb), qb, np.nan)
+    return RangeCorrection(factor, team, int(n), math.exp(b), float(np.std(np.exp(bb), ddof=1)),
+                           widen, float(np.nanstd(qb / Z95, ddof=1)), h)
+
+
+def _shift_se(r: np.ndarray, rng: np.random.Generator) -> float:
+    """Bootstrap standard error of e^median(r)."""
+    return float(np.std(np.exp(np.median(r[rng.integers(0, r.size, (BOOTSTRAP, r.size))], axis=1)), ddof=1))
+
+
+def isotonic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pool-adjacent-violators fit of y non-decreasing in x: the blocks' mean x, mean y and sizes."""
+    order = np.argsort(x, kind="stable")
+    x, y = np.asarray(x, float)[order], np.asarray(y, float)[order]
+    # Equal x share one fitted value: start from one block per distinct x.
+    _, start = np.unique(x, return_index=True)
+    w = np.diff(np.append(start, x.size)).astype(float)
+    sx, sy = np.add.reduceat(x, start), np.add.reduceat(y, start)
+    bw, bx, by = [], [], []  # a stack of blocks (weight, sum x, sum y); the loop is over blocks
+    for wi, xi, yi in zip(w, sx, sy):
+        bw.append(wi), bx.append(xi), by.append(yi)
+        while len(bw) > 1 and by[-2] / bw[-2] >= by[-1] / bw[-1]:  # equal neighbours too: one block per level
+            wl, xl, yl = bw.pop(), bx.pop(), by.pop()
+            bw[-1] += wl
+            bx[-1] += xl
+            by[-1] += yl
+    return np.array(bx) / np.array(bw), np.array(by) / np.array(bw), np.array(bw)
+
+
+def delivery_mapping(stated: np.ndarray, delivered: np.ndarray, team: str | None = None) -> DeliveryMapping | None:
+    """The isotonic map of stated delivery probability to observed rate (None under 20 records)."""
+    keep = np.isfinite(stated) & np.isfinite(delivered)
+    if keep.sum() < MIN_DELIVERY_HISTORY:
+        return None
+    mx, my, _ = isotonic(stated[keep], delivered[keep])
+    return DeliveryMapping(team, int(keep.sum()), tuple(map(float, mx)), tuple(map(float, my)))
+
+
+def learn(history: History, *, seed: int = 2026) -> Calibration:
+    """Learn the range corrections and delivery mappings of a history (see the module docstring)."""
+    teams = history.teams()
+    groups = [None, *sorted(set(teams) - {""})]
+    ranges = []
+    for factor in MEASURED:
+        estimates = history.estimates(factor)
+        r = log_ratios(estimates, measured_actual(history, factor))
+        s = log_widths(estimates)
+        ok = np.isfinite(r) & np.isfinite(s)
+        for team in groups:
+            mask = ok if team is None else ok & (teams == team)
+            rng = stream(seed, "calibration-bootstrap", factor, team or "")
+            corr = _range_correction(factor, team, r[mask], s[mask], rng)
+            if corr is not None:
+                ranges.append(corr)
+    stated, delivered = stated_delivery(history), history.delivered()
+    mappings = [m for team in groups
+                if (m := delivery_mapping(stated if team is None else stated[teams == team],
+                                          delivered if team is None else delivered[teams == team], team))]
+    learned_from = {"quarters": list(history.quarters), "records": len(history), "files": list(history.files),
+                    "actuals": history.actuals_file}
+    return Calibration(tuple(ranges), tuple(mappings), learned_from, METHOD, measure(history).to_dict())
+
+
+# --- applying ----------------------------------------------------------------------------------------
+
+
+def _sig(x: float, digits: int) -> str:
+    return number_text(float(f"{x:.{digits}g}"))
+
+
+def _range_text(lo: float, hi: float, percent: bool = False) -> str:
+    """"lo..hi" to 3 significant digits (more when 3 would make the ends equal)."""
+    scale, unit = (100.0, "%") if percent else (1.0, "")
+    for digits in range(3, 18):
+        a, b = _sig(lo * scale, digits), _sig(hi * scale, digits)
+        if float(a) < float(b):
+            break
+    return f"{a}{unit}..{b}{unit}"
+
+
+def correct_estimate(estimate: Estimate, factor: str, correction: RangeCorrection) -> Estimate:
+    """The corrected estimate, parsed from the grammar text it is written as (so a saved file reads back
+    the very same distribution): a lognormal range with median ×shift and log-width ×widen."""
+    m = float(medians([estimate])[0])
+    if estimate.is_point:
+        h = correction.point_half_width or 0.0
+        centre = m * correction.shift
+        if not (m > 0 and h > 0):
+            return parse_estimate(_sig(centre, 3) if m > 0 else estimate.text or number_text(m), factor)
+        return parse_estimate(_range_text(centre * math.exp(-h), centre * math.exp(h)), factor)
+    s = float(log_widths([estimate])[0])
+    if not (m > 0 and math.isfinite(s) and s > 0):
+        return estimate  # no log scale to correct on (a range reaching 0 at its 5th percentile)
+    centre, half = m * correction.shift, Z95 * correction.widen * s
+    return parse_estimate(_range_text(centre * math.exp(-half), centre * math.exp(half)), factor)
+
+
+def correct_confidence(estimate: Estimate, mapping: DeliveryMapping) -> Estimate:
+    """A delivery probability mapped to the observed rate: a point g(c); a range g(q05)..g(q95)
+    (logit-normal, or pert(g(q05), g(median), g(q95)) when it reaches 100%); a point when they coincide."""
+    lo, med, hi = (float(v) for v in mapping(estimate.ppf([0.05, 0.5, 0.95])))
+    if estimate.is_point or not lo < hi:
+        return parse_estimate(f"{_sig(med * 100, 3)}%", "confidence")
+    text = _range_text(lo, hi, percent=True)
+    a, b = (float(t[:-1]) / 100 for t in text.split(".."))
+    if b >= 1.0:
+        mode = min(max(med, a), b)
+        text = f"pert({_sig(a * 100, 6)}%, {_sig(mode * 100, 6)}%, 100%)"
+    return parse_estimate(text, "confidence")
+
+
+def apply_calibration(portfolio: Portfolio, calibration: Calibration, confidence_mode: str = "success") -> Portfolio:
+    """The portfolio with every reach, impact and effort corrected (the team's correction, else the
+    pooled one) and, in `success` mode, confidence mapped; everything else unchanged."""
+    out = []
+    for ini in portfolio.initiatives:
+        changes = {}
+        for factor in MEASURED:
+            corr = calibration.correction(factor, ini.team)
+            if corr is not None:
+                changes[factor] = correct_estimate(ini.estimate(factor), factor, corr)
+        mapping = calibration.mapping(ini.team) if confidence_mode == "success" else None
+        if mapping is not None:
+            changes["confidence"] = correct_confidence(ini.confidence, mapping)
+        out.append(replace(ini, **changes) if changes else ini)
+    return portfolio.with_initiatives(out)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One correction as used on a portfolio, for the sentence every view shows."""
+
+    factor: str
+    team: str | None
+    shift: float
+    widen: float
+    initiatives: int
+    pooled: bool
+
+
+def applied(calibration: Calibration, portfolio: Portfolio, confidence_mode: str = "success") -> tuple[Applied, ...]:
+    """The corrections used on `portfolio`, one per (factor, correction) with the initiatives it touched;
+    factor "confidence" rows (shift and widen NaN) for the delivery mappings used."""
+    counts: dict[tuple, int] = {}
+    for ini in portfolio.initiatives:
+        for factor in MEASURED:
+            corr = calibration.correction(factor, ini.team)
+            if corr is not None:
+                counts[(factor, corr)] = counts.get((factor, corr), 0) + 1
+        mapping = calibration.mapping(ini.team) if confidence_mode == "success" else None
+        if mapping is not None:
+            counts[("confidence", mapping)] = counts.get(("confidence", mapping), 0) + 1
+    out = []
+    for (factor, c), count in counts.items():  # a DeliveryMapping has no shift or widening: NaN
+        out.append(Applied(factor, c.team, getattr(c, "shift", math.nan), getattr(c, "widen", math.nan), count,
+                           c.team is None))
+    order = {f: i for i, f in enumerate((*MEASURED, "confidence"))}
+    return tuple(sorted(out, key=lambda a: (order[a.factor], a.team is None, a.team or "")))
+
+
+# --- the file --------------------------------------------------------------------------------------------
+
+_CACHE: dict[tuple, Calibration] = {}
+_CACHE_SIZE = 16
+
+
+def save_calibration(calibration: Calibration, path) -> Path:
+    """Write `calibration` as JSON (atomically); the path written."""
+    path = Path(path)
+    write_atomic(path, json.dumps(calibration.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def load_calibration(path) -> Calibration:
+    """Read and validate a calibration.json; InputError naming the file and what is wrong. Cached on
+    (resolved path, mtime_ns, size), so a rewritten file is read again."""
+    shown = str(path)
+    try:
+        resolved = Path(path).resolve()
+        st = resolved.stat()
+    except OSError as e:
+        raise InputError(Problem(f"cannot read the calibration file: {e.strerror or e}", file=shown)) from None
+    key = (str(resolved), st.st_mtime_ns, st.st_size)
+    if key in _CACHE:
+        return _CACHE[key]
+    try:
+        text = resolved.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(Problem(f"not valid JSON: {e.msg} (column {e.colno}); expected a calibration.json "
+                                 f"written by `workbench calibrate learn`", file=shown, line=e.lineno)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(Problem(f"cannot read the calibration file: {e}", file=shown)) from None
+    calibration = Calibration.from_dict(data, shown)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = calibration
+    return calibration
+
+
+# --- validation of a calibration file ------------------------------------------------------------------
+
+
+class _Checker:
+    """Collects located problems while reading a calibration dict (column = the key path)."""
+
+    def __init__(self, source: str | None):
+        self.source, self.problems = source, []
+
+    def bad(self, where: str, message: str, value: object = None) -> None:
+        self.problems.append(Problem(message, file=self.source, column=where, value=value))
+
+    def number(self, d: dict, key: str, where: str, low: float, *, strict: bool = False, optional: bool = False):
+        value = d.get(key)
+        if value is None and optional:
+            return None
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or (value <= low if strict else value < low):
+            sign = ">" if strict else ">="
+            self.bad(f"{where}.{key}", f"expected a number {sign} {low:g}" + (" or null" if optional else ""), value)
+            return None
+        return float(value)
+
+    def count(self, d: dict, key: str, where: str) -> int | None:
+        value = d.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.bad(f"{where}.{key}", "expected a whole number of records >= 1", value)
+            return None
+        return value
+
+    def team(self, d: dict, where: str) -> str | None:
+        team = d.get("team")
+        if team is not None and not (isinstance(team, str) and team):
+            self.bad(f"{where}.team", "expected a team name or null (every team)", team)
+        return team if isinstance(team, str) else None
+
+    def items(self, data: dict, key: str):
+        """The (key path, object) of each entry of the list data[key], in file order; others are problems."""
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            self.bad(key, "expected a list", value)
+            return
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                yield f"{key}[{i}]", item
+            else:
+                self.bad(f"{key}[{i}]", "expected an object", item)
+
+
+def _from_dict(data: object, source: str | None) -> Calibration:
+    check = _Checker(source)
+    if not isinstance(data, dict):
+        raise InputError(Problem("expected a JSON object written by `workbench calibrate learn`", file=source))
+    version = data.get("workbench_calibration")
+    if version != VERSION:
+        what = "is missing" if version is None else f"is {version!r}, which this version of the workbench cannot read"
+        check.bad("workbench_calibration", f"the format version {what}; expected {VERSION} "
+                  f"(write the file again with `workbench calibrate learn`)")
+    method = data.get("method", "")
+    if not isinstance(method, str):
+        check.bad("method", "expected a text", method)
+    learned = data.get("learned_from", {})
+    if not isinstance(learned, dict):
+        check.bad("learned_from", "expected an object", learned)
+    measured = data.get("measured")
+    if measured is not None and not isinstance(measured, dict):
+        check.bad("measured", "expected an object or null", measured)
+    ranges, seen = [], set()
+    for where, d in check.items(data, "ranges"):
+        factor = d.get("factor")
+        if factor not in MEASURED:
+            check.bad(f"{where}.factor", f"expected one of {', '.join(MEASURED)}", factor)
+        team = check.team(d, where)
+        if (factor, team) in seen:
+            check.bad(where, f"a second correction of {factor} for {'every team' if team is None else team}")
+        seen.add((factor, team))
+        values = (check.count(d, "n", where), check.number(d, "shift", where, 0, strict=True),
+                  check.number(d, "shift_se", where, 0, optional=True),
+                  check.number(d, "widen", where, 0, strict=True), check.number(d, "widen_se", where, 0, optional=True),
+                  check.number(d, "point_half_width", where, 0, optional=True))
+        if factor in MEASURED and None not in (values[0], values[1], values[3]):
+            n, shift, shift_se, widen, widen_se, h = values
+            ranges.append(RangeCorrection(factor, team, n, shift, _nan(shift_se), widen, _nan(widen_se), h))
+    mappings = []
+    for where, d in check.items(data, "delivery"):
+        team, n = check.team(d, where), check.count(d, "n", where)
+        knots = [d.get("stated"), d.get("observed")]
+        good = all(isinstance(k, list) and k and all(_probability(v) for v in k) for k in knots)
+        if not good:
+            check.bad(f"{where}.stated", "expected 'stated' and 'observed': non-empty lists of probabilities 0..1")
+        elif len(knots[0]) != len(knots[1]):
+            check.bad(f"{where}.observed", f"expected {len(knots[0])} values, one per stated value", len(knots[1]))
+        elif any(b <= a for a, b in zip(knots[0], knots[0][1:])):
+            check.bad(f"{where}.stated", "expected increasing stated probabilities", knots[0])
+        elif n is not None:
+            mappings.append(DeliveryMapping(team, n, tuple(map(float, knots[0])), tuple(map(float, knots[1]))))
+    if check.problems:
+        raise InputError(check.problems)
+    return Calibration(tuple(ranges), tuple(mappings), learned if isinstance(learned, dict) else {},
+                       method if isinstance(method, str) else "", measured)
+
+
+def _nan(x: float | None) -> float:
+    return math.nan if x is None else x
+
+
+def _probability(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1

@@ -1,0 +1,353 @@
+"""The bundled synthetic history: eight quarters of the demo company's estimates and what happened.
+
+"Ledgerly" (the demo portfolio's B2B invoicing product) has five teams. Each quarter's portfolio
+holds about twenty initiatives, estimated the way people write them (mostly 90% ranges `a..b`, some
+`pert(...)` and single numbers, impact words, confidence as 80% or a word), with an `estimator`
+column. The actuals are drawn from a known process, the ground truth the tests check:
+
+- an actual is the stated estimate's quantile at Φ(b/s + k·Z), Z standard normal, where s is the
+  stated range's log-scale spread ((ln q95 − ln q05) / 3.29) and (b, k) the team's bias and
+  widening per factor; a point estimate's actual is its value × exp(b + k·s₀·Z) with s₀ a nominal
+  spread. So for a lognormal range ln(actual / median) ~ N(b, k·s), and a central p-interval is hit
+  with probability P(|b/s + k·Z| ≤ z_p).
+- Growth is overconfident: effort b = ln 1.3, k = 2 on ranges stated with s = 0.25 (true σ = 0.5,
+  stated σ/2) and on points with s₀ = 0.25; reach b = ln 0.7, k = 2; stated confidence 80-90%,
+  delivered about 55% of the time.
+- Platform is well calibrated: b = 0, k = 1 (actuals drawn from the stated distributions
+  themselves), delivered at the stated rate. Payments, Data and Mobile are mildly off.
+- Delivery: Bernoulli(g(stated mean confidence)) with the team's g. A delivered initiative ships in
+  its planned start quarter plus ceil(actual effort / pace) − 1 (pace: its max_per_quarter, else the
+  stated 90th percentile of effort: the slack teams plan with). One that would ship after the last
+  quarter is, at the time of the data, not delivered yet (effort spent so far). An undelivered one
+  records the effort spent so far (a uniform share of what it would have cost) and no reach or impact.
+- Measurement is patchy, as in real life: about 5% of efforts, 20% of reaches and 30% of impacts of
+  delivered work are blank.
+
+`write_bundled(directory)` writes `<QUARTER>.csv` per quarter, `actuals.csv` and the last quarter's
+real report record `<QUARTER>.report.json`; `python -m workbench.calibration.synthetic DIR` does it.
+Every draw comes from `rng.stream(seed, "synthetic-history", ...)`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import special, stats
+
+from ..io.columns import slug
+from ..model.estimates import Estimate, parse_estimate
+from ..model.portfolio import Initiative, Portfolio
+from ..model.quarters import parse_quarter, quarter_label
+from ..rng import stream
+from .history import ACTUAL_COLUMNS, Actual
+
+FIRST_QUARTER = "2024Q4"
+Z95 = float(stats.norm.ppf(0.95))
+ACTUALS_COLUMNS = ("id", "quarter", *ACTUAL_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Team:
+    """How one team estimates, and how wrong it is (the ground truth)."""
+
+    share: int  # initiatives per 20 a quarter
+    estimators: tuple[str, ...]
+    themes: tuple[str, ...]
+    effort_sd: tuple[float, float]  # the stated ranges' log-scale spread s, drawn uniformly in [lo, hi]
+    reach_sd: tuple[float, float]
+    effort: tuple[float, float]  # (bias b on the log scale, widening k)
+    reach: tuple[float, float]
+    impact: tuple[float, float]
+    confidence: tuple[str, ...]  # the stated confidences written (drawn uniformly)
+    delivery: tuple[float, float]  # g(c) = clip(a + b·c): the true delivery probability for stated c
+    forms: tuple[float, float, float] = (0.6, 0.2, 0.2)  # effort written as a range, pert, a single number
+    names: tuple[str, ...] = field(default=(), repr=False)
+
+
+TEAMS: dict[str, Team] = {
+    "Platform": Team(
+        5, ("Priya Shah", "Tom Becker", "Lena Park"), ("Enterprise", "Efficiency"), (0.2, 0.4), (0.3, 0.5),
+        effort=(0.0, 1.0), reach=(0.0, 1.0), impact=(0.0, 1.0),
+        confidence=("50%", "60%", "70%", "80%", "90%", "medium", "low", "60%..90%"), delivery=(0.0, 1.0),
+        names=("API rate limiting per workspace", "Public API v2", "Webhook retry queue",
+               "Two-factor authentication for all users", "Session management for admins", "IP allow-listing",
+               "Sandbox workspaces", "Database sharding for large tenants", "Zero-downtime deploys",
+               "Background job scheduler rewrite", "Search index migration", "Service status page",
+               "Encryption key rotation", "SOC 2 evidence automation", "Multi-region failover",
+               "Tenant data export", "Workspace merge tool", "OAuth apps for partners", "Feature-flag service",
+               "Tracing across services", "Cloud cost dashboards", "Bulk import API",
+               "Domain verification for enterprise", "Login with Google Workspace", "Permission audit report",
+               "Data retention policies", "Audit log streaming to SIEM", "Granular API tokens",
+               "Customer-managed encryption keys", "HIPAA readiness", "Organization-level billing",
+               "Admin console redesign", "Postgres 16 upgrade", "Job queue autoscaling",
+               "Read replicas for reporting", "Secrets manager migration", "Per-tenant backups and restore",
+               "Login anomaly detection", "Service accounts for integrations", "API usage analytics")),
+    "Payments": Team(
+        4, ("Marco Rossi", "Aisha Bello"), ("Growth", "Efficiency", "Retention"), (0.2, 0.35), (0.3, 0.5),
+        effort=(math.log(1.15), 1.3), reach=(math.log(0.9), 1.2), impact=(math.log(0.9), 1.2),
+        confidence=("60%", "70%", "80%", "90%", "medium", "70%..90%"), delivery=(-0.08, 1.0),
+        names=("SEPA direct debit", "Partial payments on invoices", "Payment links in emails",
+               "Apple Pay and Google Pay", "Recurring invoices", "Automatic payment reconciliation",
+               "Refunds from the invoice page", "Chargeback evidence workflow", "3-D Secure 2 compliance",
+               "Payment plans for large invoices", "Late-payment fees", "Stripe Connect migration",
+               "Currency conversion at payout", "Invoice financing pilot", "BACS payments (UK)",
+               "Card account updater for retries", "Credit notes", "Deposit invoices",
+               "Split payouts for marketplaces", "PayPal checkout", "Fraud rules for card payments",
+               "Tax-inclusive pricing", "Payment reminders by SMS", "Bank feed connections",
+               "Payment analytics for customers", "Cross-border fee breakdown", "Pay-by-bank (open banking)",
+               "Saved payment methods", "Payout scheduling", "Dispute notifications")),
+    "Growth": Team(
+        5, ("Alex Rivera", "Sam Chen", "Jordan Miles"), ("Growth", "Retention"), (0.25, 0.25), (0.3, 0.3),
+        effort=(math.log(1.3), 2.0), reach=(math.log(0.7), 2.0), impact=(math.log(0.85), 1.8),
+        confidence=("80%", "85%", "90%", "80%..95%"), delivery=(0.55, 0.0), forms=(0.75, 0.0, 0.25),
+        names=("Invoice template gallery", "Signup with Google", "Lifecycle email sequences",
+               "Annual plan discount experiment", "Product tour for new admins", "Invite teammates nudge",
+               "Win-back campaign for churned accounts", "Landing pages per industry",
+               "Free invoice generator (SEO)", "Affiliate program", "Trial extension offers",
+               "Empty-state redesign", "Upgrade paywall A/B tests", "Activation score and nudges",
+               "Public roadmap and voting", "In-app NPS survey", "Partner co-marketing pages",
+               "Localized signup (DE, FR, ES)", "Checkout for add-ons", "Quickstart with sample data",
+               "Referral credits in the app", "Customer stories hub", "Onboarding webinars",
+               "Seat-based upsell prompts", "Pricing localization", "Abandoned signup emails",
+               "G2 review campaign", "Mobile app install banner", "Growth experiments platform",
+               "Onboarding for accountants", "Lead scoring for sales", "Freemium plan",
+               "Usage milestones emails", "Plan comparison page", "Exit-intent offers on pricing",
+               "Accountant partner directory", "Welcome video series", "Annual billing prompt at renewal",
+               "Team plan trial", "Interactive demo without signup")),
+    "Data": Team(
+        3, ("Nina Kowalski", "Omar Haddad"), ("Retention", "Enterprise", "Growth"), (0.2, 0.35), (0.35, 0.5),
+        effort=(math.log(1.1), 1.4), reach=(math.log(1.05), 1.3), impact=(0.0, 1.3),
+        confidence=("50%", "60%", "70%", "80%", "medium", "50%..80%"), delivery=(0.0, 0.9),
+        names=("Churn prediction model", "Days-sales-outstanding report", "Scheduled report emails",
+               "Customer segmentation for marketing", "Invoice categorization with ML",
+               "Metrics layer for product analytics", "Benchmarks against similar businesses",
+               "Late-payment risk score", "Custom report builder", "Event tracking cleanup",
+               "Self-serve data exports", "Expense insights", "Embedded dashboards",
+               "Duplicate invoice detection", "Data quality monitors", "Smart due-date suggestions",
+               "Revenue recognition report", "Forecast accuracy tracking", "Cohort retention report",
+               "Customer lifetime value model", "Reverse ETL to the CRM", "Aging report by customer",
+               "Payment-time prediction", "Anomaly alerts on expenses", "Data catalog")),
+    "Mobile": Team(
+        3, ("Kenji Watanabe", "Sofia Lindqvist"), ("Retention", "Efficiency"), (0.2, 0.35), (0.3, 0.5),
+        effort=(math.log(1.2), 1.2), reach=(math.log(0.85), 1.2), impact=(math.log(0.9), 1.2),
+        confidence=("60%", "70%", "80%", "90%", "medium"), delivery=(-0.12, 1.0),
+        names=("Mobile invoice creation", "Tap to pay on iPhone", "Biometric login", "Mobile expense capture",
+               "Dark mode", "Android tablet layout", "Home-screen widgets", "Payment links via SMS",
+               "Time tracking on mobile", "In-app chat with support", "Mobile onboarding redesign",
+               "Client portal in the app", "Offline receipt queue", "Mileage tracking", "Apple Watch reminders",
+               "Mobile reports", "Crash reporting and stability sprint", "Accessibility fixes (VoiceOver, TalkBack)",
+               "App size reduction", "Deep links from emails", "Mobile approvals for expenses",
+               "Push notification preferences", "Android payment terminal", "Mobile client list search")),
+}
+IMPACT_CHOICES = ("massive", "high", "medium", "low", "minimal")
+IMPACT_WEIGHTS = (0.1, 0.3, 0.35, 0.2, 0.05)
+IMPACT_RANGES = ("low..medium", "low..high", "medium..high", "high..massive", "0.5..2", "1..3")
+POINT_SD = {"effort": 0.25, "reach": 0.35, "impact": 0.35}  # true log spread around a single number (k=1)
+
+
+def _nice(x: float) -> float:
+    """`x` to two significant digits (as people write 2.3, 45, 1200)."""
+    if x <= 0:
+        return x
+    digits = 1 - int(math.floor(math.log10(x)))
+    return round(x, digits) if digits > 0 else float(round(x, digits))
+
+
+def _num(x: float, scaled: bool = False) -> str:
+    """A number as typed: '2.5', '12', '1.2k' (with `scaled`, thousands as k)."""
+    if scaled and x >= 1000:
+        return f"{x / 1000:g}k"
+    return f"{x:g}"
+
+
+def _team_counts(per_quarter: int) -> dict[str, int]:
+    """Initiatives per team in a quarter: the teams' shares of `per_quarter` (largest remainders)."""
+    shares = np.array([t.share for t in TEAMS.values()], float)
+    exact = shares / shares.sum() * per_quarter
+    counts = np.floor(exact).astype(int)
+    counts[np.argsort(-(exact - counts), kind="stable")[: per_quarter - counts.sum()]] += 1
+    return dict(zip(TEAMS, counts.tolist()))
+
+
+def _names(seed: int, team: str, count: int) -> list[str]:
+    """`count` initiative names of a team, in a seeded order; a follow-up 'phase 2' when they run out."""
+    pool = list(TEAMS[team].names)
+    order = stream(seed, "synthetic-history", "names", team).permutation(len(pool))
+    shuffled = [pool[i] for i in order]
+    return [shuffled[i % len(pool)] + (f" (phase {i // len(pool) + 1})" if i >= len(pool) else "")
+            for i in range(count)]
+
+
+def _effort_text(rng: np.random.Generator, team: Team, median: float) -> tuple[str, float]:
+    """An effort as the team writes it, and its stated log spread s (0 for a single number)."""
+    s = float(rng.uniform(*team.effort_sd))
+    form = rng.choice(3, p=team.forms)
+    if form == 0:
+        lo, hi = _nice(median * math.exp(-Z95 * s)), _nice(median * math.exp(Z95 * s))
+        return f"{_num(lo)}..{_num(hi)}", s
+    if form == 1:
+        mode = _nice(median)
+        lo, hi = _nice(mode * math.exp(-Z95 * s * 0.9)), _nice(mode * math.exp(Z95 * s * 1.5))
+        return f"pert({_num(lo)}, {_num(mode)}, {_num(max(hi, mode * 1.2))})", s
+    return _num(_nice(median)), 0.0
+
+
+def _reach_text(rng: np.random.Generator, team: Team, median: float) -> str:
+    scaled = bool(rng.random() < 0.4)
+    if rng.random() < 0.2:
+        return _num(_nice(median), scaled)
+    s = float(rng.uniform(*team.reach_sd))
+    lo, hi = _nice(median * math.exp(-Z95 * s)), _nice(median * math.exp(Z95 * s))
+    return f"{_num(lo, scaled)}..{_num(hi, scaled)}"
+
+
+def _impact_text(rng: np.random.Generator) -> str:
+    if rng.random() < 0.65:
+        return str(rng.choice(IMPACT_CHOICES, p=IMPACT_WEIGHTS))
+    return str(rng.choice(IMPACT_RANGES))
+
+
+def _spread(estimate: Estimate) -> float:
+    """The stated log-scale spread s = (ln q95 − ln q05) / (2·1.645); 0 for a single number."""
+    if estimate.is_point:
+        return 0.0
+    q05, q95 = estimate.ppf([0.05, 0.95])
+    return float((math.log(q95) - math.log(q05)) / (2 * Z95))
+
+
+def true_value(estimate: Estimate, factor: str, bias: float, widen: float, z: float) -> float:
+    """The ground-truth actual of one estimate for a standard normal draw `z` (see the module docstring)."""
+    s = _spread(estimate)
+    if s == 0:
+        return estimate.median() * math.exp(bias + widen * POINT_SD[factor] * z)
+    u = special.ndtr(bias / s + widen * z)
+    return float(estimate.ppf(min(max(u, 1e-9), 1 - 1e-9)))
+
+
+def _initiative(rng: np.random.Generator, name: str, team_name: str, quarter: str, last: bool) -> Initiative:
+    team = TEAMS[team_name]
+    effort_text, _ = _effort_text(rng, team, float(np.clip(rng.lognormal(math.log(3), 0.55), 0.5, 14)))
+    effort = parse_estimate(effort_text, "effort")
+    extra_fields: dict = {}
+    if rng.random() < 0.3:  # a roadmap start, sometimes the next quarter (never beyond the data)
+        ahead = 1 if (rng.random() < 0.3 and not last) else 0
+        extra_fields["planned_quarter"] = quarter_label(parse_quarter(quarter) + ahead)
+    if rng.random() < 0.25:  # work that cannot be parallelized: one or two quarters at the planned pace
+        extra_fields["max_per_quarter"] = _nice(max(float(effort.ppf(0.9)) / rng.choice([1, 2]), 0.5))
+    moscow = rng.choice(["must", "should", "could", ""], p=[0.15, 0.4, 0.3, 0.15])
+    cost = float(_nice(rng.lognormal(math.log(20_000), 0.8))) if rng.random() < 0.1 else None
+    return Initiative(
+        id=slug(name), name=name,
+        reach=parse_estimate(_reach_text(rng, team, float(rng.lognormal(math.log(2500), 0.8))), "reach"),
+        impact=parse_estimate(_impact_text(rng), "impact"),
+        confidence=parse_estimate(str(rng.choice(team.confidence)), "confidence"),
+        effort=effort, team=team_name, theme=str(rng.choice(team.themes)), moscow=str(moscow) or None,
+        cost=cost, **extra_fields, extra={"estimator": str(rng.choice(team.estimators))})
+
+
+def _round_effort(x: float) -> float:
+    return max(round(x, 1), 0.1) if x >= 1 else max(round(x, 2), 0.01)
+
+
+def _actual(rng: np.random.Generator, ini: Initiative, quarter: str, last_quarter: int, line: int) -> Actual:
+    """What happened to `ini` of `quarter`, drawn from its team's ground truth."""
+    team = TEAMS[ini.team]
+    z = rng.standard_normal(3)
+    total = true_value(ini.effort, "effort", *team.effort, z[0])
+    reach = true_value(ini.reach, "reach", *team.reach, z[1])
+    impact = true_value(ini.impact, "impact", *team.impact, z[2])
+    stated = ini.confidence.mean()
+    delivers = rng.random() < float(np.clip(team.delivery[0] + team.delivery[1] * stated, 0.02, 0.98))
+    blanks = rng.random(3) < (0.05, 0.2, 0.3)
+    spent_share = float(rng.uniform(0.2, 0.9))
+    start = parse_quarter(ini.planned_quarter or quarter)
+    pace = ini.max_per_quarter or float(ini.effort.ppf(0.9)) * (1.2 if ini.effort.is_point else 1.0)
+    duration = max(1, math.ceil(total / pace - 1e-9))
+    shipped = start + duration - 1
+    if delivers and shipped > last_quarter:  # still running when the data was collected
+        delivers, spent_share = False, (last_quarter - start + 1) / duration
+    values: dict = {"delivered": bool(delivers)}
+    if not blanks[0]:
+        values["actual_effort"] = _round_effort(total if delivers else max(total * spent_share, 0.05))
+    if delivers:
+        values["delivered_quarter"] = quarter_label(shipped)
+        if not blanks[1]:
+            values["actual_reach"] = float(round(reach))
+        if not blanks[2]:
+            values["actual_impact"] = round(impact, 2)
+    return Actual(ini.id, quarter, line=line, **values)
+
+
+def synthetic_history(seed: int = 2026, quarters: int = 8, per_quarter: int = 20
+                      ) -> tuple[list[tuple[str, Portfolio]], list[Actual]]:
+    """(quarter label, Portfolio) per quarter from 2024Q4 on, and their actuals (lines as in actuals.csv)."""
+    counts = _team_counts(per_quarter)
+    names = {team: _names(seed, team, counts[team] * quarters) for team in TEAMS}
+    first, last = parse_quarter(FIRST_QUARTER), parse_quarter(FIRST_QUARTER) + quarters - 1
+    portfolios, actuals = [], []
+    for k in range(quarters):
+        quarter = quarter_label(first + k)
+        rng = stream(seed, "synthetic-history", "estimates", quarter)
+        rows = [(team, names[team][k * counts[team] + j]) for team in TEAMS for j in range(counts[team])]
+        rows = [rows[i] for i in rng.permutation(len(rows))]  # a file's rows are in no team order
+        initiatives = tuple(_initiative(rng, name, team, quarter, first + k == last) for team, name in rows)
+        portfolios.append((quarter, Portfolio(initiatives, source=f"{quarter}.csv")))
+        outcome = stream(seed, "synthetic-history", "actuals", quarter)
+        actuals += [_actual(outcome, ini, quarter, last, len(actuals) + 2 + i) for i, ini in enumerate(initiatives)]
+    return portfolios, actuals
+
+
+def actuals_csv(actuals: list[Actual]) -> str:
+    """The actuals as the CSV text the bundled `actuals.csv` holds."""
+    from ..io.write import csv_text
+
+    records = [{c: getattr(a, c) for c in ACTUALS_COLUMNS} for a in actuals]
+    return csv_text(list(ACTUALS_COLUMNS), records)
+
+
+def write_bundled(directory: str | Path, seed: int = 2026) -> list[Path]:
+    """Write the synthetic history into `directory`: `<QUARTER>.csv` per quarter, `actuals.csv`, and
+    the last quarter's real report record `<QUARTER>.report.json` (budget about half its median effort,
+    20,000 samples, input stored as the file name so the directory can move). Returns the files written."""
+    from .. import run
+    from ..io.files import write_atomic
+    from ..io.read import load_portfolio
+    from ..io.write import save_portfolio
+    from ..reports.content import report_record
+    from ..settings import Settings
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    portfolios, actuals = synthetic_history(seed)
+    written = [save_portfolio(p, directory / f"{q}.csv") for q, p in portfolios]
+    write_atomic(directory / "actuals.csv", actuals_csv(actuals))
+    written.append(directory / "actuals.csv")
+    quarter, path = portfolios[-1][0], written[len(portfolios) - 1]
+    portfolio = load_portfolio(path)
+    budget = float(round(sum(i.effort.median() for i in portfolio) / 2))
+    outcome = run(portfolio, Settings(budget=budget, samples=20_000, seed=seed))
+    record = report_record(outcome, str(path))
+    record["input"], record["quarter"] = path.name, quarter
+    report = directory / f"{quarter}.report.json"
+    write_atomic(report, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    return [*written, report]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m workbench.calibration.synthetic DIR`: regenerate the bundled history into DIR."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m workbench.calibration.synthetic DIR", file=sys.stderr)
+        return 2
+    for path in write_bundled(args[0]):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
