@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
+from workbench.calibration.calibration_file import load_calibration, save_calibration
 from workbench.calibration.correction import (
     MIN_HISTORY,
     Calibration,
@@ -22,8 +23,6 @@ from workbench.calibration.correction import (
     correct_estimate,
     isotonic,
     learn,
-    load_calibration,
-    save_calibration,
 )
 from workbench.calibration.history import Actual, History, Record
 from workbench.calibration.measures import (

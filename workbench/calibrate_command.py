@@ -61,7 +61,7 @@ def add_calibrate_parser(sub) -> argparse.ArgumentParser:
 def learn_command(args) -> str:
     """`calibrate learn`: the measures and the correction as a table or JSON; -o writes the calibration."""
     from .calibration import calibrate
-    from .calibration.correction import save_calibration
+    from .calibration.calibration_file import save_calibration
     from .cli import UsageError
     from .io.files import writable_target
     from .views.calibration_tables import calibration_text, correction_text
@@ -84,7 +84,8 @@ def learn_command(args) -> str:
 
 def apply_command(args) -> str:
     """`calibrate apply`: the corrected portfolio written to -o, and what changed per factor and team."""
-    from .calibration.correction import apply_calibration, load_calibration
+    from .calibration.calibration_file import load_calibration
+    from .calibration.correction import apply_calibration
     from .cli import UsageError
     from .io import load_portfolio
     from .io.write import save_portfolio

@@ -77,7 +77,8 @@ def apply_settings(portfolio: Portfolio, settings: Settings) -> Portfolio:
         portfolio = portfolio.with_initiatives(replace(ini, **edits[ini.id]) if ini.id in edits else ini
                                                for ini in portfolio)
     if settings.calibration:
-        from .calibration.correction import apply_calibration, load_calibration  # imported only when one is given
+        from .calibration.calibration_file import load_calibration  # imported only when one is given
+        from .calibration.correction import apply_calibration
 
         portfolio = apply_calibration(portfolio, load_calibration(settings.calibration), settings.confidence_mode)
     return portfolio

@@ -383,7 +383,7 @@ def _check_calibration(path: str | None) -> str | None:
     """The calibration file must load without problems (`calibration.load_calibration`, cached)."""
     if path is None:
         return None
-    from .calibration.correction import load_calibration  # only when a calibration is given
+    from .calibration.calibration_file import load_calibration  # only when a calibration is given
 
     try:
         load_calibration(path)

@@ -25,8 +25,8 @@ __all__ = ["Calibration", "CalibrationResult", "History", "apply_calibration", "
 
 _LAZY = {  # name -> module (relative to the package's parent) that defines it
     "measure": ".calibration.measures", "CalibrationReport": ".calibration.measures",
-    "learn": ".calibration.correction", "load_calibration": ".calibration.correction",
-    "save_calibration": ".calibration.correction", "apply_calibration": ".calibration.correction",
+    "learn": ".calibration.correction", "load_calibration": ".calibration.calibration_file",
+    "save_calibration": ".calibration.calibration_file", "apply_calibration": ".calibration.correction",
     "Calibration": ".calibration.correction", "applied": ".calibration.correction",
     "load_history": ".io.history", "bundled_history": ".io.history",
 }

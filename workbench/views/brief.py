@@ -192,7 +192,7 @@ def calibration_note(outcome) -> str:
     if not path:
         return ""
     try:
-        from ..calibration.correction import load_calibration
+        from ..calibration.calibration_file import load_calibration
         from .calibration_tables import calibration_sentence
     except ImportError:  # the calibration views are not installed: say at least which file was used
         return f"Calibrated ranges from {Path(path).name} (learned from past quarters' actuals)."

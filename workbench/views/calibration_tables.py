@@ -311,7 +311,8 @@ def calibration_record(path: str | Path, portfolio, confidence_mode: str = "succ
     """The JSON entry {"file", "applied": [...], "sentence"} of an analysis run on calibrated ranges."""
     from dataclasses import asdict
 
-    from ..calibration.correction import applied, load_calibration
+    from ..calibration.calibration_file import load_calibration
+    from ..calibration.correction import applied
 
     calibration = load_calibration(path)
     rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(a).items()}
@@ -324,6 +325,6 @@ def settings_sentence(settings, portfolio) -> str | None:
     """The sentence for the settings' calibration, or None when the analysis used the ranges as typed."""
     if not getattr(settings, "calibration", None):
         return None
-    from ..calibration.correction import load_calibration
+    from ..calibration.calibration_file import load_calibration
 
     return calibration_sentence(load_calibration(settings.calibration), portfolio, settings.confidence_mode)
