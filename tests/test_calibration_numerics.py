@@ -220,6 +220,20 @@ def test_stated_80_percent_delivering_half_the_time_is_mapped_to_half():
     assert abs(report.observed.value - (200 * 0.2 + 400 * 0.5 + 200 * 0.7) / 800) < 4 * report.observed.se
 
 
+def test_a_small_team_s_delivery_map_is_pulled_toward_every_team_s():
+    # Pooled: 400 records at 60% delivering exactly half; team Mobile's 20 of them all missed.
+    records = []
+    for i in range(400):
+        team = "Mobile" if i < 20 else "Growth"
+        records.append(Record("2025Q1", _initiative(i, point(2), team=team, confidence=0.6),
+                              Actual(f"i{i}", "2025Q1", delivered=bool(i >= 20 and i % 2 == 0))))
+    calibration = learn(History(tuple(records)))
+    pooled = 190 / 400  # delivered among all 400
+    # y' = (0 + λ·pooled) / (1 + λ), λ = PRIOR_RECORDS / 20 = 0.5: about 16%, not 0%
+    assert float(calibration.mapping("Mobile")(0.6)) == pytest.approx(0.5 * pooled / 1.5, abs=1e-12)
+    assert float(calibration.mapping(None)(0.6)) == pytest.approx(pooled, abs=1e-12)
+
+
 def test_isotonic_regression_on_a_hand_case_and_monotone_on_noise():
     mx, my, w = isotonic(np.array([1, 2, 3, 4, 5, 6.0]), np.array([1, 0, 1, 0, 0, 1.0]))
     np.testing.assert_allclose(mx, [3, 6])

@@ -9,7 +9,8 @@ estimates exchangeable with the history's, corrected 90% ranges hold the actual 
 >= 90% (less about 1/n for fitting b on the same records), whatever the errors' shape. Needs
 MIN_HISTORY = 9 records; a smaller team gets the factor's pooled correction. Bootstrap standard
 errors. Delivery: isotonic regression (pool-adjacent-violators) of delivered on stated probability,
-per team with MIN_DELIVERY_HISTORY = 20 records, else pooled; piecewise linear, kept in [1%, 100%].
+per team with MIN_DELIVERY_HISTORY = 20 records (pulled toward the pooled map as if it added
+PRIOR_RECORDS = 10 records), else pooled; piecewise linear, kept in [1%, 100%].
 The file itself (writing, reading, validating) is `calibration_file`.
 """
 
@@ -29,6 +30,7 @@ from .measures import log_ratios, log_widths, measure, measured_actual, medians,
 
 MIN_HISTORY = 9  # the conformal 90% quantile ⌈(n+1)·0.9⌉ exists from n = 9
 MIN_DELIVERY_HISTORY = 20
+PRIOR_RECORDS = 10  # how strongly a team's delivery map is pulled toward every team's (`delivery_mapping`)
 LEVEL = 0.9
 BOOTSTRAP = 1000
 VERSION = 1
@@ -43,7 +45,8 @@ METHOD = (
     "fitting the shift), whatever the shape of the errors. It needs at least 9 past records with an "
     "actual per group; a team with fewer uses the correction pooled over every team. Stated delivery "
     "probabilities are mapped to the observed delivery rates by isotonic regression (at least 20 "
-    "records per team, else pooled). Standard errors by bootstrap (1,000 resamples)."
+    "records per team, else pooled; a team's map is pulled toward every team's as if that added 10 of its "
+    "records, so a few misses do not make a 0% team). Standard errors by bootstrap (1,000 resamples)."
 )
 
 
@@ -183,13 +186,25 @@ def isotonic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return np.array(bx) / np.array(bw), np.array(by) / np.array(bw), np.array(bw)
 
 
-def delivery_mapping(stated: np.ndarray, delivered: np.ndarray, team: str | None = None) -> DeliveryMapping | None:
-    """The isotonic map of stated delivery probability to observed rate (None under 20 records)."""
+def delivery_mapping(stated: np.ndarray, delivered: np.ndarray, team: str | None = None,
+                     pooled: DeliveryMapping | None = None) -> DeliveryMapping | None:
+    """The isotonic map of stated delivery probability to observed rate (None under 20 records).
+
+    With `pooled` (every team's map), a team's outcomes are shrunk toward it as if the pooled map
+    added PRIOR_RECORDS records of the team's own: y' = (y + λ·pooled(x)) / (1 + λ), λ = PRIOR_RECORDS / n.
+    Twenty yes/no outcomes are too few to trust a 0% or 100% block (a team that missed its three
+    60% initiatives is not a team that never delivers); the pull fades as the team's history grows.
+    """
     keep = np.isfinite(stated) & np.isfinite(delivered)
-    if keep.sum() < MIN_DELIVERY_HISTORY:
+    n = int(keep.sum())
+    if n < MIN_DELIVERY_HISTORY:
         return None
-    mx, my, _ = isotonic(stated[keep], delivered[keep])
-    return DeliveryMapping(team, int(keep.sum()), tuple(map(float, mx)), tuple(map(float, my)))
+    x, y = stated[keep], delivered[keep]
+    if pooled is not None:
+        lam = PRIOR_RECORDS / n
+        y = (y + lam * pooled(x)) / (1 + lam)
+    mx, my, _ = isotonic(x, y)
+    return DeliveryMapping(team, n, tuple(map(float, mx)), tuple(map(float, my)))
 
 
 def learn(history: History, *, seed: int = 2026) -> Calibration:
@@ -209,9 +224,9 @@ def learn(history: History, *, seed: int = 2026) -> Calibration:
             if corr is not None:
                 ranges.append(corr)
     stated, delivered = stated_delivery(history), history.delivered()
-    mappings = [m for team in groups
-                if (m := delivery_mapping(stated if team is None else stated[teams == team],
-                                          delivered if team is None else delivered[teams == team], team))]
+    pooled = delivery_mapping(stated, delivered)
+    mappings = [m for m in [pooled, *(delivery_mapping(stated[teams == t], delivered[teams == t], t, pooled)
+                                      for t in groups[1:])] if m is not None]
     learned_from = {"quarters": list(history.quarters), "records": len(history), "files": list(history.files),
                     "actuals": history.actuals_file}
     return Calibration(tuple(ranges), tuple(mappings), learned_from, METHOD, measure(history).to_dict())
