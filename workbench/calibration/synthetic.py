@@ -33,8 +33,9 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special, stats
@@ -46,7 +47,23 @@ from ..model.quarters import parse_quarter, quarter_label
 from ..rng import stream
 from .history import ACTUAL_COLUMNS, Actual
 
+if TYPE_CHECKING:
+    from ..settings import Settings
+
 FIRST_QUARTER = "2024Q4"
+DEMO_PREVIOUS_QUARTER = "2026Q3"  # the quarter before the demo portfolio's (its candidates for 2026Q4)
+BUDGET_SHARE = 0.6  # a quarter's budget: this share of its candidates' total median effort
+PLAN_SAMPLES, PLAN_SCENARIOS = 4_000, 300
+# Demo candidates first proposed in DEMO_PREVIOUS_QUARTER and left unfunded (low priority): their
+# estimates as typed then, where they differ from the demo's (re-estimated since).
+RETURNING: dict[str, dict[str, str]] = {
+    "data-residency": {"effort": "pert(5, 8, 12)"},
+    "tax-engine": {"effort": "pert(5, 8, 14)"},
+    "warehouse-sync": {"reach": "200..600"},
+    "offline-mode": {},
+    "receipt-scan": {"confidence": "40%"},
+    "instant-payouts": {"reach": "500..2000"},
+}
 Z95 = float(stats.norm.ppf(0.95))
 ACTUALS_COLUMNS = ("id", "quarter", *ACTUAL_COLUMNS)
 
@@ -283,22 +300,80 @@ def _actual(rng: np.random.Generator, ini: Initiative, quarter: str, last_quarte
     return Actual(ini.id, quarter, line=line, **values)
 
 
-def synthetic_history(seed: int = 2026, quarters: int = 8, per_quarter: int = 20
+def plan_settings(portfolio: Portfolio, seed: int = 2026) -> Settings:
+    """The settings a quarter's plan was made with: a budget of BUDGET_SHARE of the candidates' total
+    median effort (person-months, rounded), PLAN_SAMPLES draws and PLAN_SCENARIOS scenarios."""
+    from ..settings import Settings
+
+    budget = float(round(BUDGET_SHARE * sum(i.effort.median() for i in portfolio)))
+    return Settings(budget=budget, samples=PLAN_SAMPLES, scenarios=PLAN_SCENARIOS, seed=seed)
+
+
+def funded(portfolio: Portfolio, seed: int = 2026) -> tuple[str, ...]:
+    """The ids the workbench's recommended plan funds with `plan_settings`: what the team worked on."""
+    from .. import run
+
+    return tuple(run(portfolio, plan_settings(portfolio, seed)).plan.selected)
+
+
+def _returning(seed: int) -> list[Initiative]:
+    """The demo's next-quarter candidates already proposed (and left unfunded) in DEMO_PREVIOUS_QUARTER,
+    as typed then: RETURNING's estimate texts, moscow "could", no dependencies or exclusions."""
+    from ..io.read import demo_portfolio
+
+    demo, rng = demo_portfolio(), stream(seed, "synthetic-history", "returning")
+    out = []
+    for id_, typed in RETURNING.items():
+        ini = demo[id_]
+        estimates = {f: parse_estimate(text, f) for f, text in typed.items()}
+        out.append(replace(ini, **estimates, moscow="could", depends_on=(), excludes=(), planned=False,
+                           extra={"estimator": str(rng.choice(TEAMS[ini.team].estimators))}))
+    return out
+
+
+def _carried(rng: np.random.Generator, previous: tuple[Initiative, ...], quarter: str, count: int
+             ) -> list[Initiative]:
+    """`count` of last quarter's unfunded candidates proposed again (as typed then; a planned start
+    in the past moves to this quarter)."""
+    left = [i for i in previous if not i.planned and i.id not in RETURNING]
+    chosen = [left[j] for j in sorted(rng.choice(len(left), min(count, len(left)), replace=False))]
+    now = parse_quarter(quarter)
+    return [replace(i, planned_quarter=quarter if i.planned_quarter and parse_quarter(i.planned_quarter) < now
+                    else i.planned_quarter) for i in chosen]
+
+
+def synthetic_history(seed: int = 2026, quarters: int = 8, per_quarter: int = 28
                       ) -> tuple[list[tuple[str, Portfolio]], list[Actual]]:
-    """(quarter label, Portfolio) per quarter from 2024Q4 on, and their actuals (lines as in actuals.csv)."""
-    counts = _team_counts(per_quarter)
-    names = {team: _names(seed, team, counts[team] * quarters) for team in TEAMS}
+    """(quarter label, Portfolio) per quarter from 2024Q4 on, and their actuals (lines as in actuals.csv).
+
+    Each quarter holds about `per_quarter` candidates (±2 from 20 on): new ones, a few of last quarter's
+    unfunded ones proposed again, and in DEMO_PREVIOUS_QUARTER the RETURNING demo candidates. The
+    funded ones (`funded`: the workbench's recommended plan) are marked `planned`; only they were
+    worked on, so only they have actuals."""
     first, last = parse_quarter(FIRST_QUARTER), parse_quarter(FIRST_QUARTER) + quarters - 1
-    portfolios, actuals = [], []
+    names = {team: iter(_names(seed, team, 4 * per_quarter * quarters)) for team in TEAMS}
+    portfolios: list[tuple[str, Portfolio]] = []
+    actuals: list[Actual] = []
+    previous: tuple[Initiative, ...] = ()
     for k in range(quarters):
         quarter = quarter_label(first + k)
         rng = stream(seed, "synthetic-history", "estimates", quarter)
-        rows = [(team, names[team][k * counts[team] + j]) for team in TEAMS for j in range(counts[team])]
+        size = per_quarter + (int(rng.integers(-2, 3)) if per_quarter >= 20 else 0)
+        kept = _carried(rng, previous, quarter, per_quarter // 9) if previous else []
+        kept += _returning(seed) if quarter == DEMO_PREVIOUS_QUARTER else []
+        counts = _team_counts(max(size - len(kept), 1))
+        rows = [(team, next(names[team])) for team in TEAMS for _ in range(counts[team])]
         rows = [rows[i] for i in rng.permutation(len(rows))]  # a file's rows are in no team order
-        initiatives = tuple(_initiative(rng, name, team, quarter, first + k == last) for team, name in rows)
+        fresh = [_initiative(rng, name, team, quarter, first + k == last) for team, name in rows]
+        candidates = [fresh[i] if i < len(fresh) else kept[i - len(fresh)]
+                      for i in rng.permutation(len(fresh) + len(kept))]
+        chosen = set(funded(Portfolio(tuple(candidates)), seed))
+        initiatives = tuple(replace(i, planned=i.id in chosen) for i in candidates)
         portfolios.append((quarter, Portfolio(initiatives, source=f"{quarter}.csv")))
         outcome = stream(seed, "synthetic-history", "actuals", quarter)
-        actuals += [_actual(outcome, ini, quarter, last, len(actuals) + 2 + i) for i, ini in enumerate(initiatives)]
+        actuals += [_actual(outcome, ini, quarter, last, len(actuals) + 2 + n)
+                    for n, ini in enumerate(i for i in initiatives if i.planned)]
+        previous = initiatives
     return portfolios, actuals
 
 
@@ -312,14 +387,14 @@ def actuals_csv(actuals: list[Actual]) -> str:
 
 def write_bundled(directory: str | Path, seed: int = 2026) -> list[Path]:
     """Write the synthetic history into `directory`: `<QUARTER>.csv` per quarter, `actuals.csv`, and
-    the last quarter's real report record `<QUARTER>.report.json` (budget about half its median effort,
-    20,000 samples, input stored as the file name so the directory can move). Returns the files written."""
+    the last quarter's real report record `<QUARTER>.report.json`: the run of that file with the
+    `plan_settings` that funded it (input stored as the file name so the directory can move).
+    Returns the files written."""
     from .. import run
     from ..io.files import write_atomic
     from ..io.read import load_portfolio
     from ..io.write import save_portfolio
     from ..reports.content import report_record
-    from ..settings import Settings
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -329,8 +404,9 @@ def write_bundled(directory: str | Path, seed: int = 2026) -> list[Path]:
     written.append(directory / "actuals.csv")
     quarter, path = portfolios[-1][0], written[len(portfolios) - 1]
     portfolio = load_portfolio(path)
-    budget = float(round(sum(i.effort.median() for i in portfolio) / 2))
-    outcome = run(portfolio, Settings(budget=budget, samples=20_000, seed=seed))
+    outcome = run(portfolio, plan_settings(portfolio, seed))
+    if set(outcome.plan.selected) != {i.id for i in portfolios[-1][1] if i.planned}:  # the file is not what ran
+        raise RuntimeError(f"{path.name}: its plan differs from the funded initiatives the generator drew")
     record = report_record(outcome, str(path))
     record["input"], record["quarter"] = path.name, quarter
     report = directory / f"{quarter}.report.json"

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..calibration.history import MEASURED as FACTORS
+from ..calibration.measures import LEVELS, MIN_PIT_TEST
 from .format import half_width, number
 from .output import terminal_text, text_table
 
-LEVELS = (0.5, 0.8, 0.9)
-FACTORS = ("effort", "reach", "impact")
 RATIO = "actual ÷ estimated median"
 EVERY_TEAM = "all teams"
 
@@ -36,6 +36,9 @@ class _Fig:  # a value and se from a JSON-like bin, read like measures.Figure
 
 
 # --- small words --------------------------------------------------------------------------------
+
+
+MIN_RANGES = MIN_PIT_TEST  # fewer ranges than this: no hit rate shown (nor a PIT test), too few to say anything
 
 
 def _ok(x) -> bool:
@@ -71,7 +74,7 @@ def _p(p: float) -> str:
 def pit_words(fc) -> str:
     """The PIT (uniformity) test of one factor's ranges in plain words, with its p-value."""
     if fc.pit_p_value is None:
-        return "too few ranges to test (fewer than 5)"
+        return f"too few ranges to test (fewer than {MIN_RANGES})"
     hit = fc.hit_rate.get(0.9)
     outside = 1 - hit.value
     band = half_width(hit.se) if _ok(hit.se) else 0.0
@@ -108,15 +111,18 @@ def calibration_frame(report, by: str = "team") -> pd.DataFrame:
     n, the three hit rates, the median ratio, the PIT test. The group's column is named "team" either way."""
     rows = []
     for factor, team, fc in _groups(report, by):
-        rows.append({"factor": factor, "team": team, "initiatives": fc.n,
-                     **{f"inside {lv:.0%} range": share(fc.hit_rate.get(lv), fc.n - fc.n_point) for lv in LEVELS},
+        ranges = fc.n - fc.n_point  # hit rates are over ranges: a single number is never "inside" one
+        rows.append({"factor": factor, "team": team, "initiatives": fc.n, "ranges": ranges,
+                     **{f"inside {lv:.0%} range": "–" if ranges < MIN_RANGES else share(fc.hit_rate.get(lv), ranges)
+                        for lv in LEVELS},
                      f"median {RATIO}": ratio(fc.median_ratio), "PIT test": pit_words(fc)})
-    frame = pd.DataFrame(rows, columns=["factor", "team", "initiatives", *(f"inside {lv:.0%} range" for lv in LEVELS),
-                                        f"median {RATIO}", "PIT test"])
-    frame.attrs["numeric"] = ("initiatives", *(f"inside {lv:.0%} range" for lv in LEVELS), f"median {RATIO}")
+    rates = [f"inside {lv:.0%} range" for lv in LEVELS]
+    columns = ["factor", "team", "initiatives", "ranges", *rates, f"median {RATIO}", "PIT test"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame.attrs["numeric"] = ("initiatives", "ranges", *rates, f"median {RATIO}")
     frame.attrs["notes"] = (
         "A calibrated 90% range holds the actual 9 times in 10, a 50% range half the time. "
-        "± is a 95% margin (binomial for the rates).",
+        f"± is a 95% margin (binomial for the rates); \"–\" under {MIN_RANGES} ranges (single numbers are not ranges).",
         f"{RATIO}: above ×1 the actuals ran higher than the estimates' medians. "
         "PIT test: the estimate's chance of a value below the actual should be spread evenly from 0 to 1 "
         "(Kolmogorov-Smirnov test).")
@@ -162,8 +168,8 @@ def calibration_text(report) -> str:
     else:
         body = [[terminal_text(v, 40) if isinstance(v, str) else f"{v:,}" for v in row[:-1]]
                 for row in frame.itertuples(index=False)]
-        header = ["factor", "team", "n", "in 50% range", "in 80% range", "in 90% range", "actual ÷ median"]
-        lines += [text_table(body, header, "llrrrrr"), "", "PIT test (are the ranges calibrated?):"]
+        header = ["factor", "team", "n", "ranges", "in 50% range", "in 80% range", "in 90% range", "actual ÷ median"]
+        lines += [text_table(body, header, "llrrrrrr"), "", "PIT test (are the ranges calibrated?):"]
         lines += [f"  {f} ({terminal_text(t, 40)}): {w}" for f, t, w in
                   zip(frame["factor"], frame["team"], frame["PIT test"])]
         lines += ["", *frame.attrs["notes"]]
@@ -171,8 +177,9 @@ def calibration_text(report) -> str:
     if by_estimator is not None and not by_estimator.empty:
         body = [[terminal_text(v, 40) if isinstance(v, str) else f"{v:,}" for v in row[:-1]]
                 for row in by_estimator.itertuples(index=False)]
-        header = ["factor", "estimator", "n", "in 50% range", "in 80% range", "in 90% range", "actual ÷ median"]
-        lines += ["", "By estimator:", "", text_table(body, header, "llrrrrr")]
+        header = ["factor", "estimator", "n", "ranges", "in 50% range", "in 80% range", "in 90% range",
+                  "actual ÷ median"]
+        lines += ["", "By estimator:", "", text_table(body, header, "llrrrrrr")]
     if report.delivery is not None:
         lines += ["", "Delivery (stated chance of delivery vs delivered):",
                   "  " + _delivery_line("all teams", report.delivery)]
