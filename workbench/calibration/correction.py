@@ -16,6 +16,7 @@ The file itself (writing, reading, validating) is `calibration_file`.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -249,6 +250,9 @@ def _range_text(lo: float, hi: float, percent: bool = False) -> str:
     return f"{a}{unit}..{b}{unit}"
 
 
+# Cached: the pipeline applies the calibration on every dashboard change, and parsing the corrected text
+# costs about a millisecond an estimate; estimates, corrections and mappings are frozen (hashable).
+@functools.lru_cache(maxsize=1 << 16)
 def correct_estimate(estimate: Estimate, factor: str, correction: RangeCorrection) -> Estimate:
     """The corrected estimate, parsed from the grammar text it is written as (so a saved file reads back
     the very same distribution): a lognormal range with median ×shift and log-width ×widen."""
@@ -266,6 +270,7 @@ def correct_estimate(estimate: Estimate, factor: str, correction: RangeCorrectio
     return parse_estimate(_range_text(centre * math.exp(-half), centre * math.exp(half)), factor)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def correct_confidence(estimate: Estimate, mapping: DeliveryMapping) -> Estimate:
     """A delivery probability mapped to the observed rate: a point g(c); a range g(q05)..g(q95)
     (logit-normal, or pert(g(q05), g(median), g(q95)) when it reaches 100%); a point when they coincide."""
