@@ -293,23 +293,52 @@ def test_round_trip_quarter_files_and_quarter_column(tmp_path):
 
     from workbench.model.portfolio import Portfolio
     rows = tuple(replace(i, extra={"quarter": q, **i.extra}) for q, p in portfolios for i in p)
-    save_portfolio(Portfolio(rows), tmp_path / "all.csv")  # (the synthetic ids differ across quarters)
+    save_portfolio(Portfolio(rows), tmp_path / "all.csv")  # (an id may repeat across quarters, not within one)
     by_column = load_history([tmp_path / "all.csv"], tmp_path / "actuals.csv")
     assert [(r.quarter, r.initiative, r.actual) for r in by_column.records] == \
            [(r.quarter, r.initiative, r.actual) for r in by_file.records]
-    assert len(by_file) == 18 and by_file.quarters == ("2024Q4", "2025Q1", "2025Q2")
-    assert by_file.records[0].initiative == portfolios[0][1].initiatives[0]
+    funded = [(q, i) for q, p in portfolios for i in p if i.planned]  # only funded work has an actual
+    assert 0 < len(funded) < 18 and len(by_file) == len(funded) and by_file.unmatched == 18 - len(funded)
+    assert by_file.quarters == tuple(sorted({q for q, _ in funded}))
+    assert [(r.quarter, r.initiative) for r in by_file.records] == funded
 
 
 # --- the bundled history -------------------------------------------------------------------------------
 
 
+def _bundled_files() -> dict[str, list[dict]]:
+    """The bundled quarter files' rows as plain CSV dicts, quarter -> rows (read without the workbench)."""
+    import csv
+
+    out = {}
+    for path in sorted(bundled_actuals_path().parent.glob("20*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            out[path.stem] = list(csv.DictReader(f))
+    return out
+
+
+def _bundled_actual_keys() -> set[tuple[str, str]]:
+    import csv
+
+    with bundled_actuals_path().open(encoding="utf-8-sig", newline="") as f:
+        return {(row["id"], row["quarter"]) for row in csv.DictReader(f)}
+
+
 def test_bundled_history_loads():
     history = bundled_history()
+    files = _bundled_files()
     assert history.quarters == ("2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3")
-    assert len(history) == 160 and history.unmatched == 0
+    assert list(files) == list(history.quarters)
+    funded = [(q, row) for q, rows in files.items() for row in rows if row["planned"] == "true"]
+    candidates = sum(len(rows) for rows in files.values())
+    # Only the funded initiatives were worked on: they and only they have an actual.
+    assert len(history) == len(funded) and history.unmatched == candidates - len(funded)
+    assert {(r.initiative.id, r.quarter) for r in history.records} == {(row["id"], q) for q, row in funded}
+    assert 140 <= len(history) <= 170 and all(26 <= len(rows) <= 30 for rows in files.values())
+    assert all(16 <= sum(row["planned"] == "true" for row in rows) <= 22 for rows in files.values())
     teams = dict(zip(*np.unique(history.teams().astype(str), return_counts=True)))
-    assert teams == {"Data": 24, "Growth": 40, "Mobile": 24, "Payments": 32, "Platform": 40}
+    assert teams == {t: sum(row["team"] == t for _, row in funded) for t in teams}
+    assert set(teams) == {"Data", "Growth", "Mobile", "Payments", "Platform"} and min(teams.values()) >= 15
     assert all(r.estimator for r in history.records) and len(set(history.estimators())) == 12
     assert [s.split("=")[0] for s in bundled_history_specs()] == list(history.quarters)
     delivered = history.delivered()
@@ -323,6 +352,21 @@ def test_bundled_history_loads():
                                                                                   or r.quarter)[-1])
                 for r in history.records if r.actual.delivered]
     assert min(lateness) == 0 and 0.1 < np.mean(np.array(lateness) > 0) < 0.6
+    # Some unfunded candidates are proposed again the next quarter (the same id, as typed then).
+    again = [(q, row["id"]) for q, rows in files.items() for row in rows
+             if any(r["id"] == row["id"] for p, rs in files.items() if p < q for r in rs)]
+    assert len(again) >= 8
+
+
+def test_funded_is_the_workbench_plan_of_each_quarter():
+    """Each quarter's `planned` rows are the plan `workbench.run` recommends for that file with a budget of
+    60% of the effort of the candidates that may be funded (not won't-haves), 4,000 samples, 300 scenarios."""
+    from workbench import Settings, run
+
+    for q, portfolio, _ in read_history(bundled_history_specs()):
+        budget = round(0.6 * sum(i.effort.median() for i in portfolio if i.moscow != "won't"))
+        plan = run(portfolio, Settings(budget=budget, samples=4_000, scenarios=300, seed=2026)).plan
+        assert set(plan.selected) == {i.id for i in portfolio if i.planned}, q
 
 
 def test_generator_reproduces_the_shipped_files(tmp_path):
@@ -331,7 +375,7 @@ def test_generator_reproduces_the_shipped_files(tmp_path):
         save_portfolio(p, tmp_path / f"{q}.csv")
         assert (tmp_path / f"{q}.csv").read_bytes() == (bundled_actuals_path().parent / f"{q}.csv").read_bytes(), q
     assert actuals_csv(actuals).encode() == bundled_actuals_path().read_bytes()
-    assert [p for _, p in portfolios] != [p for _, p in synthetic_history(seed=2027)[0]]
+    assert portfolios[0][1] != synthetic_history(seed=2027, quarters=1)[0][0][1]
 
 
 def test_previous_report_is_a_record_of_the_last_quarter():
@@ -342,11 +386,34 @@ def test_previous_report_is_a_record_of_the_last_quarter():
     last = next(p for q, p, _ in read_history(bundled_history_specs()) if q == "2026Q3")
     medians = {i.id: i.effort.median() for i in last}
     plan = record["plan"]
-    assert set(plan["selected"]) <= set(medians) and plan["selected"]
-    assert record["settings"]["budget"] == pytest.approx(sum(medians.values()) / 2, abs=0.5)
-    assert record["settings"]["samples"] == 20_000
+    # The plan that funded 2026Q3: what has a 2026Q3 actual, and the rows marked planned.
+    assert set(plan["selected"]) == {i for i, q in _bundled_actual_keys() if q == "2026Q3"}
+    assert set(plan["selected"]) == {i.id for i in last if i.planned}
+    fundable = sum(i.effort.median() for i in last if i.moscow != "won't")
+    assert record["settings"]["budget"] == pytest.approx(0.6 * fundable, abs=0.5)
+    assert (record["settings"]["samples"], record["settings"]["scenarios"]) == (4_000, 300)
     assert sum(medians[i] for i in plan["selected"]) <= record["settings"]["budget"] + 1e-9
     assert plan["p10"] <= plan["expected_value"] <= plan["p90"] and plan["expected_value_se"] > 0
+
+
+def test_some_demo_candidates_were_proposed_last_quarter_and_not_funded():
+    """6-8 of the demo portfolio's initiatives (the 2026Q4 candidates) were 2026Q3 candidates: the same id,
+    name, team and theme, estimates as typed then (a few re-estimated since), not funded, no actual."""
+    from workbench import demo_portfolio
+
+    demo = demo_portfolio()
+    rows = {row["id"]: row for row in _bundled_files()["2026Q3"]}
+    shared = [i for i in demo if i.id in rows]
+    assert 6 <= len(shared) <= 8
+    assert all((rows[i.id]["name"], rows[i.id]["team"], rows[i.id]["theme"]) == (i.name, i.team, i.theme)
+               for i in shared)
+    assert all(rows[i.id]["planned"] == "false" and (i.id, "2026Q3") not in _bundled_actual_keys() for i in shared)
+    prerequisites = {p for i in demo for p in i.depends_on}
+    assert not prerequisites & {i.id for i in shared}
+    assert all(not rows[i.id].get("depends_on") and not rows[i.id].get("excludes") for i in shared)
+    changed = [(i.id, f) for i in shared for f in ("reach", "impact", "confidence", "effort")
+               if rows[i.id][f] != str(i.estimate(f))]
+    assert 3 <= len(changed) <= 8 and len({i for i, _ in changed}) < len(shared)
 
 
 # --- the ground truth, measured from the files ----------------------------------------------------------

@@ -1,9 +1,13 @@
-"""The bundled synthetic history: eight quarters of the demo company's estimates and what happened.
+"""The bundled synthetic history: eight quarters of the demo company's planning and what happened.
 
-"Ledgerly" (the demo portfolio's B2B invoicing product) has five teams. Each quarter's portfolio
-holds about twenty initiatives, estimated the way people write them (mostly 90% ranges `a..b`, some
-`pert(...)` and single numbers, impact words, confidence as 80% or a word), with an `estimator`
-column. The actuals are drawn from a known process, the ground truth the tests check:
+"Ledgerly" (the demo portfolio's B2B invoicing product) has five teams. Each quarter's file holds
+that quarter's candidates (about 28: new ones, a few of last quarter's unfunded ones proposed again,
+and in 2026Q3 some of the demo's 2026Q4 candidates as typed then), estimated the way people write
+them (mostly 90% ranges `a..b`, some `pert(...)` and single numbers, impact words, confidence as 80%
+or a word), with an `estimator` column. The funded ones, marked `planned`, are the workbench's own
+recommended plan that quarter (`funded`: a budget of 60% of the fundable candidates' median effort);
+only they were worked on, so only they have actuals. The actuals follow a known process, the ground
+truth the tests check:
 
 - an actual is the stated estimate's quantile at Φ(b/s + k·Z), Z standard normal, where s is the
   stated range's log-scale spread ((ln q95 − ln q05) / 3.29) and (b, k) the team's bias and
@@ -15,18 +19,16 @@ column. The actuals are drawn from a known process, the ground truth the tests c
   delivered about 55% of the time.
 - Platform is well calibrated: b = 0, k = 1 (actuals drawn from the stated distributions
   themselves), delivered at the stated rate. Payments, Data and Mobile are mildly off.
-- Delivery: Bernoulli(g(stated mean confidence)) with the team's g. A delivered initiative ships in
-  its planned start quarter plus ceil(actual effort / pace) − 1 (pace: its max_per_quarter, else the
-  stated 90th percentile of effort: the slack teams plan with). One that would ship after the last
-  quarter is, at the time of the data, not delivered yet (effort spent so far). An undelivered one
-  records the effort spent so far (a uniform share of what it would have cost) and no reach or impact.
-- Measurement is patchy, as in real life: about 5% of efforts, 20% of reaches and 30% of impacts of
-  delivered work are blank.
+- Delivery: with probability g(stated mean confidence), the team's g, by systematic sampling (see
+  `_delivers`). A delivered initiative ships in its planned start quarter plus
+  ceil(actual effort / pace) − 1 (pace: its max_per_quarter, else the stated 90th percentile of
+  effort). One that would ship after the last quarter is, at the time of the data, not delivered
+  yet. An undelivered one records the effort spent so far and no reach or impact.
+- Measurement is patchy: about 5% of efforts, 20% of reaches and 30% of impacts are blank.
 
 `write_bundled(directory)` writes `<QUARTER>.csv` per quarter, `actuals.csv` and the last quarter's
 real report record `<QUARTER>.report.json`; `python -m workbench.calibration.synthetic DIR` does it.
-Every draw comes from `rng.stream(seed, "synthetic-history", ...)`.
-"""
+Every draw comes from `rng.stream(seed, "synthetic-history", ...)`."""
 
 from __future__ import annotations
 
@@ -52,17 +54,19 @@ if TYPE_CHECKING:
 
 FIRST_QUARTER = "2024Q4"
 DEMO_PREVIOUS_QUARTER = "2026Q3"  # the quarter before the demo portfolio's (its candidates for 2026Q4)
-BUDGET_SHARE = 0.6  # a quarter's budget: this share of its candidates' total median effort
+BUDGET_SHARE = 0.6  # a quarter's budget: this share of the total median effort of its fundable candidates
 PLAN_SAMPLES, PLAN_SCENARIOS = 4_000, 300
-# Demo candidates first proposed in DEMO_PREVIOUS_QUARTER and left unfunded (low priority): their
-# estimates as typed then, where they differ from the demo's (re-estimated since).
+# Demo candidates first proposed in DEMO_PREVIOUS_QUARTER and left unfunded there (low priority: won't
+# have this time, or could have and not chosen by the plan), as typed then where that differs from the
+# demo (re-estimated since); moscow "could" unless given.
 RETURNING: dict[str, dict[str, str]] = {
-    "data-residency": {"effort": "pert(5, 8, 12)"},
-    "tax-engine": {"effort": "pert(5, 8, 14)"},
+    "data-residency": {"moscow": "won't"},
+    "tax-engine": {"effort": "pert(5, 8, 14)", "moscow": "won't"},
+    "offline-mode": {"moscow": "won't"},
     "warehouse-sync": {"reach": "200..600"},
-    "offline-mode": {},
     "receipt-scan": {"confidence": "40%"},
-    "instant-payouts": {"reach": "500..2000"},
+    "smart-dunning": {"confidence": "30%", "effort": "2..4"},
+    "audit-log": {"confidence": "60%"},
 }
 Z95 = float(stats.norm.ppf(0.95))
 ACTUALS_COLUMNS = ("id", "quarter", *ACTUAL_COLUMNS)
@@ -95,15 +99,19 @@ TEAMS: dict[str, Team] = {
                "Two-factor authentication for all users", "Session management for admins", "IP allow-listing",
                "Sandbox workspaces", "Database sharding for large tenants", "Zero-downtime deploys",
                "Background job scheduler rewrite", "Search index migration", "Service status page",
-               "Encryption key rotation", "SOC 2 evidence automation", "Multi-region failover",
-               "Tenant data export", "Workspace merge tool", "OAuth apps for partners", "Feature-flag service",
-               "Tracing across services", "Cloud cost dashboards", "Bulk import API",
-               "Domain verification for enterprise", "Login with Google Workspace", "Permission audit report",
-               "Data retention policies", "Audit log streaming to SIEM", "Granular API tokens",
-               "Customer-managed encryption keys", "HIPAA readiness", "Organization-level billing",
-               "Admin console redesign", "Postgres 16 upgrade", "Job queue autoscaling",
-               "Read replicas for reporting", "Secrets manager migration", "Per-tenant backups and restore",
-               "Login anomaly detection", "Service accounts for integrations", "API usage analytics")),
+               "Encryption key rotation", "SOC 2 evidence automation", "Multi-region failover", "Tenant data export",
+               "Workspace merge tool", "OAuth apps for partners", "Feature-flag service", "Tracing across services",
+               "Cloud cost dashboards", "Bulk import API", "Domain verification for enterprise",
+               "Login with Google Workspace", "Permission audit report", "Data retention policies",
+               "Audit log streaming to SIEM", "Granular API tokens", "Customer-managed encryption keys",
+               "HIPAA readiness", "Organization-level billing", "Admin console redesign", "Postgres 16 upgrade",
+               "Job queue autoscaling", "Read replicas for reporting", "Secrets manager migration",
+               "Per-tenant backups and restore", "Login anomaly detection", "Service accounts for integrations",
+               "API usage analytics", "Webhook signing secret rotation", "Staging environments per customer",
+               "Email delivery service migration", "PDF rendering service rewrite", "Kubernetes cluster upgrade",
+               "CDN for invoice attachments", "Idempotency keys on the API", "Schema migration tooling",
+               "Disaster recovery drill automation", "Dependency vulnerability scanning", "Log retention and search",
+               "Password policy settings", "Attachment virus scanning", "API pagination overhaul")),
     "Payments": Team(
         4, ("Marco Rossi", "Aisha Bello"), ("Growth", "Efficiency", "Retention"), (0.2, 0.35), (0.3, 0.5),
         effort=(math.log(1.15), 1.3), reach=(math.log(0.9), 1.2), impact=(math.log(0.9), 1.2),
@@ -113,29 +121,36 @@ TEAMS: dict[str, Team] = {
                "Refunds from the invoice page", "Chargeback evidence workflow", "3-D Secure 2 compliance",
                "Payment plans for large invoices", "Late-payment fees", "Stripe Connect migration",
                "Currency conversion at payout", "Invoice financing pilot", "BACS payments (UK)",
-               "Card account updater for retries", "Credit notes", "Deposit invoices",
-               "Split payouts for marketplaces", "PayPal checkout", "Fraud rules for card payments",
-               "Tax-inclusive pricing", "Payment reminders by SMS", "Bank feed connections",
-               "Payment analytics for customers", "Cross-border fee breakdown", "Pay-by-bank (open banking)",
-               "Saved payment methods", "Payout scheduling", "Dispute notifications")),
+               "Card account updater for retries", "Credit notes", "Deposit invoices", "Split payouts for marketplaces",
+               "PayPal checkout", "Fraud rules for card payments", "Tax-inclusive pricing", "Payment reminders by SMS",
+               "Bank feed connections", "Payment analytics for customers", "Cross-border fee breakdown",
+               "Pay-by-bank (open banking)", "Saved payment methods", "Payout scheduling", "Dispute notifications",
+               "Direct debit mandates in bulk", "Surcharging for card payments", "Payment receipts as PDF",
+               "Minimum payment amounts", "Overpayment handling", "Partial refunds", "Payout reports for accountants",
+               "Prepaid credit balances", "Virtual card acceptance", "Pay later via a partner",
+               "Payment method rules per customer", "QR codes for bank transfers")),
     "Growth": Team(
         5, ("Alex Rivera", "Sam Chen", "Jordan Miles"), ("Growth", "Retention"), (0.25, 0.25), (0.3, 0.3),
         effort=(math.log(1.3), 2.0), reach=(math.log(0.7), 2.0), impact=(math.log(0.85), 1.8),
         confidence=("80%", "85%", "90%", "80%..95%"), delivery=(0.55, 0.0), forms=(0.75, 0.0, 0.25),
         names=("Invoice template gallery", "Signup with Google", "Lifecycle email sequences",
                "Annual plan discount experiment", "Product tour for new admins", "Invite teammates nudge",
-               "Win-back campaign for churned accounts", "Landing pages per industry",
-               "Free invoice generator (SEO)", "Affiliate program", "Trial extension offers",
-               "Empty-state redesign", "Upgrade paywall A/B tests", "Activation score and nudges",
-               "Public roadmap and voting", "In-app NPS survey", "Partner co-marketing pages",
-               "Localized signup (DE, FR, ES)", "Checkout for add-ons", "Quickstart with sample data",
-               "Referral credits in the app", "Customer stories hub", "Onboarding webinars",
-               "Seat-based upsell prompts", "Pricing localization", "Abandoned signup emails",
+               "Win-back campaign for churned accounts", "Landing pages per industry", "Free invoice generator (SEO)",
+               "Affiliate program", "Trial extension offers", "Empty-state redesign", "Upgrade paywall A/B tests",
+               "Activation score and nudges", "Public roadmap and voting", "In-app NPS survey",
+               "Partner co-marketing pages", "Localized signup (DE, FR, ES)", "Checkout for add-ons",
+               "Quickstart with sample data", "Referral credits in the app", "Customer stories hub",
+               "Onboarding webinars", "Seat-based upsell prompts", "Pricing localization", "Abandoned signup emails",
                "G2 review campaign", "Mobile app install banner", "Growth experiments platform",
-               "Onboarding for accountants", "Lead scoring for sales", "Freemium plan",
-               "Usage milestones emails", "Plan comparison page", "Exit-intent offers on pricing",
-               "Accountant partner directory", "Welcome video series", "Annual billing prompt at renewal",
-               "Team plan trial", "Interactive demo without signup")),
+               "Onboarding for accountants", "Lead scoring for sales", "Freemium plan", "Usage milestones emails",
+               "Plan comparison page", "Exit-intent offers on pricing", "Accountant partner directory",
+               "Welcome video series", "Annual billing prompt at renewal", "Team plan trial",
+               "Interactive demo without signup", "Free tools hub for freelancers", "Customer webinar funnel",
+               "Onboarding emails for invited users", "Self-serve plan downgrade flow", "Product-qualified lead alerts",
+               "Trial-to-paid email series", "Social proof on the signup page", "Invoice template marketplace",
+               "Browser extension for quick invoices", "Paid search landing page tests",
+               "Reactivation offers for dormant accounts", "Startup program discounts", "Custom branding upsell",
+               "Video tutorial series")),
     "Data": Team(
         3, ("Nina Kowalski", "Omar Haddad"), ("Retention", "Enterprise", "Growth"), (0.2, 0.35), (0.35, 0.5),
         effort=(math.log(1.1), 1.4), reach=(math.log(1.05), 1.3), impact=(0.0, 1.3),
@@ -143,12 +158,14 @@ TEAMS: dict[str, Team] = {
         names=("Churn prediction model", "Days-sales-outstanding report", "Scheduled report emails",
                "Customer segmentation for marketing", "Invoice categorization with ML",
                "Metrics layer for product analytics", "Benchmarks against similar businesses",
-               "Late-payment risk score", "Custom report builder", "Event tracking cleanup",
-               "Self-serve data exports", "Expense insights", "Embedded dashboards",
-               "Duplicate invoice detection", "Data quality monitors", "Smart due-date suggestions",
-               "Revenue recognition report", "Forecast accuracy tracking", "Cohort retention report",
-               "Customer lifetime value model", "Reverse ETL to the CRM", "Aging report by customer",
-               "Payment-time prediction", "Anomaly alerts on expenses", "Data catalog")),
+               "Late-payment risk score", "Custom report builder", "Event tracking cleanup", "Self-serve data exports",
+               "Expense insights", "Embedded dashboards", "Duplicate invoice detection", "Data quality monitors",
+               "Smart due-date suggestions", "Revenue recognition report", "Forecast accuracy tracking",
+               "Cohort retention report", "Customer lifetime value model", "Reverse ETL to the CRM",
+               "Aging report by customer", "Payment-time prediction", "Anomaly alerts on expenses", "Data catalog",
+               "Usage data pipeline rebuild", "SQL access for enterprise customers", "Invoice status funnel report",
+               "Warehouse data retention", "Product analytics for admins", "Pipeline monitoring and alerting",
+               "Tax report exports", "Customer payment behavior report", "Team productivity insights")),
     "Mobile": Team(
         3, ("Kenji Watanabe", "Sofia Lindqvist"), ("Retention", "Efficiency"), (0.2, 0.35), (0.3, 0.5),
         effort=(math.log(1.2), 1.2), reach=(math.log(0.85), 1.2), impact=(math.log(0.9), 1.2),
@@ -159,7 +176,10 @@ TEAMS: dict[str, Team] = {
                "Client portal in the app", "Offline receipt queue", "Mileage tracking", "Apple Watch reminders",
                "Mobile reports", "Crash reporting and stability sprint", "Accessibility fixes (VoiceOver, TalkBack)",
                "App size reduction", "Deep links from emails", "Mobile approvals for expenses",
-               "Push notification preferences", "Android payment terminal", "Mobile client list search")),
+               "Push notification preferences", "Android payment terminal", "Mobile client list search",
+               "Scan-to-pay QR codes", "Switching between accounts", "iPad split view", "Voice notes on expenses",
+               "Mobile invoice templates", "Faster app start", "Photo attachments on invoices",
+               "Mobile settings redesign", "In-app feedback button")),
 }
 IMPACT_CHOICES = ("massive", "high", "medium", "low", "minimal")
 IMPACT_WEIGHTS = (0.1, 0.3, 0.35, 0.2, 0.05)
@@ -271,15 +291,25 @@ def _round_effort(x: float) -> float:
     return max(round(x, 1), 0.1) if x >= 1 else max(round(x, 2), 0.01)
 
 
-def _actual(rng: np.random.Generator, ini: Initiative, quarter: str, last_quarter: int, line: int) -> Actual:
+def _delivers(tally: dict[str, float], ini: Initiative) -> bool:
+    """Whether `ini` delivers, by systematic sampling within its team: the team's running sum of true
+    delivery probabilities (from a uniform start in `tally`) crosses an integer. Each initiative
+    delivers with exactly its probability g(stated) (the start is uniform), and a team's count stays
+    within one of its expectation, so the demo's delivery rates do not hinge on luck."""
+    team = TEAMS[ini.team]
+    p = float(np.clip(team.delivery[0] + team.delivery[1] * ini.confidence.mean(), 0.02, 0.98))
+    before, tally[ini.team] = tally[ini.team], tally[ini.team] + p
+    return math.floor(tally[ini.team]) > math.floor(before)
+
+
+def _actual(rng: np.random.Generator, ini: Initiative, quarter: str, last_quarter: int, line: int,
+            delivers: bool) -> Actual:
     """What happened to `ini` of `quarter`, drawn from its team's ground truth."""
     team = TEAMS[ini.team]
     z = rng.standard_normal(3)
     total = true_value(ini.effort, "effort", *team.effort, z[0])
     reach = true_value(ini.reach, "reach", *team.reach, z[1])
     impact = true_value(ini.impact, "impact", *team.impact, z[2])
-    stated = ini.confidence.mean()
-    delivers = rng.random() < float(np.clip(team.delivery[0] + team.delivery[1] * stated, 0.02, 0.98))
     blanks = rng.random(3) < (0.05, 0.2, 0.3)
     spent_share = float(rng.uniform(0.2, 0.9))
     start = parse_quarter(ini.planned_quarter or quarter)
@@ -301,11 +331,12 @@ def _actual(rng: np.random.Generator, ini: Initiative, quarter: str, last_quarte
 
 
 def plan_settings(portfolio: Portfolio, seed: int = 2026) -> Settings:
-    """The settings a quarter's plan was made with: a budget of BUDGET_SHARE of the candidates' total
-    median effort (person-months, rounded), PLAN_SAMPLES draws and PLAN_SCENARIOS scenarios."""
+    """The settings a quarter's plan was made with: a budget of BUDGET_SHARE of the total median effort
+    of the candidates that may be funded (not won't-haves; person-months, rounded), PLAN_SAMPLES draws
+    and PLAN_SCENARIOS scenarios."""
     from ..settings import Settings
 
-    budget = float(round(BUDGET_SHARE * sum(i.effort.median() for i in portfolio)))
+    budget = float(round(BUDGET_SHARE * sum(i.effort.median() for i in portfolio if i.moscow != "won't")))
     return Settings(budget=budget, samples=PLAN_SAMPLES, scenarios=PLAN_SCENARIOS, seed=seed)
 
 
@@ -318,16 +349,16 @@ def funded(portfolio: Portfolio, seed: int = 2026) -> tuple[str, ...]:
 
 def _returning(seed: int) -> list[Initiative]:
     """The demo's next-quarter candidates already proposed (and left unfunded) in DEMO_PREVIOUS_QUARTER,
-    as typed then: RETURNING's estimate texts, moscow "could", no dependencies or exclusions."""
+    as typed then (RETURNING), without dependencies or exclusions (their targets were not candidates)."""
     from ..io.read import demo_portfolio
 
     demo, rng = demo_portfolio(), stream(seed, "synthetic-history", "returning")
     out = []
     for id_, typed in RETURNING.items():
         ini = demo[id_]
-        estimates = {f: parse_estimate(text, f) for f, text in typed.items()}
-        out.append(replace(ini, **estimates, moscow="could", depends_on=(), excludes=(), planned=False,
-                           extra={"estimator": str(rng.choice(TEAMS[ini.team].estimators))}))
+        estimates = {f: parse_estimate(text, f) for f, text in typed.items() if f != "moscow"}
+        out.append(replace(ini, **estimates, moscow=typed.get("moscow", "could"), depends_on=(), excludes=(),
+                           planned=False, extra={"estimator": str(rng.choice(TEAMS[ini.team].estimators))}))
     return out
 
 
@@ -346,7 +377,7 @@ def synthetic_history(seed: int = 2026, quarters: int = 8, per_quarter: int = 28
                       ) -> tuple[list[tuple[str, Portfolio]], list[Actual]]:
     """(quarter label, Portfolio) per quarter from 2024Q4 on, and their actuals (lines as in actuals.csv).
 
-    Each quarter holds about `per_quarter` candidates (±2 from 20 on): new ones, a few of last quarter's
+    Each quarter holds about `per_quarter` candidates (±2 when 20 or more): new ones, a few of last quarter's
     unfunded ones proposed again, and in DEMO_PREVIOUS_QUARTER the RETURNING demo candidates. The
     funded ones (`funded`: the workbench's recommended plan) are marked `planned`; only they were
     worked on, so only they have actuals."""
@@ -355,6 +386,7 @@ def synthetic_history(seed: int = 2026, quarters: int = 8, per_quarter: int = 28
     portfolios: list[tuple[str, Portfolio]] = []
     actuals: list[Actual] = []
     previous: tuple[Initiative, ...] = ()
+    tally = {team: float(stream(seed, "synthetic-history", "delivery", team).random()) for team in TEAMS}
     for k in range(quarters):
         quarter = quarter_label(first + k)
         rng = stream(seed, "synthetic-history", "estimates", quarter)
@@ -371,7 +403,7 @@ def synthetic_history(seed: int = 2026, quarters: int = 8, per_quarter: int = 28
         initiatives = tuple(replace(i, planned=i.id in chosen) for i in candidates)
         portfolios.append((quarter, Portfolio(initiatives, source=f"{quarter}.csv")))
         outcome = stream(seed, "synthetic-history", "actuals", quarter)
-        actuals += [_actual(outcome, ini, quarter, last, len(actuals) + 2 + n)
+        actuals += [_actual(outcome, ini, quarter, last, len(actuals) + 2 + n, _delivers(tally, ini))
                     for n, ini in enumerate(i for i in initiatives if i.planned)]
         previous = initiatives
     return portfolios, actuals

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import InputError, Problem, clip, quote
 from ..model.quarters import parse_quarter, quarter_label
+from ..views.calibration_tables import MIN_RANGES, share
 from ..views.format import Z95, amount, number, percent, pm
 
 # "How to read this" of the section, used when `views.explain` has no "committed" topic.
@@ -281,11 +282,15 @@ def calibration_table(report) -> pd.DataFrame:
         hit = f.hit_rate.get(0.9)
         if f.n == 0:
             continue
-        held = held50 = "– (single numbers)"
-        if hit is not None and f.n > f.n_point:
+        ranges = f.n - f.n_point
+        held = held50 = "– (single numbers)" if ranges == 0 else f"– (too few ranges to judge: {ranges})"
+        if hit is not None and ranges >= MIN_RANGES:
             low, high = hit.value - Z95 * hit.se, hit.value + Z95 * hit.se
+            # At 0% or 100% the binomial margin is 0: the rule of three bounds the rate instead.
+            if hit.value <= 0 or hit.value >= 1:
+                low, high = (0.0, 3 / ranges) if hit.value <= 0 else (1 - 3 / ranges, 1.0)
             judged = "too narrow" if high < 0.9 else "wider than needed" if low > 0.9 else "about right"
-            held, held50 = f"{_hit(hit)}: {judged}", _hit(f.hit_rate[0.5])
+            held, held50 = f"{share(hit, ranges)}: {judged}", share(f.hit_rate[0.5], ranges)
         ratio = f.median_ratio
         rows.append({"Estimate": FACTOR_NAMES.get(factor, factor), "Measured": f.n,
                      "90% ranges held the actual (calibrated: 90%)": held,
