@@ -109,7 +109,7 @@ def test_charts_have_titles_tooltips_and_their_reference(report):
     rows = next(iter(pit.to_dict()["datasets"].values()))
     assert sum(r["count"] for r in rows) == report.factors["effort"].n - report.factors["effort"].n_point
     assert all(r["even"] == pytest.approx(sum(x["count"] for x in rows) / 10) for r in rows)
-    rel = reliability_chart(report)
+    rel = reliability_chart(report, by_team=True)
     spec = _spec(rel)
     assert "tooltip" in spec and "Stated chance of delivery" in spec
     diagonal = [rows for rows in rel.to_dict()["datasets"].values() if rows and "x" in rows[0]]

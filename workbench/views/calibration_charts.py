@@ -91,7 +91,7 @@ def pit_histogram(report) -> alt.FacetChart:
                alt.Tooltip("p_value:N", title="uniformity test p")]
     bars = alt.Chart().mark_bar(color=_BLUE, stroke="white").encode(
         x=alt.X("lo:Q", bin="binned", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
-                title="estimate's chance of a value below the actual (PIT)"),
+                title="chance below the actual (PIT)"),
         x2="hi:Q", y=alt.Y("count:Q", title="initiatives"), tooltip=tooltip)
     even = alt.Chart().mark_rule(color=_RED, strokeDash=[4, 3]).encode(
         y="mean(even):Q", tooltip=[alt.Tooltip("mean(even):Q", format=".1f", title="even count (calibrated)")])
@@ -100,11 +100,12 @@ def pit_histogram(report) -> alt.FacetChart:
         title="Where the actuals fell within their estimates (dashed: calibrated ranges; U shape: too narrow)")
 
 
-def reliability_chart(report) -> alt.LayerChart:
-    """Stated chance of delivery (bins) against the share delivered, ± 95%, with the diagonal."""
+def reliability_chart(report, by_team: bool = False) -> alt.LayerChart:
+    """Stated chance of delivery (bins) against the share delivered, ± 95%, with the diagonal: every
+    team together, or each team (`by_team`; its bins hold few initiatives, so the bars are wide)."""
     rows = []
-    groups = [("all teams", report.delivery)] if report.delivery is not None else []
-    groups += sorted((t or "(no team)", d) for t, d in report.delivery_by_team.items())
+    groups = [("all teams", report.delivery)] if report.delivery is not None and not by_team else []
+    groups += sorted((t or "(no team)", d) for t, d in report.delivery_by_team.items()) if by_team else []
     for who, d in groups:
         for b in d.reliability:
             se = b.get("observed_se") or 0.0
@@ -127,6 +128,6 @@ def reliability_chart(report) -> alt.LayerChart:
     bars = base.mark_rule().encode(y="lo:Q", y2="hi:Q")
     points = base.mark_point(filled=True).encode(
         y=alt.Y("observed:Q", scale=scale, axis=alt.Axis(format="%"), title="share delivered"),
-        size=alt.Size("n:Q", title="initiatives"))
+        size=alt.Size("n:Q", title="initiatives", scale=alt.Scale(zero=False, range=[30, 300])))
     return (diagonal + bars + points).properties(
         title="Stated chance of delivery against how often it happened (dashed: calibrated)", width=320, height=320)
