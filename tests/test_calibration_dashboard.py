@@ -87,6 +87,9 @@ def test_without_a_calibration_there_is_no_checkbox_and_the_status_says_nothing_
     try:
         assert d.wait(300)
         assert d.controls.calibrated.layout.display == "none" and d.controls.calibrated.value is False
+        # Hiding the checkbox hides nothing else (widgets sharing a Layout share its display).
+        hidden = [c for c in (*d.controls.setting_controls(), d.controls.pick) if c.layout.display == "none"]
+        assert hidden == [d.controls.calibrated]
         assert "ranges" not in d._status.value
     finally:
         assert d.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_module
 import json
+import math
 import re
 import subprocess
 import sys
@@ -101,7 +102,7 @@ def test_changes_since_last_quarter_with_no_initiative_in_common():
     assert list(changes.ranks.columns) == ["id", "name", "rank_before", "rank_now", "movement", "p_before", "p_now",
                                            "half_before", "half_now", "matters"]
     page = reports.changes_html(changes)
-    # Nothing in common: the counts, and at most five names of each (lists of every name say less).
+    # Nothing in common: the counts, and at most three names of each (lists of every name say less).
     assert page == ("<p>No initiative in common with last quarter&#x27;s portfolio: 3 new (New1, New2, New3), "
                     "2 dropped (Old1, Old2).</p>")
     assert "Rank movements" not in page and "Re-estimated" not in page
@@ -329,6 +330,26 @@ def test_what_changed_lists_only_the_rank_moves_beyond_their_error_and_plan_entr
     page = reports.changes_html(changes)
     assert "<b>Enters the plan:</b> C. <b>Leaves the plan:</b> B." in page
     assert "Chances of being in the top 2 that moved beyond their error" in page
+    # Plan entries and exits are among the initiatives of both quarters: a new one funded is new, last
+    # quarter's funded work no longer listed was done (or dropped), not taken out of the plan.
+    later = portfolio(*now.initiatives[1:], initiative("e", reach="5000"))
+    moved = reports.changes_since(now, later, simulate(now, samples=4000, seed=2),
+                                  simulate(later, samples=4000, seed=3), top_k=2, plan_before=["a", "c"],
+                                  plan_now=["c", "e"])
+    assert moved.new == ["e"] and moved.dropped == ["a"] and moved.entered == [] and moved.left == []
+
+
+def test_a_move_of_less_than_a_point_of_probability_is_not_news():
+    # a and b take the top 2; c's range 100..350 beats b (500) with chance 1 - Φ((ln 500 - ln 187.1) / 0.3808)
+    # = 0.0049, far beyond its error at 200,000 samples; now c is a single 50: P(top 2) 0.005 -> 0.
+    before = portfolio(initiative("a", reach="1000"), initiative("b", reach="500"), initiative("c", reach="100..350"))
+    now = portfolio(*before.initiatives[:2], initiative("c", reach="50"))
+    changes = reports.changes_since(before, now, simulate(before, samples=200_000, seed=1),
+                                    simulate(now, samples=200_000, seed=2), top_k=2)
+    row = changes.ranks.set_index("id").loc["c"]
+    assert row["p_before"] == pytest.approx(0.0049, abs=0.001) and row["p_now"] == 0
+    assert row["p_before"] - row["p_now"] > math.hypot(row["half_before"], row["half_now"])  # beyond its error
+    assert changes.moves().empty  # but less than a point of probability: not listed
 
 
 def test_a_portfolio_of_single_numbers_says_why_there_is_no_tornado_or_frontier(tmp_path, capsys):

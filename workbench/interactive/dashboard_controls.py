@@ -116,10 +116,11 @@ class Controls:
         self.seed = w.IntText(value=s.seed, description="Seed", style=style, layout=wide)
         self.top_k = slider(w.IntSlider, "Top k", s.top_k, 1, min(len(p), 15), 1)
         # Calibrated ranges (`Settings.calibration`): shown once a calibration file is known; off
-        # sets the setting to None (ranges as typed), on back to the file.
+        # sets the setting to None (ranges as typed), on back to the file. Its own Layout: hiding it
+        # must not hide the widgets that share `wide`.
         self.calibration_path: str | None = getattr(s, "calibration", None)
         self.calibrated = w.Checkbox(value=bool(self.calibration_path), description="calibrated ranges",
-                                     indent=False, layout=wide,
+                                     indent=False, layout=w.Layout(width=wide.width),
                                      tooltip="ranges corrected by what past quarters' actuals showed "
                                              "(off: every range as typed)")
         self._show_calibrated()

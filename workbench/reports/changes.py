@@ -18,6 +18,7 @@ from ..model.portfolio import Portfolio
 from ..views.format import probability
 from ..views.tables import table_html
 
+MIN_MOVE = 0.01  # a P(top k) move smaller than a point of probability is not listed, whatever its error
 RANK_COLUMNS = ["id", "name", "rank_before", "rank_now", "movement", "p_before", "p_now", "half_before", "half_now",
                 "matters"]
 
@@ -50,9 +51,10 @@ class Changes:
 
 def changes_since(previous: Portfolio, current: Portfolio, result_previous, result_now, top_k: int, *,
                   plan_before: list[str] | None = None, plan_now: list[str] | None = None) -> Changes:
-    """New, dropped and re-estimated initiatives; with both quarters' plans (funded ids), what enters
-    and leaves the plan; and each shared initiative's P(top k) both quarters with a `matters` flag:
-    it moved by more than sqrt(half_before² + half_now²), the 95% half-width of the difference."""
+    """New, dropped and re-estimated initiatives; with both quarters' plans (funded ids), which of the
+    initiatives listed both quarters enter and leave the plan; and each shared initiative's P(top k)
+    both quarters with a `matters` flag: it moved by more than sqrt(half_before² + half_now²), the
+    95% half-width of the difference, and by at least MIN_MOVE (0.001 -> 0 is no news)."""
     before, now = set(previous.ids), set(current.ids)
     rows = [{"id": i, "factor": f, "before": str(previous[i].estimate(f)), "after": str(current[i].estimate(f))}
             for i in current.ids if i in before for f in ("reach", "impact", "confidence", "effort")
@@ -70,19 +72,21 @@ def changes_since(previous: Portfolio, current: Portfolio, result_previous, resu
     ranks = pd.DataFrame([{"id": i, "name": current[i].name, "rank_before": rank_prev[i], "rank_now": rank_now[i],
                            "movement": rank_prev[i] - rank_now[i], "p_before": p_prev[i], "p_now": p_now[i],
                            "half_before": h_prev[i], "half_now": h_now[i],
-                           "matters": bool(abs(p_now[i] - p_prev[i]) > np.hypot(h_prev[i], h_now[i]))}
+                           "matters": bool(abs(p_now[i] - p_prev[i]) > max(np.hypot(h_prev[i], h_now[i]), MIN_MOVE))}
                           for i in current.ids if i in rank_prev], columns=RANK_COLUMNS)
     names = {**{i.id: i.name for i in previous}, **{i.id: i.name for i in current}}
     entered = left = []
     if plan_before is not None and plan_now is not None:
-        entered = [i for i in plan_now if i not in plan_before]
-        left = [i for i in plan_before if i not in plan_now]
+        # Only initiatives of both quarters: a new one funded is "new", and last quarter's funded work
+        # that is no longer listed was done or dropped, not taken out of this quarter's plan.
+        entered = [i for i in plan_now if i not in plan_before and i in before]
+        left = [i for i in plan_before if i not in plan_now and i in now]
     return Changes([i for i in current.ids if i not in before], [i for i in previous.ids if i not in now],
                    pd.DataFrame(rows, columns=["id", "factor", "before", "after"]), ranks, top_k, names,
                    entered, left)
 
 
-SUMMARY_NAMES = 5  # names the brief lists before "and N more" (the section lists them all)
+SUMMARY_NAMES = 3  # names the brief lists before "and N more" (the section lists them all)
 
 
 def _list(changes: Changes, ids: list[str], limit: int | None = None) -> str:
@@ -105,7 +109,9 @@ def changes_summary(changes: Changes) -> str:
         return (f"No initiative in common with last quarter's portfolio: {len(changes.new)} new "
                 f"({_list(changes, changes.new, SUMMARY_NAMES)}), {len(changes.dropped)} dropped "
                 f"({_list(changes, changes.dropped, SUMMARY_NAMES)}).")
-    parts = [f"New: {_list(changes, changes.new, SUMMARY_NAMES)}. "
+    parts = [f"{len(changes.new)} new ({_list(changes, changes.new, SUMMARY_NAMES)}), "
+             f"{len(changes.dropped)} dropped ({_list(changes, changes.dropped, SUMMARY_NAMES)})."
+             if changes.new and changes.dropped else f"New: {_list(changes, changes.new, SUMMARY_NAMES)}. "
              f"Dropped: {_list(changes, changes.dropped, SUMMARY_NAMES)}."]
     if len(changes.reestimated):
         n = changes.reestimated["id"].nunique()

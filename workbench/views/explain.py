@@ -57,25 +57,22 @@ def _texts(k: int | None, alpha: float, unit: str) -> dict[str, str]:
                       "dashed line as planned, the band the p10 to p90 of the simulated deliveries and the line "
                       "their median. The gap between the dashed line and the band is what slips cost."),
         # Learning from actuals (`workbench calibrate`).
-        "calibration": ("A range such as effort 3..8 says the actual will fall inside it 9 times in 10. Here past "
-                        "ranges are checked against what happened: if the actuals fell inside the 90% ranges only "
-                        "half the time, the ranges were too narrow; the ± is the margin a history this size "
-                        "leaves. The actual ÷ median column shows a bias: ×1.3 means the work took 30% more than "
-                        "the middle of its estimate."),
-        "pit": ("For each past initiative, the estimate's chance of a value below what actually happened. With "
-                "calibrated ranges these chances spread evenly from 0% to 100%, so every bar is near the dashed "
-                "line. Tall bars at both ends (a U) mean the actuals often fell outside the ranges: too narrow. "
-                "Bars piling up at one end mean the estimates were too low or too high."),
+        "calibration": ("A 90% range such as effort 3..8 says the actual falls inside it 9 times in 10; here past "
+                        "ranges are checked against what happened (inside only half the time: too narrow), with the "
+                        "margin a history this size leaves. The actual ÷ median column shows a bias: ×1.3 means the "
+                        "work took 30% more than the middle of its estimate."),
+        "pit": ("For each past initiative, the estimate's chance of a value below what actually happened: with "
+                "calibrated ranges these chances spread evenly from 0% to 100%, every bar near the dashed line. "
+                "Tall bars at both ends (a U) mean the ranges were too narrow; bars piling up at one end mean the "
+                "estimates were too low or too high."),
         "reliability": ("Each point groups initiatives by the chance of delivery people stated and shows how "
                         "many were delivered. On the dashed diagonal, 80% meant 8 in 10 delivered; points below "
                         "it mean the stated chances were too hopeful."),
-        "correction": ("The correction learned from the history moves each team's ranges by the bias seen "
-                       "(×1.3: medians 30% higher) and widens them until, on the past initiatives, 9 in 10 actuals "
-                       "fall inside the 90% range (split conformal prediction). When next quarter's estimates are "
-                       "made like the past ones, the corrected 90% ranges hold the actual at least about 90% of "
-                       "the time. A team needs 9 past initiatives with actuals for its own correction; with fewer "
-                       "it gets the one learned from every team. Stated chances of delivery are replaced by the "
-                       "rates actually delivered at that stated chance."),
+        "correction": ("Each team's ranges move by the bias seen (×1.3: medians 30% higher) and widen until 9 in 10 "
+                       "past actuals fall inside the 90% range (split conformal prediction; a team with fewer than "
+                       "9 past initiatives gets the correction of every team), and stated chances of delivery "
+                       "become the rates delivered at that chance. When next quarter's estimates are made like the "
+                       "past ones, the corrected 90% ranges hold the actual at least about 9 times in 10."),
     }
 
 
