@@ -109,10 +109,11 @@ def changes_summary(changes: Changes) -> str:
         return (f"No initiative in common with last quarter's portfolio: {len(changes.new)} new "
                 f"({_list(changes, changes.new, SUMMARY_NAMES)}), {len(changes.dropped)} dropped "
                 f"({_list(changes, changes.dropped, SUMMARY_NAMES)}).")
-    parts = [f"{len(changes.new)} new ({_list(changes, changes.new, SUMMARY_NAMES)}), "
-             f"{len(changes.dropped)} dropped ({_list(changes, changes.dropped, SUMMARY_NAMES)})."
-             if changes.new and changes.dropped else f"New: {_list(changes, changes.new, SUMMARY_NAMES)}. "
-             f"Dropped: {_list(changes, changes.dropped, SUMMARY_NAMES)}."]
+    new, dropped = (_list(changes, ids, SUMMARY_NAMES) for ids in (changes.new, changes.dropped))
+    if max(len(changes.new), len(changes.dropped)) > SUMMARY_NAMES:  # long lists: counts first
+        parts = [f"{len(changes.new)} new ({new}), {len(changes.dropped)} dropped ({dropped})."]
+    else:
+        parts = [f"New: {new}. Dropped: {dropped}."]
     if len(changes.reestimated):
         n = changes.reestimated["id"].nunique()
         parts.append(f"{len(changes.reestimated)} estimate{'s' if len(changes.reestimated) > 1 else ''} of "
