@@ -20,6 +20,7 @@ from workbench.calibration.correction import (
     RangeCorrection,
     applied,
     apply_calibration,
+    correct_confidence,
     correct_estimate,
     isotonic,
     learn,
@@ -340,3 +341,47 @@ def test_a_bad_calibration_file_is_refused_with_every_problem_located(tmp_path):
         load_calibration(tmp_path / "missing.json")
     with pytest.raises(InputError):
         Calibration.from_dict([1, 2])
+
+
+def test_a_hand_edited_file_beyond_any_learned_correction_is_refused_before_the_engine(tmp_path):
+    good = {"factor": "effort", "team": None, "n": 20, "shift": 1.2, "widen": 1.5, "point_half_width": 0.5}
+    bad = {"workbench_calibration": 1, "method": "", "learned_from": {},
+           "ranges": [{**good, "shift": 1e200}, {**good, "team": "B", "widen": 500},
+                      {**good, "team": "C", "point_half_width": 800}],
+           "delivery": [{"team": None, "n": 30, "stated": [0.5, 0.8], "observed": [0.6, 0.3]}]}
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(InputError) as err:
+        load_calibration(path)
+    assert [p.column for p in err.value.problems] == ["ranges[0].shift", "ranges[1].widen",
+                                                      "ranges[2].point_half_width", "delivery[0].observed"]
+    path.write_text('{"workbench_calibration": ' + "9" * 5000 + "}")  # beyond Python's int-from-text limit
+    with pytest.raises(InputError) as err:
+        load_calibration(path)
+    assert err.value.problems[0].file == str(path)
+
+
+def test_delivery_map_beyond_the_stated_chances_seen_scales_by_the_nearest_ratio():
+    mapping = DeliveryMapping(None, 40, (0.6, 0.9), (0.3, 0.6))
+    # Inside: linear through the knots; below 60%: ×0.3/0.6; above 90%: ×0.6/0.9 (a constant would lift 30% to 30%).
+    np.testing.assert_allclose(mapping([0.75, 0.3, 0.95]), [0.45, 0.15, 0.95 * 0.6 / 0.9])
+    flat = DeliveryMapping(None, 40, (0.6, 0.9), (0.55, 0.55))
+    one = correct_confidence(parse_estimate("70%..80%", "confidence"), flat)
+    assert one.is_point and one.text == "55%"  # a flat map gives one chance, not 54.99..55.01%
+    high = correct_confidence(parse_estimate("60%..95%", "confidence"), DeliveryMapping(None, 40, (0.5, 0.9), (0.5, 1.0)))
+    lo, hi = high.ppf([0.05, 0.95])
+    assert lo == pytest.approx(0.625, abs=0.005) and hi == pytest.approx(0.995, abs=1e-3)  # 90% range kept
+
+
+def test_a_team_of_single_numbers_gets_every_team_s_widening_for_its_ranges():
+    rng = np.random.default_rng(7)
+    records = []
+    for i in range(60):  # team A: 60 ranges; team B: 12 single numbers and 2 ranges
+        team = "A" if i < 46 else "B"
+        effort = lognormal_interval(2, 8) if team == "A" or i >= 58 else point(4)
+        actual = float(effort.median() * np.exp(rng.normal(0, 0.8)))
+        records.append(Record("2025Q1", _initiative(i, effort, team=team), Actual(f"i{i}", "2025Q1", actual_effort=actual,
+                                                                                  delivered=True)))
+    calibration = learn(History(tuple(records)))
+    pooled, own = calibration.correction("effort", None), calibration.correction("effort", "B")
+    assert own.team == "B" and own.widen == pooled.widen and own.shift != pooled.shift

@@ -80,7 +80,8 @@ def test_each_funded_initiative_is_on_time_late_not_delivered_or_without_an_actu
                                                      rel=1e-6)
     assert dv.summary_sentence(cvd) == ("Last quarter's plan (2026Q3, due then unless noted) funded 4 initiatives: "
                                         "2 delivered (1 on time, 1 late), 1 not delivered, 1 with no actual yet.")
-    assert cvd.verdict() == "Inside the forecast's p10–p90 range."  # 700 between 600 and 1,400
+    # 700 is between 600 and 1,400, but d has no actual yet: the total can still grow.
+    assert cvd.verdict() == "1 funded initiative with no actual yet: not yet comparable with the forecast's p10–p90 range."
     record = cvd.to_dict()
     assert record["quarter"] == "2026Q3" and record["delivered"] == 2 and record["measured_value"] == 700
     assert record["calibration"]["n"] == 3  # the three 2026Q3 actuals joined with their estimates
@@ -97,7 +98,11 @@ def test_the_verdict_says_below_above_and_when_not_every_delivery_is_measured(tm
     partial.write_text(ACTUALS.replace("b,2026Q3,4,yes,100,1,", "b,2026Q3,4,yes,,1,"), encoding="utf-8")
     cvd = dv.committed_vs_delivered(below, read_actuals(partial), "2026Q3")
     assert cvd.measured_value() == (600, 1)
-    assert cvd.verdict().startswith("Measured for 1 of 2 delivered initiatives only: not yet comparable")
+    assert cvd.verdict().startswith("Measured for 1 of 2 delivered initiatives: not yet comparable")
+    # A funded initiative with no actual yet: the total is partial, not "below" the forecast.
+    pending = dv.read_previous_report(_record(tmp_path / "pending.json", ["a", "b", "zz"], p10=800, p90=2000))
+    assert dv.committed_vs_delivered(pending, rows, "2026Q3").verdict() == (
+        "1 funded initiative with no actual yet: not yet comparable with the forecast's p10–p90 range.")
     assert "not measured" in dv.delivered_table(cvd).iloc[1].tolist()
     # Without last quarter's portfolio: ids for names, no calibration, and the line saying what to give.
     assert cvd.rows[0].name == "a" and cvd.calibration is None and "previous_portfolio" in cvd.calibration_note

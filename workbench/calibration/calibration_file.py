@@ -18,6 +18,9 @@ from ..io.table import read_bytes
 from .correction import VERSION, Calibration, DeliveryMapping, RangeCorrection
 from .history import MEASURED
 
+MAX_WIDEN = 20.0  # ranges 20 times as wide on the log scale: beyond any history's finding
+MAX_HALF_WIDTH = 5.0  # a single number becomes at most ×/÷ e^5 (about 150)
+
 # --- the file --------------------------------------------------------------------------------------------
 
 _CACHE: dict[tuple, Calibration] = {}
@@ -50,6 +53,8 @@ def load_calibration(path) -> Calibration:
                                  f"written by `workbench calibrate learn`", file=shown, line=e.lineno)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(Problem(f"cannot read the calibration file: {e}", file=shown)) from None
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        raise InputError(Problem(f"not a calibration.json: {e}", file=shown)) from None
     calibration = Calibration.from_dict(data, shown)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
@@ -69,14 +74,17 @@ class _Checker:
     def bad(self, where: str, message: str, value: object = None) -> None:
         self.problems.append(Problem(message, file=self.source, column=where, value=value))
 
-    def number(self, d: dict, key: str, where: str, low: float, *, strict: bool = False, optional: bool = False):
+    def number(self, d: dict, key: str, where: str, low: float, *, strict: bool = False, optional: bool = False,
+               high: float = math.inf):
         value = d.get(key)
         if value is None and optional:
             return None
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or (value <= low if strict else value < low):
+        if not ok or (value <= low if strict else value < low) or value > high:
             sign = ">" if strict else ">="
-            self.bad(f"{where}.{key}", f"expected a number {sign} {low:g}" + (" or null" if optional else ""), value)
+            upto = "" if high == math.inf else f" and <= {high:g}"
+            self.bad(f"{where}.{key}", f"expected a number {sign} {low:g}{upto}" + (" or null" if optional else ""),
+                     value)
             return None
         return float(value)
 
@@ -133,10 +141,12 @@ def calibration_from_dict(data: object, source: str | None) -> Calibration:
         if (factor, team) in seen:
             check.bad(where, f"a second correction of {factor} for {'every team' if team is None else team}")
         seen.add((factor, team))
-        values = (check.count(d, "n", where), check.number(d, "shift", where, 0, strict=True),
+        # Bounds no learned correction comes near, so a hand-edited file cannot overflow the engine.
+        values = (check.count(d, "n", where), check.number(d, "shift", where, 1e-3, strict=True, high=1e3),
                   check.number(d, "shift_se", where, 0, optional=True),
-                  check.number(d, "widen", where, 0, strict=True), check.number(d, "widen_se", where, 0, optional=True),
-                  check.number(d, "point_half_width", where, 0, optional=True))
+                  check.number(d, "widen", where, 0, strict=True, high=MAX_WIDEN),
+                  check.number(d, "widen_se", where, 0, optional=True),
+                  check.number(d, "point_half_width", where, 0, optional=True, high=MAX_HALF_WIDTH))
         if factor in MEASURED and None not in (values[0], values[1], values[3]):
             n, shift, shift_se, widen, widen_se, h = values
             ranges.append(RangeCorrection(factor, team, n, shift, _nan(shift_se), widen, _nan(widen_se), h))
@@ -151,6 +161,8 @@ def calibration_from_dict(data: object, source: str | None) -> Calibration:
             check.bad(f"{where}.observed", f"expected {len(knots[0])} values, one per stated value", len(knots[1]))
         elif any(b <= a for a, b in zip(knots[0], knots[0][1:])):
             check.bad(f"{where}.stated", "expected increasing stated probabilities", knots[0])
+        elif any(b < a for a, b in zip(knots[1], knots[1][1:])):
+            check.bad(f"{where}.observed", "expected observed rates that never decrease (an isotonic map)", knots[1])
         elif n is not None:
             mappings.append(DeliveryMapping(team, n, tuple(map(float, knots[0])), tuple(map(float, knots[1]))))
     if check.problems:

@@ -79,7 +79,13 @@ class DeliveryMapping:
     observed: tuple[float, ...]
 
     def __call__(self, p) -> np.ndarray:
-        return np.clip(np.interp(np.asarray(p, float), self.stated, self.observed), MAPPED_MIN, 1.0)
+        # Beyond the stated chances the history holds, the ratio observed at the nearest end scales the
+        # chance (a constant would lift a long shot stated at 30% to the rate seen at 60%).
+        p = np.asarray(p, float)
+        (x0, x1), (y0, y1) = (self.stated[0], self.stated[-1]), (self.observed[0], self.observed[-1])
+        inside = np.interp(p, self.stated, self.observed)
+        scaled = np.where(p < x0, p * y0 / x0, np.where(p > x1, p * y1 / x1, inside)) if x0 > 0 and x1 > 0 else inside
+        return np.clip(scaled, MAPPED_MIN, 1.0)
 
     def to_dict(self) -> dict:
         return {"team": self.team, "n": self.n, "stated": list(self.stated), "observed": list(self.observed)}
@@ -222,6 +228,10 @@ def learn(history: History, *, seed: int = 2026) -> Calibration:
             mask = ok if team is None else ok & (teams == team)
             rng = stream(seed, "calibration-bootstrap", factor, team or "")
             corr = _range_correction(factor, team, r[mask], s[mask], rng)
+            pooled = next((c for c in ranges if c.factor == factor and c.team is None), None)
+            if corr is not None and team is not None and math.isnan(corr.widen_se) and pooled is not None:
+                # Too few ranges of its own to learn a widening (mostly single numbers): every team's.
+                corr = replace(corr, widen=pooled.widen, widen_se=pooled.widen_se)
             if corr is not None:
                 ranges.append(corr)
     stated, delivered = stated_delivery(history), history.delivered()
@@ -275,14 +285,10 @@ def correct_confidence(estimate: Estimate, mapping: DeliveryMapping) -> Estimate
     """A delivery probability mapped to the observed rate: a point g(c); a range g(q05)..g(q95)
     (logit-normal, or pert(g(q05), g(median), g(q95)) when it reaches 100%); a point when they coincide."""
     lo, med, hi = (float(v) for v in mapping(estimate.ppf([0.05, 0.5, 0.95])))
-    if estimate.is_point or not lo < hi:
+    if estimate.is_point or hi - lo < 1e-3:  # a flat map: one chance, not a range a tenth of a point wide
         return parse_estimate(f"{_sig(med * 100, 3)}%", "confidence")
-    text = _range_text(lo, hi, percent=True)
-    a, b = (float(t[:-1]) / 100 for t in text.split(".."))
-    if b >= 1.0:
-        mode = min(max(med, a), b)
-        text = f"pert({_sig(a * 100, 6)}%, {_sig(mode * 100, 6)}%, 100%)"
-    return parse_estimate(text, "confidence")
+    # A logit-normal range cannot reach 100%: its 95th percentile stays at 99.5% at most.
+    return parse_estimate(_range_text(min(lo, 0.99), min(hi, 0.995), percent=True), "confidence")
 
 
 def apply_calibration(portfolio: Portfolio, calibration: Calibration, confidence_mode: str = "success") -> Portfolio:

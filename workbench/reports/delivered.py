@@ -168,14 +168,17 @@ class CommittedVsDelivered:
         span = "the forecast's p10–p90 range"
         if value is None:
             return f"No delivered initiative has its reach and impact measured yet: not comparable with {span}."
-        if n < self.delivered:
+        pending = self.count(NO_ACTUAL)
+        if n < self.delivered or pending:
+            known = (f"measured for {n} of {self.delivered} delivered initiatives" if n < self.delivered
+                     else f"{pending} funded initiative{'s' * (pending > 1)} with no actual yet")
             if value > c.p90:
-                return f"Measured for {n} of {self.delivered} delivered initiatives only, and already above {span}."
-            return f"Measured for {n} of {self.delivered} delivered initiatives only: not yet comparable with {span}."
+                return f"{known[0].upper()}{known[1:]}, and already above {span}."
+            return f"{known[0].upper()}{known[1:]}: not yet comparable with {span}."
         if value < c.p10:
-            return f"Below {span}: less than 9 quarters in 10 would deliver."
+            return f"Below {span}: the plan was forecast to deliver more 9 quarters in 10."
         if value > c.p90:
-            return f"Above {span}: more than 9 quarters in 10 would deliver."
+            return f"Above {span}: the plan was forecast to deliver less 9 quarters in 10."
         return f"Inside {span}."
 
     def to_dict(self) -> dict:
