@@ -10,7 +10,8 @@ estimates exchangeable with the history's, corrected 90% ranges hold the actual 
 MIN_HISTORY = 9 records; a smaller team gets the factor's pooled correction. Bootstrap standard
 errors. Delivery: isotonic regression (pool-adjacent-violators) of delivered on stated probability,
 per team with MIN_DELIVERY_HISTORY = 20 records (pulled toward the pooled map as if it added
-PRIOR_RECORDS = 10 records), else pooled; piecewise linear, kept in [1%, 100%].
+PRIOR_RECORDS = 10 records), else pooled; piecewise linear, scaled by the nearest end's ratio beyond
+the stated chances seen, kept in [1%, 100%]. A team with too few ranges takes every team's widening.
 The file itself (writing, reading, validating) is `calibration_file`.
 """
 
