@@ -46,6 +46,28 @@ def browser():
         yield chromium
 
 
+@pytest.fixture(scope="session")
+def dask_clients():
+    """clients(n): a dask Client on a LocalCluster of n single-threaded worker processes, on
+    loopback only, made once per n for the session. Requires dask.distributed (the dev install has
+    it): a missing install fails, it does not skip."""
+    from distributed import Client, LocalCluster
+
+    made: dict[int, tuple] = {}
+
+    def clients(n: int):
+        if n not in made:
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, silence_logs=50)
+            made[n] = (cluster, Client(cluster, set_as_default=False))
+        return made[n][1]
+
+    yield clients
+    for cluster, client in made.values():
+        client.close()
+        cluster.close()
+
+
 def run_cli(*args: str, cwd=None):
     """The real `workbench` command in a fresh interpreter, as a user's shell would run it."""
     import subprocess

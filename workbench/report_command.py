@@ -7,7 +7,9 @@
 
 Every job is checked first (`reports.check_parameters`: the same validator and messages as the
 template), so bad input stops before any work with exit 2. `--format html` (the default) runs
-the templates (`reports.run_batch`); `--format pptx` builds the quarterly deck of each job
+the templates (`reports.run_batch`), across this machine's cores or, with `--scheduler ADDRESS`
+(or $WORKBENCH_SCHEDULER), one task per report on a dask.distributed cluster (`reports.remote`);
+`--format pptx` builds the quarterly deck of each job
 (`reports.slides.quarterly_deck`: the same pipeline on the same settings as the report), written
 atomically as `<name>.pptx` where the report's other files go.
 
@@ -20,6 +22,8 @@ given from the bundled history (`io.history`): its actuals, the 2026Q3 report an
 from __future__ import annotations
 
 from pathlib import Path
+
+from .tasks import scheduler_address
 
 HISTORY_FLAGS = {"actuals": "--actuals", "previous_report": "--previous-report",
                  "previous_portfolio": "--previous-portfolio"}
@@ -34,6 +38,10 @@ def add_report_arguments(parser) -> None:
                         help="last quarter's report JSON: its plan, compared with the actuals")
     parser.add_argument("--previous-portfolio", metavar="FILE",
                         help="last quarter's portfolio file: what changed, and how good its estimates were")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the reports on the dask.distributed cluster whose scheduler is at ADDRESS "
+                             "(tcp://host:8786; default $WORKBENCH_SCHEDULER), one task per report; needs the "
+                             "[distributed] extra")
 
 
 def history_parameters(args, extra: dict, kind: str) -> dict:
@@ -102,20 +110,25 @@ def report_command(args) -> str:
     fmt = getattr(args, "report_format", "html")
     if fmt == "pptx" and args.kind != "quarterly":
         raise UsageError("--format pptx makes the quarterly deck; the sensitivity report is HTML only")
+    if fmt == "pptx" and getattr(args, "scheduler", None):
+        raise UsageError("--scheduler runs HTML report batches on a cluster; decks (--format pptx) are built here")
     settings = settings_from(args)
     if fmt == "pptx":
         return _decks(pairs, settings, extra, args.output_dir)
-    return _reports(args.kind, pairs, settings, extra, args.output_dir)
+    scheduler = scheduler_address(getattr(args, "scheduler", None))
+    return _reports(args.kind, pairs, settings, extra, args.output_dir, scheduler)
 
 
-def _reports(kind: str, pairs: list[tuple[str, str]], settings, extra: dict, output_dir: str) -> str:
-    """The HTML reports (with their notebooks and JSON), as `workbench report` always made them."""
+def _reports(kind: str, pairs: list[tuple[str, str]], settings, extra: dict, output_dir: str,
+             scheduler: str | None = None) -> str:
+    """The HTML reports (with their notebooks and JSON), here or on the dask cluster at `scheduler`."""
     from .cli import Progress
     from .reports import ReportError, run_batch
 
     progress = Progress("reports", " reports") if len(pairs) > 1 else None
     try:
-        written, failures = run_batch(kind, pairs, settings, extra, output_dir, progress=progress)
+        written, failures = run_batch(kind, pairs, settings, extra, output_dir, progress=progress,
+                                       scheduler=scheduler)
     finally:
         if progress is not None:
             progress.close()

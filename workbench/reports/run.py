@@ -282,10 +282,12 @@ def report_names(pairs: list[tuple[str, str]], kind: str) -> list[str]:
 
 
 def run_batch(kind: str, pairs: list[tuple[str, str]], settings: Settings, extra: dict, output_dir: str | Path,
-              progress: Callable[[int, int], None] | None = None) -> tuple[list, list]:
+              progress: Callable[[int, int], None] | None = None, *,
+              scheduler: str | None = None) -> tuple[list, list]:
     """Reports for (portfolio, quarter) pairs: every job validated before any kernel starts, then
-    run across cores; one failure does not stop the others. Returns (written, failures)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    run across cores, or one task per report on the dask cluster at `scheduler` (`reports.remote`);
+    one failure does not stop the others. Returns (written, failures)."""
+    from concurrent.futures import ProcessPoolExecutor
 
     jobs, problems = [], []
     for (portfolio, quarter), name in zip(pairs, report_names(pairs, kind)):
@@ -296,21 +298,33 @@ def run_batch(kind: str, pairs: list[tuple[str, str]], settings: Settings, extra
             problems += e.problems
     if problems:
         raise InputError(list(dict.fromkeys(problems)))
-    written, failures = [], []
+    if scheduler:
+        from .remote import run_on_cluster
+        return run_on_cluster(kind, jobs, output_dir, scheduler, progress)
     if len(jobs) == 1:
         name, job = jobs[0]
         try:
-            written.append(run_report(kind, job, output_dir, name=name))
+            return [run_report(kind, job, output_dir, name=name)], []
         except ReportError as e:
-            failures.append((name, str(e)))
-        return written, failures
+            return [], [(name, str(e))]
     with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
         futures = {pool.submit(run_report, kind, job, output_dir, name=name): name for name, job in jobs}
-        for k, future in enumerate(as_completed(futures), start=1):
-            try:
-                written.append(future.result())
-            except Exception as e:  # one failure does not stop the others
-                failures.append((futures[future], str(e)))
-            if progress is not None:
-                progress(k, len(jobs))
+        return collect_reports(futures, lambda paths: paths, progress)
+
+
+def collect_reports(futures: dict, publish: Callable, progress: Callable[[int, int], None] | None) -> tuple[list, list]:
+    """(written, failures) of report futures ({future: name}) as they end: `publish(result)` gives
+    a report's paths; any exception is that report's failure (named), and the others go on."""
+    from concurrent.futures import as_completed
+
+    written, failures = [], []
+    for k, future in enumerate(as_completed(futures), start=1):
+        try:
+            written.append(publish(future.result()))
+        except ReportError as e:
+            failures.append((futures[future], str(e)))
+        except Exception as e:  # a worker lost, a disk full: this report fails, the others go on
+            failures.append((futures[future], f"{type(e).__name__}: {e}"))
+        if progress is not None:
+            progress(k, len(futures))
     return written, failures
