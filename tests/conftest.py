@@ -58,7 +58,7 @@ def dask_clients():
     def clients(n: int):
         if n not in made:
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=50)
+                                   dashboard_address="127.0.0.1:0", silence_logs=50)
             made[n] = (cluster, Client(cluster, set_as_default=False))
         return made[n][1]
 

@@ -16,13 +16,14 @@ from .pipeline import LiveEngine, Outcome, roadmap, run
 from .planning.frontier import frontier
 from .planning.optimization import optimize
 from .planning.plans import Plan
+from .roadmap_pipeline import roadmaps
 from .settings import Settings, load_settings
 
 __all__ = [
     "Correlation", "Dashboard", "Estimate", "EstimateError", "Initiative", "InputError", "LiveEngine", "Outcome",
     "Plan", "Portfolio", "Problem", "ScenarioBook", "Scenarios", "Settings", "SimulationResult", "calibrate",
     "demo_portfolio", "frontier", "load_portfolio", "load_settings", "open_session", "optimize", "parse_estimate",
-    "roadmap", "run", "sample_scenarios", "sensitivity", "simulate",
+    "roadmap", "roadmaps", "run", "sample_scenarios", "sensitivity", "simulate",
 ]
 
 

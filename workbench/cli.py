@@ -28,6 +28,7 @@ from .report_command import add_report_arguments, report_command
 from .reports import ReportError
 from .roadmap_command import add_roadmap_parser
 from .settings import FIELDS, Settings
+from .tasks import SCHEDULER_VARIABLE, cluster, scheduler_address
 from .views.check_text import check_command, init_command
 from .views.output import csv_safe, terminal_text, to_json
 from .views.text import plan_record, plan_text, score_record, score_table, sensitivity_text
@@ -108,6 +109,15 @@ def _planning_options() -> argparse.ArgumentParser:
     return p
 
 
+def _cluster_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the independent solves or reports on the dask.distributed cluster whose scheduler "
+                        f"is at ADDRESS (tcp://host:8786; default ${SCHEDULER_VARIABLE}); needs the [distributed] "
+                        "extra")
+    return p
+
+
 def _output_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
@@ -121,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"workbench {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     inputs, sampling, planning, output = _input_options(), _sampling_options(), _planning_options(), _output_options()
+    remote = _cluster_options()
 
     score = sub.add_parser("score", parents=[inputs, sampling, output],
                            help="probabilistic RICE: score intervals and P(top-k) for every initiative",
@@ -131,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--max-samples", default=_QUIET, metavar="N", help="cap for --precision (default 10,000,000)")
     score.set_defaults(handler=_score)
 
-    opt = sub.add_parser("optimize", parents=[inputs, sampling, planning, output],
+    opt = sub.add_parser("optimize", parents=[inputs, sampling, planning, output, remote],
                          help="the best set of initiatives under budget, capacities and risk",
                          description="Choose which initiatives to fund: exact MILP over simulated scenarios.")
     opt.add_argument("portfolio", nargs="?", metavar="PORTFOLIO", help="portfolio file: .csv, .xlsx or .yaml")
@@ -141,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(optimality gap; default 10, 0 to skip)")
     opt.set_defaults(handler=_optimize)
 
-    sens = sub.add_parser("sensitivity", parents=[inputs, sampling, planning, output],
+    sens = sub.add_parser("sensitivity", parents=[inputs, sampling, planning, output, remote],
                           help="budget sweeps, tornado, Sobol indices and the value of information",
                           description="How the recommended plan depends on the budget and on each assumption.")
     sens.add_argument("portfolio", nargs="?", metavar="PORTFOLIO", help="portfolio file: .csv, .xlsx or .yaml")
@@ -154,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--voi", action="store_true", help="EVPI and per-initiative EVPPI: what to research first")
     sens.set_defaults(handler=_sensitivity)
 
-    rep = sub.add_parser("report", parents=[inputs, sampling, planning],
+    rep = sub.add_parser("report", parents=[inputs, sampling, planning, remote],
                          help="quarterly or budget-sensitivity report (notebook, offline HTML, JSON; or pptx slides)",
                          description="Run a template notebook with papermill and export it to self-contained HTML.")
     rep.add_argument("kind", choices=("quarterly", "sensitivity"), help="which report")
@@ -303,24 +314,36 @@ def _replications(text: str) -> int:
 def _optimize(args) -> str:
     outcome = _outcome(args, plan=True)
     front = gap = None
-    if args.frontier:
-        progress = Progress("frontier", " solves")
-        try:
-            front = pipeline.frontier(outcome, progress=progress)
-        finally:
-            progress.close()
-    if args.gap_replications and args.format != "csv":  # the CSV lists the funded initiatives only
-        progress = Progress("optimality gap", " solves")
-        try:
-            gap = pipeline.optimality_gap(outcome, args.gap_replications, progress=progress)
-        finally:
-            progress.close()
+    with executor_from(args) as executor:
+        if args.frontier:
+            progress = Progress("frontier", " solves")
+            try:
+                front = pipeline.frontier(outcome, progress=progress, executor=executor)
+            finally:
+                progress.close()
+        if args.gap_replications and args.format != "csv":  # the CSV lists the funded initiatives only
+            progress = Progress("optimality gap", " solves")
+            try:
+                gap = pipeline.optimality_gap(outcome, args.gap_replications, progress=progress, executor=executor)
+            finally:
+                progress.close()
     if args.format == "json":
         return to_json(_noted(plan_record(outcome.plan, outcome.settings, front, optimality_gap=gap), outcome, args))
     if args.format == "csv":
         frame = front.to_frame() if front is not None else outcome.plan.to_frame().reset_index()
         return _noted(csv_safe(frame).to_csv(index=False, lineterminator="\n"), outcome, args)
     return _noted(plan_text(outcome.plan, outcome.settings, front, optimality_gap=gap), outcome, args)
+
+
+@contextlib.contextmanager
+def executor_from(args):
+    """The executor of --scheduler (or $WORKBENCH_SCHEDULER): a dask cluster's, or None (here)."""
+    address = scheduler_address(getattr(args, "scheduler", None))
+    if address is None:
+        yield None
+        return
+    with cluster(address) as client:
+        yield client.get_executor()
 
 
 def _sensitivity(args) -> str:
@@ -332,7 +355,8 @@ def _sensitivity(args) -> str:
         asked.update(budget_sweep=True, tornado=True)
     progress = Progress("sensitivity")
     try:
-        report = pipeline.analyses(outcome, progress=progress, **asked)
+        with executor_from(args) as executor:
+            report = pipeline.analyses(outcome, progress=progress, executor=executor, **asked)
     finally:
         progress.close()
     if args.format == "json":

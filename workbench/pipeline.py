@@ -55,7 +55,7 @@ from .planning.constraints import Constraints, PlanningProblem
 from .planning.frontier import Frontier, frontier_of, non_dominated
 from .planning.milp import SolverError
 from .planning.optimization import explain_infeasible, solve
-from .planning.plan_quality import OptimalityGap, attach_vss, point_estimate_selection, replication_scenarios
+from .planning.plan_quality import OptimalityGap, ReplicationDraws, attach_vss, point_estimate_selection
 from .planning.plans import Plan, add_baselines
 from .sensitivity import SensitivityReport, analyze, budget_range, budget_sweep
 from .settings import Settings
@@ -357,14 +357,17 @@ def _need_plan(outcome: Outcome) -> Plan:
     return outcome.plan
 
 
-def frontier(outcome: Outcome, *, progress: Progress | None = None) -> Frontier:
+def frontier(outcome: Outcome, *, progress: Progress | None = None, executor=None) -> Frontier:
     """Expected value vs CVaR of every non-dominated plan, chosen on the selection scenarios and
     valued on the evaluation draws, like the recommended plan. The recommended plan is always among
     the plans, as `recommended`, even when frontier plans beat it as evaluated: `beats` names them
-    (the selection scenarios then disagree with the evaluation), nothing is hidden."""
+    (the selection scenarios then disagree with the evaluation), nothing is hidden.
+    executor: where the independent solves run (`workbench.tasks.run_tasks`: the value range is then
+    scanned in segments, `planning.frontier`); None: here."""
     plan, s = _need_plan(outcome), outcome.settings
     front = frontier_of(outcome.problem, outcome.selection, max_solves=s.frontier_points, alpha=s.alpha,
-                        time_limit=s.time_limit, progress=progress, evaluate_on=outcome.evaluation)
+                        time_limit=s.time_limit, progress=progress, evaluate_on=outcome.evaluation,
+                        executor=executor)
     # One copy of the recommended plan (it may be on the frontier), kept whatever beats it.
     others = [p for p in front.plans if not np.array_equal(p.funded, plan.funded)]
     kept = [p for p in non_dominated([*others, plan]) if p is not plan]
@@ -372,17 +375,17 @@ def frontier(outcome: Outcome, *, progress: Progress | None = None) -> Frontier:
     return Frontier(plans, recommended=plan, solves=front.solves, complete=front.complete)
 
 
-def optimality_gap(outcome: Outcome, replications: int = 10, *, progress: Progress | None = None) -> OptimalityGap:
+def optimality_gap(outcome: Outcome, replications: int = 10, *, progress: Progress | None = None,
+                   executor=None) -> OptimalityGap:
     """The optimality gap of the recommended plan (Mak, Morton & Wood 1999): `replications` more
     selection sets like the plan's (same seed, confidence mode, spread and scenario count, each on
     its own stream) are solved under the settings' objective; the mean of their optima bounds the
-    best plan's objective from above, the plan's objective on the evaluation draws from below."""
+    best plan's objective from above, the plan's objective on the evaluation draws from below.
+    executor: where the replications run, one task each (`workbench.tasks.run_tasks`); None: here."""
     plan, s = _need_plan(outcome), outcome.settings
-
-    def draws(m: int) -> Scenarios:
-        return replication_scenarios(outcome.portfolio, s.scenarios, s.seed, m, s.confidence_mode, s.spread_mapping)
-
-    return plan_quality.optimality_gap(plan, draws, replications, time_limit=s.time_limit, progress=progress)
+    draws = ReplicationDraws(outcome.portfolio, s.scenarios, s.seed, s.confidence_mode, s.spread_mapping)
+    return plan_quality.optimality_gap(plan, draws, replications, time_limit=s.time_limit, progress=progress,
+                                       executor=executor)
 
 
 def sweep_budgets(settings: Settings) -> np.ndarray:
@@ -392,25 +395,28 @@ def sweep_budgets(settings: Settings) -> np.ndarray:
     return np.linspace(0.5, 1.5, 11) * settings.budget
 
 
-def sweep(outcome: Outcome, budgets=None, *, progress: Progress | None = None) -> pd.DataFrame:
-    """The optimal plan at each budget under the settings' objective, valued on the evaluation draws."""
+def sweep(outcome: Outcome, budgets=None, *, progress: Progress | None = None, executor=None) -> pd.DataFrame:
+    """The optimal plan at each budget under the settings' objective, valued on the evaluation draws.
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here."""
     _need_plan(outcome)
     s = outcome.settings
     return budget_sweep(outcome.problem, outcome.selection, sweep_budgets(s) if budgets is None else budgets,
                         objective=s.objective, alpha=s.alpha, lam=s.lam, time_limit=s.time_limit,
-                        progress=progress, evaluate_on=outcome.evaluation)
+                        progress=progress, evaluate_on=outcome.evaluation, executor=executor)
 
 
 def analyses(outcome: Outcome, *, budget_sweep: bool = False, split: bool = False, tornado: bool = False,
-             sobol: bool = False, voi: bool = False, progress: Progress | None = None) -> SensitivityReport:
+             sobol: bool = False, voi: bool = False, progress: Progress | None = None,
+             executor=None) -> SensitivityReport:
     """The analyses asked for, of the recommended plan: plans are re-chosen on the selection
     scenarios and valued on the evaluation draws; the tornado, Sobol indices and the value of
-    information work on the selection scenarios."""
+    information work on the selection scenarios. executor: where the sweeps' and the value of
+    information's independent solves run (`workbench.tasks.run_tasks`); None: here."""
     plan, s = _need_plan(outcome), outcome.settings
     on_selection = Plan(plan.funded, outcome.selection, plan.problem, plan.label, plan.objective, plan.alpha, plan.lam)
     return analyze(on_selection, budgets=sweep_budgets(s) if budget_sweep else None,
                    split=s.split if split else None, tornado=tornado, sobol=sobol, voi=voi, seed=s.seed,
-                   progress=progress, evaluate_on=outcome.evaluation, time_limit=s.time_limit)
+                   progress=progress, evaluate_on=outcome.evaluation, time_limit=s.time_limit, executor=executor)
 
 
 _POOL: list[ThreadPoolExecutor] = []

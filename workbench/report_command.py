@@ -38,10 +38,6 @@ def add_report_arguments(parser) -> None:
                         help="last quarter's report JSON: its plan, compared with the actuals")
     parser.add_argument("--previous-portfolio", metavar="FILE",
                         help="last quarter's portfolio file: what changed, and how good its estimates were")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="run the reports on the dask.distributed cluster whose scheduler is at ADDRESS "
-                             "(tcp://host:8786; default $WORKBENCH_SCHEDULER), one task per report; needs the "
-                             "[distributed] extra")
 
 
 def history_parameters(args, extra: dict, kind: str) -> dict:

@@ -10,23 +10,31 @@ paired comparisons with greedy-by-RICE and the user's own roadmap (the `planned_
 or `plan_column`). Capacities are person-months a quarter per team (`capacities`, with
 `capacity_table` for the quarters that differ); a budget in person-months is the total a quarter
 over every team.
+
+`roadmaps` computes the roadmaps of several named settings variants (the capacities or horizons a
+leader compares), one task each (`workbench.tasks.run_tasks`): in this process on one engine,
+sharing its draws; on an executor each task on a fresh engine, which draws the same numbers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 
 from .engine.scenarios import effort_quantiles
 from .errors import InputError, Problem, did_you_mean
 from .io.read import normalize_column
-from .model.portfolio import OPTIONAL, QUARTER_COLUMNS, REQUIRED
-from .model.quarters import parse_quarter, quarter_range
+from .model.portfolio import OPTIONAL, QUARTER_COLUMNS, REQUIRED, Portfolio
+from .model.quarters import next_quarter, parse_quarter, quarter_range
 from .pipeline import LiveEngine, apply_settings
 from .planning.delivery import simulate_delivery
 from .planning.roadmap import greedy_roadmap, resolution_gap, solve_roadmap, violations
 from .planning.roadmap_problem import RoadmapProblem, planned_starts, roadmap_problem
 from .planning.roadmap_result import Roadmap, RoadmapResult
 from .settings import Settings
+from .tasks import run_tasks
 
 
 def roadmap_result(engine: LiveEngine, settings: Settings, *, start: int | None = None) -> RoadmapResult:
@@ -60,6 +68,41 @@ def roadmap_result(engine: LiveEngine, settings: Settings, *, start: int | None 
         notes.append("your roadmap's column has cells that are not quarters of the horizon, left out: "
                      + "; ".join(p.message for p in cell_problems[:5]))
     return RoadmapResult(s, problem, shown, roadmaps, selection.count, notes)
+
+
+def roadmaps(portfolio: Portfolio, variants: Mapping[str, Settings], *, start: int | None = None,
+             executor=None) -> dict[str, RoadmapResult]:
+    """The roadmap of each named settings variant (see `roadmap_result`), by name, in their order.
+    start: as `workbench.roadmap` (default the quarter after today, the same for every variant).
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here.
+
+    Raises InputError naming every problem of every variant (each prefixed by its name) before
+    anything is drawn; the first variant whose roadmap fails raises as `roadmap_result` does."""
+    problems = []
+    for name, settings in variants.items():
+        try:
+            settings.for_portfolio(portfolio, plan=True)
+        except InputError as exc:
+            problems += [replace(p, message=f"{name}: {p.message}") for p in exc.problems]
+    if problems:
+        raise InputError(problems)
+    # Today's quarter is read once, here: workers on other machines may disagree about the date.
+    start = next_quarter() if start is None else start
+    if executor is None:
+        results = run_tasks(_engine_roadmap, variants.values(), shared=(LiveEngine(portfolio), start))
+    else:
+        results = run_tasks(_fresh_roadmap, variants.values(), shared=(portfolio, start), executor=executor)
+    return dict(zip(variants, results))
+
+
+def _engine_roadmap(engine: LiveEngine, start: int, settings: Settings) -> RoadmapResult:
+    """One variant on a shared engine (in process: its cached draws serve every variant)."""
+    return engine.roadmap(settings, start=start)
+
+
+def _fresh_roadmap(portfolio: Portfolio, start: int, settings: Settings) -> RoadmapResult:
+    """One variant on an engine of its own (a task: the draws are the same by the RNG policy)."""
+    return LiveEngine(portfolio).roadmap(settings, start=start)
 
 
 def your_roadmap(problem: RoadmapProblem, s: Settings) -> tuple[np.ndarray, list[Problem]]:

@@ -8,6 +8,15 @@ non-dominated point, so on the selection scenarios the result is the complete no
 of (mean, CVaR) after |ND| CVaR solves and one mean solve. The steps share one cut pool (the
 cutting-plane CVaR of `optimization`) and each is bounded by the previous step's CVaR.
 
+With an executor (`workbench.tasks.run_tasks`) the scan is split, as it only ever moves up in
+mean: after the mean solve and the first (max-CVaR) step, the mean range [m_lo, m_max] between
+their plans is cut into SEGMENTS equal segments (a constant, never the number of workers, so the
+result does not depend on them), each scanned as its own task with its own cut pool (seeded with
+the two plans' cuts): from max CVaR s.t. E[value] >= lo_k, step by step, until a plan reaches
+hi_k (the next segment's first plan, left to it). Every non-dominated point of the segment is
+found as in the chain, so the union is the same non-dominated set, after about one more solve a
+segment (the one that reaches the next segment).
+
 `Frontier.beats(plan)` names the frontier plans that beat a plan on both axes as evaluated, so
 views can say when the selection scenarios and the evaluation disagree about a recommendation.
 `frontier` is the notebook front door (keywords in, scenarios drawn).
@@ -23,6 +32,7 @@ import pandas as pd
 
 from ..engine.scenarios import Scenarios
 from ..model.portfolio import Portfolio
+from ..tasks import run_tasks
 from .constraints import PlanningProblem
 from .cvar_cuts import CutPool, cut_pool
 from .milp import MIP_REL_GAP, SolverError
@@ -45,6 +55,10 @@ TIEBREAK = 1e-4
 # The step in mean between consecutive points, in units of the largest initiative's mean value:
 # 100 x HiGHS's feasibility tolerance (1e-7) on the scaled mean row.
 DELTA = 1e-5
+# The segments of the mean range scanned as separate tasks with an executor: fixed, so that the
+# split of the work, hence every figure, is the same on any number of workers; enough to keep a
+# few workers busy, few enough that the solve a segment spends reaching the next one stays small.
+SEGMENTS = 8
 
 
 @dataclass(eq=False)
@@ -89,28 +103,35 @@ def frontier(portfolio: Portfolio, budget: float, *, max_solves: int | None = No
              confidence_mode: str = "success", capacities: dict | None = None,
              theme_shares: dict | None = None, max_count: int | None = None, effort_quantile: float = 0.5,
              budget_column: str = "effort", time_limit: float = 60.0, spread: dict | None = None,
-             samples: int | None = EVALUATION_SAMPLES, evaluate_on: Scenarios | None = None) -> Frontier:
+             samples: int | None = EVALUATION_SAMPLES, evaluate_on: Scenarios | None = None,
+             executor=None) -> Frontier:
     """The complete efficient frontier of expected value against CVaR (see `frontier_of`).
     Keywords as in `optimize` (plans chosen on `scenarios`, valued on `samples` independent
-    evaluation draws or `evaluate_on`); max_solves caps the solves (default: none, complete)."""
+    evaluation draws or `evaluate_on`); max_solves caps the solves (default: none, complete).
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here."""
     _check_objective("cvar", alpha, 0.0)  # before drawing any scenario
     sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, method=method,
                                         confidence_mode=confidence_mode, capacities=capacities,
                                         theme_shares=theme_shares, max_count=max_count,
                                         effort_quantile=effort_quantile, budget_column=budget_column, spread=spread)
     return frontier_of(problem, sc, max_solves=max_solves, alpha=alpha, time_limit=time_limit,
-                       evaluate_on=evaluation_draws(sc, scenarios, samples, evaluate_on))
+                       evaluate_on=evaluation_draws(sc, scenarios, samples, evaluate_on), executor=executor)
 
 
 def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, alpha: float = 0.1, time_limit: float = 60.0,
                 max_solves: int | None = None, progress: Callable[[int, int], None] | None = None,
-                evaluate_on: Scenarios | None = None, pool: CutPool | None = None) -> Frontier:
+                evaluate_on: Scenarios | None = None, pool: CutPool | None = None, executor=None) -> Frontier:
     """Every non-dominated plan of a prepared problem on `scenarios` (the module's scan).
 
-    max_solves: a safety cap on the solves (None: complete; the result says whether it is).
-    progress(done, total): after each solve; total is an estimate until the scan ends.
+    max_solves: a safety cap on the solves (None: complete; the result says whether it is). With
+        an executor the solves left after the first two are shared out evenly over the segments
+        (some get none when fewer than SEGMENTS are left), so the total stays within the cap and
+        the points found spread over the mean range.
+    progress(done, total): after each solve (with an executor: each segment); total is an
+        estimate until the scan ends.
     evaluate_on: scenarios on which the plans found are valued (then the plans dominated as
         valued there are dropped); pool: the cuts to share (default: the scenarios' own).
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here.
     Raises Infeasible naming the cause, or SolverError when a solve stopped without a plan.
     """
     _check_objective("cvar", alpha, 0.0)
@@ -122,11 +143,41 @@ def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, alpha: float 
         raise explain_infeasible(problem, sc, time_limit)
     pool.add(sc.value, top.funded, alpha)  # the first master is bounded, and this cut is often binding
     best_mean = Plan(top.funded, sc, problem, "frontier", "mean", alpha)
+    m_max = best_mean.expected_value
+
+    def tick(found: list[Plan], steps: int) -> None:  # the total, estimated from the share of the range covered
+        solves, first = steps + 1, found[0].expected_value
+        covered = (found[-1].expected_value - first) / max(m_max - first, 1e-300)
+        progress(solves, max_solves or (solves + 1 if covered <= 0 else max(solves + 1, round(solves / covered))))
+
+    cap = None if max_solves is None else max_solves - 1
+    if executor is None:
+        found, steps, complete = _chain(problem, sc, pool, alpha, time_limit, m_max, cap=cap,
+                                        progress=None if progress is None else tick)
+    else:
+        found, steps, complete = _segmented(problem, sc, pool, alpha, time_limit, best_mean, cap, executor, progress)
+    solves = 1 + steps
+    if not found and complete:
+        raise SolverError(f"the solver found no CVaR-optimal plan within {time_limit:g} s; allow more time")
+    plans = non_dominated(found + [best_mean])
+    if evaluate_on is not None:
+        plans = non_dominated([Plan(p.funded, evaluate_on, problem, p.label, p.objective, alpha, status=p.status,
+                                    gap=p.gap, selection=sc) for p in plans])
+    if progress is not None:
+        progress(solves, solves)
+    return Frontier(plans, solves=solves, complete=complete)
+
+
+def _chain(problem: PlanningProblem, sc: Scenarios, pool: CutPool, alpha: float, time_limit: float, m_max: float,
+           *, target: float | None = None, bound: float | None = None, end: float = np.inf, cap: int | None = None,
+           progress: Callable[[list[Plan], int], None] | None = None) -> tuple[list[Plan], int, bool]:
+    """The epsilon-constraint steps from `target` (None: the plain max-CVaR problem) up to the
+    mean-optimal value `m_max`, or to the first plan whose mean reaches `end` (left out: it starts
+    the next segment). Returns (the plans found, the solves, complete); cap: at most that many solves."""
     scale = max(float(np.abs(sc.value).mean(axis=0).max()), 1e-12)  # as `solve` scales
-    delta, m_max = DELTA * scale, best_mean.expected_value
-    found, solves, target, bound, complete = [], 1, None, None, True
+    found, solves, complete = [], 0, True
     while True:
-        if max_solves is not None and solves >= max_solves:
+        if cap is not None and solves >= cap:
             complete = False
             break
         # The first step is the plain max-CVaR problem, as the CVaR objective solves it, so that
@@ -139,27 +190,64 @@ def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, alpha: float 
         if not sol.has_plan():  # no plan reaches the target mean: the scan is over
             break
         plan = Plan(sol.funded, sc, problem, "frontier", "cvar", alpha, status=sol.status, gap=sol.gap)
-        found.append(plan)
         optimal = sol.status == "optimal"  # a step stopped by the time limit may skip a point
         complete &= optimal
-        if progress is not None:  # the total, estimated from the share of the value range covered
-            covered = (plan.expected_value - found[0].expected_value) / max(m_max - found[0].expected_value, 1e-300)
-            progress(solves, max_solves or (solves + 1 if covered <= 0 else max(solves + 1, round(solves / covered))))
+        if plan.expected_value >= end:  # the next segment's first plan: left to it
+            break
+        found.append(plan)
+        if progress is not None:
+            progress(found, solves)
         if plan.expected_value >= m_max:
             break
         # No later plan has a higher CVaR than this one (it was feasible in this step): a bound
         # that tightens the next master, loosened by the solver's relative gap.
-        target = plan.expected_value + delta
+        target = plan.expected_value + DELTA * scale
         bound = plan.cvar + 10 * MIP_REL_GAP * (abs(plan.cvar) + scale) if optimal else None
-    if not found and complete:
-        raise SolverError(f"the solver found no CVaR-optimal plan within {time_limit:g} s; allow more time")
-    plans = non_dominated(found + [best_mean])
-    if evaluate_on is not None:
-        plans = non_dominated([Plan(p.funded, evaluate_on, problem, p.label, p.objective, alpha, status=p.status,
-                                    gap=p.gap, selection=sc) for p in plans])
-    if progress is not None:
-        progress(solves, solves)
-    return Frontier(plans, solves=solves, complete=complete)
+    return found, solves, complete
+
+
+def _segmented(problem: PlanningProblem, sc: Scenarios, pool: CutPool, alpha: float, time_limit: float,
+               best_mean: Plan, cap: int | None, executor, progress) -> tuple[list[Plan], int, bool]:
+    """The module's segmented scan: the first step here, then one task per segment of the mean
+    range. Returns (the plans found, the solves after the mean solve, complete) as `_chain`."""
+    m_max = best_mean.expected_value
+    found, steps, complete = _chain(problem, sc, pool, alpha, time_limit, m_max, cap=1 if cap is None else min(cap, 1))
+    if not found or found[0].expected_value >= m_max or (cap is not None and cap <= 1):
+        return found, steps, complete  # the scan is over, or the cap is reached, as in the chain
+    first = found[0]
+    complete = first.status == "optimal"  # only the one-step cap stopped the chain
+    scale = max(float(np.abs(sc.value).mean(axis=0).max()), 1e-12)
+    # The most any plan's CVaR can be (the first step's), loosened by the solver's gap, bounds every segment.
+    bound = first.cvar + 10 * MIP_REL_GAP * (abs(first.cvar) + scale) if first.status == "optimal" else None
+    edges = np.linspace(first.expected_value, m_max, SEGMENTS + 1)
+    edges[0] = first.expected_value + DELTA * scale  # the first step's plan is found already
+    ends = [*edges[1:-1], np.inf]
+    left = None if cap is None else max(cap - steps, 0)
+    caps = [None if left is None else left * (k + 1) // SEGMENTS - left * k // SEGMENTS for k in range(SEGMENTS)]
+    segments = [(float(lo), float(end), bound, k_cap) for lo, end, k_cap in zip(edges[:-1], ends, caps)]
+    seeds = np.array([best_mean.funded, first.funded])
+    tick = None if progress is None else (lambda done, total: progress(1 + steps + done, 1 + steps + total))
+    results = run_tasks(_segment, segments, shared=(problem, sc, seeds, alpha, time_limit, m_max),
+                        executor=executor, progress=tick)
+    for plans, solves, whole in results:
+        found += [Plan(funded, sc, problem, "frontier", "cvar", alpha, status=status, gap=gap)
+                  for funded, status, gap in plans]
+        steps += solves
+        complete &= whole
+    return found, steps, complete
+
+
+def _segment(problem: PlanningProblem, sc: Scenarios, seeds: np.ndarray, alpha: float, time_limit: float,
+             m_max: float, segment: tuple) -> tuple[list[tuple], int, bool]:
+    """One segment's scan (a task): ([(funded, status, gap) of each plan found], solves, complete).
+    Its own cut pool, seeded with the cuts of `seeds` only, so that it is the same wherever it runs."""
+    target, end, bound, cap = segment
+    pool = CutPool()
+    for funded in seeds:
+        pool.add(sc.value, funded, alpha)
+    found, solves, complete = _chain(problem, sc, pool, alpha, time_limit, m_max, target=target, bound=bound,
+                                     end=end, cap=cap)
+    return [(p.funded, p.status, p.gap) for p in found], solves, complete
 
 
 def non_dominated(plans: list[Plan]) -> list[Plan]:

@@ -8,7 +8,9 @@
   the plan was chosen on; the mean of their optimal in-sample objectives is an upper bound of the
   true optimum in expectation (for maximization), the plan's objective on independent scenarios
   an unbiased estimate of a lower bound. `optimality_gap` returns both and the gap, estimated on
-  each replication's scenarios paired (the plan's objective there against the optimum's).
+  each replication's scenarios paired (the plan's objective there against the optimum's). The
+  replications are independent tasks (`workbench.tasks.run_tasks`): on an executor each draws its
+  scenarios where it runs (`ReplicationDraws`), from its own stream, so the numbers are the same.
 
 Objectives are compared through `objective_terms` (per-scenario terms whose mean is the
 objective), so the errors of CVaR and blend figures are those of their influence terms.
@@ -25,6 +27,7 @@ from ..engine.scenarios import Scenarios
 from ..engine.simulation import PortfolioModel, effective_estimates
 from ..model.portfolio import Portfolio
 from ..rng import stream
+from ..tasks import run_tasks
 from .constraints import PlanningProblem
 from .optimization import explain_infeasible, solve
 from .plans import Estimate, Plan, mean_standard_error, objective_terms
@@ -94,6 +97,22 @@ def replication_scenarios(portfolio: Portfolio, rows: int, seed: int, replicatio
 
 
 @dataclass(frozen=True)
+class ReplicationDraws:
+    """`replication_scenarios` of one portfolio and draw settings as a function of m: the
+    `selection_draws` of `optimality_gap` that an executor can send to other processes."""
+
+    portfolio: Portfolio
+    rows: int
+    seed: int
+    confidence_mode: str = "success"
+    spread: dict | None = None
+
+    def __call__(self, replication: int) -> Scenarios:
+        return replication_scenarios(self.portfolio, self.rows, self.seed, replication, self.confidence_mode,
+                                     self.spread)
+
+
+@dataclass(frozen=True)
 class OptimalityGap:
     """Mak-Morton-Wood bounds of the true optimum's objective and the plan's gap to it.
 
@@ -120,35 +139,43 @@ class OptimalityGap:
 
 
 def optimality_gap(plan: Plan, selection_draws: Callable[[int], Scenarios], replications: int = 10, *,
-                   time_limit: float = 60.0, progress: Callable[[int, int], None] | None = None) -> OptimalityGap:
+                   time_limit: float = 60.0, progress: Callable[[int, int], None] | None = None,
+                   executor=None) -> OptimalityGap:
     """The optimality gap of `plan` (valued on its own scenarios, which must be independent of the
     ones it was chosen on) under its objective, from `replications` SAA problems on
-    `selection_draws(m)`, m = 0 .. replications - 1 (each on its own random stream)."""
+    `selection_draws(m)`, m = 0 .. replications - 1 (each on its own random stream).
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here.
+    With an executor each replication draws its own scenarios there, so `selection_draws` must
+    pickle: a `ReplicationDraws`, not a closure."""
     if replications < 2:
         raise ValueError(f"the optimality gap needs at least 2 replications, got {replications}")
     objective, alpha, lam = plan.objective or "mean", plan.alpha, plan.lam
-
-    def value(sc: Scenarios, funded: np.ndarray) -> float:
-        return float(objective_terms(sc.value @ funded, objective, alpha, lam).mean())
-
-    optimum, own = np.empty(replications), np.empty(replications)
-    for m in range(replications):
-        sc = selection_draws(m)
-        sol = solve(plan.problem, sc, objective, alpha=alpha, lam=1.0 if lam is None else lam, time_limit=time_limit)
-        if not sol.has_plan():
-            raise explain_infeasible(plan.problem, sc, time_limit)
-        own[m] = value(sc, plan.funded)
-        # The plan is feasible, so the replication's optimum is at least its value there (this also
-        # keeps an incumbent stopped by the time limit, or within the solver's gap, from undercutting it).
-        optimum[m] = max(value(sc, sol.funded), own[m])
-        if progress is not None:
-            progress(m + 1, replications)
+    pairs = run_tasks(_replication, range(replications), executor=executor, progress=progress,
+                      shared=(plan.problem, plan.funded, selection_draws, objective, alpha, lam, time_limit))
+    optimum, own = (np.array(x) for x in zip(*pairs))
     # Paired on each replication's scenarios, the optimum's and the plan's objectives share most of
     # their noise: the gap's error is far smaller than that of the difference of the two bounds.
     gaps = optimum - own
     terms = objective_terms(plan.value, objective, alpha, lam)
     return OptimalityGap(float(gaps.mean()), _se(gaps), float(optimum.mean()), _se(optimum), float(terms.mean()),
                          _se(terms), replications)
+
+
+def _replication(problem: PlanningProblem, funded: np.ndarray, selection_draws: Callable[[int], Scenarios],
+                 objective: str, alpha: float, lam: float | None, time_limit: float, m: int) -> tuple[float, float]:
+    """One replication (a task): (the optimum's objective, the plan's) on the scenarios selection_draws(m)."""
+    sc = selection_draws(m)
+    sol = solve(problem, sc, objective, alpha=alpha, lam=1.0 if lam is None else lam, time_limit=time_limit)
+    if not sol.has_plan():
+        raise explain_infeasible(problem, sc, time_limit)
+
+    def value(x: np.ndarray) -> float:
+        return float(objective_terms(sc.value @ x, objective, alpha, lam).mean())
+
+    own = value(funded)
+    # The plan is feasible, so the replication's optimum is at least its value there (this also
+    # keeps an incumbent stopped by the time limit, or within the solver's gap, from undercutting it).
+    return max(value(sol.funded), own), own
 
 
 def _se(x: np.ndarray) -> float:

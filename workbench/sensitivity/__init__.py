@@ -84,7 +84,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool = False, sobol: bool = False,
             voi: bool = False, seed: int | None = None, sobol_samples: int = 1024,
             progress: Callable[[int, int], None] | None = None,
-            evaluate_on: Scenarios | None = None, time_limit: float = 60.0) -> SensitivityReport:
+            evaluate_on: Scenarios | None = None, time_limit: float = 60.0, executor=None) -> SensitivityReport:
     """Run the analyses asked for on a plan (`time_limit`: seconds per solve).
 
     A plan chosen on other scenarios than it is valued on (`plan.selection`: `workbench.optimize`,
@@ -94,6 +94,8 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
     scenarios and values on `evaluate_on` (else on a held-out half of them); the tornado and
     switch points work on the plan's scenarios; Sobol draws its own (`seed`).
     progress(done, total) is called after each solve or analysis.
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here. The
+    sweeps and the value of information use it; the tornado, switch points and Sobol run here.
     """
     if plan.selection is not None:  # chosen on other scenarios than it is valued on: re-choose on those
         evaluate_on = plan.scenarios if evaluate_on is None else evaluate_on
@@ -103,7 +105,7 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
                                     plan.lam))
     problem, sc = plan.problem, plan.scenarios
     kw = dict(objective=plan.objective or "mean", alpha=plan.alpha, lam=plan.lam or 0.0, evaluate_on=evaluate_on,
-              time_limit=time_limit)
+              time_limit=time_limit, executor=executor)
     n_budgets = 0 if budgets is None else len(budgets)
     steps = [n_budgets, len(sweeps.DEFAULT_SHARES) if split else 0,
              2 if tornado else 0, 1 if sobol else 0, 2 if voi else 0]
@@ -136,11 +138,13 @@ def analyze(plan: Plan, *, budgets=None, split: str | None = None, tornado: bool
                                                      output="plan", spread=sc.spread)
         advance()
     if voi:
-        result = value_of_information.evpi_of(problem, sc, time_limit=time_limit, evaluate_on=evaluate_on)
+        result = value_of_information.evpi_of(problem, sc, time_limit=time_limit, evaluate_on=evaluate_on,
+                                              executor=executor)
         report.evpi = {"value": result.value, "se": result.se, "scenarios": result.scenarios,
                        "method": result.method, "exact": result.exact,
                        "evaluated_on": {"scenarios": result.evaluated_on, "count": result.scenarios}}
         advance()
-        report.evppi = value_of_information.evppi_of(problem, sc, time_limit=time_limit, evaluate_on=evaluate_on)
+        report.evppi = value_of_information.evppi_of(problem, sc, time_limit=time_limit, evaluate_on=evaluate_on,
+                                                     executor=executor)
         advance()
     return report

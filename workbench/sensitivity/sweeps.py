@@ -20,6 +20,7 @@ from ..errors import InputError, Problem, lookalike_problem, quote
 from ..planning.constraints import Infeasible, PlanningProblem
 from ..planning.optimization import solve
 from ..planning.plans import Plan, mean_standard_error
+from ..tasks import run_tasks
 
 DEFAULT_SHARES = np.linspace(0, 1, 11)  # a group's share of the budget: 0%, 10%, ..., 100%
 
@@ -79,11 +80,12 @@ def _marginal(values: list[np.ndarray | None], budgets: np.ndarray) -> tuple[np.
 def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, objective: str = "mean",
                  alpha: float = 0.1, lam: float = 1.0, time_limit: float = 60.0,
                  progress: Callable[[int, int], None] | None = None,
-                 evaluate_on: Scenarios | None = None) -> pd.DataFrame:
+                 evaluate_on: Scenarios | None = None, executor=None) -> pd.DataFrame:
     """The optimal plan at each budget: expected value with its p10-p90 band, the marginal value
     of one more unit of budget (paired between neighbouring budgets), and the plan, each figure
     with its standard error. Budgets the must-haves do not fit are `infeasible`.
     evaluate_on: scenarios on which to evaluate each budget's plan (default: those solved on).
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here.
 
     `entry_budgets(sweep)` then gives, for every initiative, the smallest budget funding it.
     """
@@ -91,28 +93,34 @@ def budget_sweep(problem: PlanningProblem, scenarios: Scenarios, budgets, *, obj
     if budgets.size == 0:
         raise InputError(Problem("the budget range is empty"))
     on = scenarios if evaluate_on is None else evaluate_on
+    settings = dict(objective=objective, alpha=alpha, lam=lam, time_limit=time_limit)
+    solved = run_tasks(_solve_at_budget, [float(b) for b in budgets], shared=(problem, scenarios, settings),
+                       executor=executor, progress=progress)
     rows, values = [], []
-    for k, b in enumerate(budgets):
-        plan, status = None, "infeasible"
-        try:
-            # Built anew, not copied: the must-haves' checks depend on the budget.
-            p = PlanningProblem(problem.portfolio, replace(problem.constraints, budget=float(b)), problem.effort_q)
-            sol = solve(p, scenarios, objective, alpha=alpha, lam=lam, time_limit=time_limit)
-            status = sol.status
-            if sol.funded is not None:
-                plan = Plan(sol.funded, on, p, "sweep", objective, alpha, status=sol.status, gap=sol.gap)
-        except Infeasible:
-            pass
+    for b, (funded, status, gap) in zip(budgets, solved):
+        plan = None
+        if funded is not None:  # the plan's own problem (its budget), as the task solved it
+            at = PlanningProblem(problem.portfolio, replace(problem.constraints, budget=float(b)), problem.effort_q)
+            plan = Plan(funded, on, at, "sweep", objective, alpha, status=status, gap=gap)
         rows.append(_record(plan, on, status, budget=float(b)))
         values.append(None if plan is None else plan.value)
-        if progress is not None:
-            progress(k + 1, budgets.size)
     frame = pd.DataFrame(rows)
     marginal, marginal_se = _marginal(values, budgets)
     at = frame.columns.get_loc("expected_value_se") + 1
     frame.insert(at, "marginal_value", marginal)
     frame.insert(at + 1, "marginal_value_se", marginal_se)
     return frame
+
+
+def _solve_at_budget(problem: PlanningProblem, scenarios: Scenarios, settings: dict, budget: float) -> tuple:
+    """One sweep task: (funded or None, status, gap) of the best plan at `budget`."""
+    try:
+        # Built anew, not copied: the must-haves' checks depend on the budget.
+        p = PlanningProblem(problem.portfolio, replace(problem.constraints, budget=budget), problem.effort_q)
+        sol = solve(p, scenarios, **settings)
+    except Infeasible:
+        return None, "infeasible", None
+    return sol.funded, sol.status, sol.gap
 
 
 def entry_budgets(sweep: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
@@ -152,30 +160,37 @@ def split_groups(problem: PlanningProblem, name: str) -> tuple[str, np.ndarray]:
 def split_sweep(problem: PlanningProblem, scenarios: Scenarios, group: str, shares=None, *,
                 objective: str = "mean", alpha: float = 0.1, lam: float = 1.0, time_limit: float = 60.0,
                 progress: Callable[[int, int], None] | None = None,
-                evaluate_on: Scenarios | None = None) -> pd.DataFrame:
+                evaluate_on: Scenarios | None = None, executor=None) -> pd.DataFrame:
     """Give `group` (a theme or team) a share s of the budget and the rest 1 - s, optimizing both
     parts, for s from 0 to 100% in steps: where does the split stop paying?
 
     evaluate_on: scenarios on which each share's plan (and the group's part of its value) is
     evaluated (default: those solved on).
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here.
     """
     label, members = split_groups(problem, group)
     shares = DEFAULT_SHARES if shares is None else np.asarray(shares, float)
-    cost, budget = problem.cost, problem.constraints.budget
     on = scenarios if evaluate_on is None else evaluate_on
-    inside, outside = cost * members, cost * ~members
+    settings = dict(objective=objective, alpha=alpha, lam=lam, time_limit=time_limit)
+    solved = run_tasks(_solve_at_share, [float(s) for s in shares], shared=(problem, scenarios, members, settings),
+                       executor=executor, progress=progress)
     rows = []
-    for k, s in enumerate(shares):
-        sol = solve(problem, scenarios, objective, alpha=alpha, lam=lam, time_limit=time_limit,
-                    extra_rows=((inside, -np.inf, s * budget), (outside, -np.inf, (1 - s) * budget)))
-        plan = None if sol.funded is None else Plan(sol.funded, on, problem, "split", objective, alpha,
-                                                    status=sol.status, gap=sol.gap)
-        rec = _record(plan, on, sol.status, share=float(s))
+    for s, (funded, status, gap) in zip(shares, solved):
+        plan = None if funded is None else Plan(funded, on, problem, "split", objective, alpha, status=status, gap=gap)
+        rec = _record(plan, on, status, share=float(s))
         rec["group"] = label
         part = on.value[:, plan.funded & members].sum(axis=1) if plan else None
         rec["group_value"] = np.nan if part is None else float(part.mean())
         rec["group_value_se"] = np.nan if part is None else mean_standard_error(part)
         rows.append(rec)
-        if progress is not None:
-            progress(k + 1, shares.size)
     return pd.DataFrame(rows)
+
+
+def _solve_at_share(problem: PlanningProblem, scenarios: Scenarios, members: np.ndarray, settings: dict,
+                    share: float) -> tuple:
+    """One split task: (funded or None, status, gap) of the best plan giving the group `share`
+    of the budget and the others the rest."""
+    cost, budget = problem.cost, problem.constraints.budget
+    inside, outside = (cost * members, -np.inf, share * budget), (cost * ~members, -np.inf, (1 - share) * budget)
+    sol = solve(problem, scenarios, **settings, extra_rows=(inside, outside))
+    return sol.funded, sol.status, sol.gap

@@ -7,6 +7,7 @@ that chose it, x* looks better than it is (the optimizer's curse) and EVPI comes
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 
@@ -20,10 +21,14 @@ from ..planning.constraints import PlanningProblem
 from ..planning.optimization import explain_infeasible, scenarios_and_problem, solve
 from ..planning.plans import mean_standard_error
 from ..rng import stream
+from ..tasks import run_tasks
 from .one_at_a_time import VALUE_FACTORS
 
 ENUMERATE_LIMIT = 20  # 2^20 candidate plans is the most enumeration may build
 _CHUNK = 4_000_000    # values per block of (rows x plans) products
+# Objective rows per MILP task: fixed, so that the split of the work (and every count) is the same
+# on any number of workers; 25 MILPs outweigh a task's overhead (about 1 ms on dask).
+_ROWS_PER_TASK = 25
 
 
 @dataclass(frozen=True)
@@ -49,18 +54,29 @@ class EVPIResult:
 
 
 class _Optimizer:
-    """max_x c·x over the feasible plans for many objective rows c, optionally with x_i forced in or out."""
+    """max_x c·x over the feasible plans for many objective rows c, optionally with x_i forced in or out.
+
+    Sent to the workers as it is: it keeps one scenario row (a MILP's template), not the matrix."""
 
     def __init__(self, problem: PlanningProblem, scenarios: Scenarios, enumerate_up_to: int, time_limit: float):
-        self.problem, self.scenarios, self.time_limit = problem, scenarios, time_limit
+        self.problem, self.time_limit = problem, time_limit
+        self.template = scenarios.head(1)
         self.plans = problem.feasible_plans() if len(problem) <= enumerate_up_to else None
         self.method = "milp" if self.plans is None else "enumeration"
         self.solves, self.exact = 0, True
         if self.plans is not None and not len(self.plans):
             raise explain_infeasible(problem, scenarios, time_limit)
 
-    def best(self, c: np.ndarray, force: tuple[int, bool] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Per row of c (rows x initiatives): the best value and a plan reaching it (-inf, no plan if none)."""
+    def counting(self) -> _Optimizer:
+        """A copy whose solves and exactness count from zero: a task's own, added up by the caller."""
+        twin = copy.copy(self)
+        twin.solves, twin.exact = 0, True
+        return twin
+
+    def best(self, c: np.ndarray, force: tuple[int, bool] | None = None,
+             executor=None) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of c (rows x initiatives): the best value and a plan reaching it (-inf, no plan if none).
+        Enumeration runs here; the MILPs (one per row) run as tasks of _ROWS_PER_TASK rows on `executor`."""
         c = np.atleast_2d(np.asarray(c, float))
         k, n = c.shape
         values, plans = np.full(k, -np.inf), np.zeros((k, n), bool)
@@ -79,12 +95,25 @@ class _Optimizer:
                 values[lo:lo + step] = totals[np.arange(arg.size), arg]
                 plans[lo:lo + step] = cand[arg]
             return values, plans
-        forced = p
+        starts = range(0, k, _ROWS_PER_TASK)
+        done = run_tasks(_milp_rows, [c[lo:lo + _ROWS_PER_TASK] for lo in starts], shared=(self, force),
+                         executor=executor)
+        for lo, (v, x, solves, exact) in zip(starts, done):
+            values[lo:lo + v.size], plans[lo:lo + v.size] = v, x
+            self.solves += solves
+            self.exact &= exact
+        return values, plans
+
+    def milp(self, c: np.ndarray, force: tuple[int, bool] | None) -> tuple[np.ndarray, np.ndarray]:
+        """`best` by one MILP per row of c, counted in solves and exact."""
+        k, n = c.shape
+        values, plans = np.full(k, -np.inf), np.zeros((k, n), bool)
+        forced = self.problem
         if force is not None:
             i, funded = force
-            forced = p.forced(funded=[i]) if funded else p.forced(unfunded=[i])
+            forced = forced.forced(funded=[i]) if funded else forced.forced(unfunded=[i])
         for r in range(k):
-            one = dataclasses.replace(self.scenarios, value=c[r:r + 1], effort=self.scenarios.effort[:1])
+            one = dataclasses.replace(self.template, value=c[r:r + 1])
             sol = solve(forced, one, "mean", time_limit=self.time_limit)
             self.solves += 1
             if not sol.has_plan():
@@ -92,6 +121,13 @@ class _Optimizer:
             self.exact &= sol.status == "optimal"
             values[r], plans[r] = c[r] @ sol.funded, sol.funded
         return values, plans
+
+
+def _milp_rows(opt: _Optimizer, force: tuple[int, bool] | None, c: np.ndarray) -> tuple:
+    """One task of `_Optimizer.best`: (values, plans, MILPs solved, all exact) for the rows c."""
+    twin = opt.counting()
+    values, plans = twin.milp(c, force)
+    return values, plans, twin.solves, twin.exact
 
 
 def _check(problem: PlanningProblem, scenarios: Scenarios, enumerate_up_to: int, time_limit: float) -> list[str]:
@@ -116,10 +152,10 @@ def _raise(problems: list[str]) -> None:
         raise InputError([Problem(p) for p in problems])
 
 
-def _prior_optimum(opt: _Optimizer, mu: np.ndarray) -> tuple[float, np.ndarray]:
-    value, plan = opt.best(mu)
+def _prior_optimum(opt: _Optimizer, mu: np.ndarray, scenarios: Scenarios, executor) -> tuple[float, np.ndarray]:
+    value, plan = opt.best(mu, executor=executor)
     if not np.isfinite(value[0]):
-        raise explain_infeasible(opt.problem, opt.scenarios, opt.time_limit)
+        raise explain_infeasible(opt.problem, scenarios, opt.time_limit)
     return float(value[0]), plan[0]
 
 
@@ -128,7 +164,7 @@ def _prior_optimum(opt: _Optimizer, mu: np.ndarray) -> tuple[float, np.ndarray]:
 
 def evpi_of(problem: PlanningProblem, scenarios: Scenarios, *, max_scenarios: int = 500,
             enumerate_up_to: int = 16, time_limit: float = 60.0,
-            evaluate_on: Scenarios | None = None) -> EVPIResult:
+            evaluate_on: Scenarios | None = None, executor=None) -> EVPIResult:
     """EVPI of the expected-value funding decision: E_s[max_x v_s·x] − E[v·x*], x* = argmax_x E[v·x].
 
     Only value uncertainty is resolved: efforts enter the constraints at their planning
@@ -140,6 +176,7 @@ def evpi_of(problem: PlanningProblem, scenarios: Scenarios, *, max_scenarios: in
     enumerating the feasible plans when the portfolio has at most `enumerate_up_to` initiatives,
     else by one MILP per scenario. The standard error is the paired
     sd_s(max_x v_s·x − v_s·x*) / sqrt(scenarios used), on those same scenarios.
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here.
     """
     problems = _check(problem, scenarios, enumerate_up_to, time_limit)
     if isinstance(max_scenarios, bool) or not isinstance(max_scenarios, (int, np.integer)) or max_scenarios < 2:
@@ -151,13 +188,13 @@ def evpi_of(problem: PlanningProblem, scenarios: Scenarios, *, max_scenarios: in
     _raise(problems)
     choose, value_on, where = _split(scenarios, evaluate_on)
     opt = _Optimizer(problem, scenarios, enumerate_up_to, time_limit)
-    _, x_star = _prior_optimum(opt, choose.mean(axis=0))
+    _, x_star = _prior_optimum(opt, choose.mean(axis=0), scenarios, executor)
     rows = np.arange(value_on.shape[0])
     if rows.size > max_scenarios:
         rows = np.sort(stream(scenarios.seed, "evpi-subset").choice(rows, max_scenarios, replace=False))
     vs = value_on[rows]
     prior = vs @ x_star
-    perfect, _ = opt.best(vs)
+    perfect, _ = opt.best(vs, executor=executor)
     gain = np.maximum(perfect, prior) - prior  # x* is feasible: a solver gap never makes the optimum worse
     value, now = float(gain.mean()), float(prior.mean())
     return EVPIResult(value, mean_standard_error(gain), now, now + value, int(rows.size),
@@ -198,7 +235,7 @@ def _bin_edges(x: np.ndarray, k: int) -> np.ndarray:
 
 def evppi_of(problem: PlanningProblem, scenarios: Scenarios, *, bins: int | None = None,
              enumerate_up_to: int = 16, time_limit: float = 60.0,
-             evaluate_on: Scenarios | None = None) -> pd.DataFrame:
+             evaluate_on: Scenarios | None = None, executor=None) -> pd.DataFrame:
     """Per initiative, the expected value of learning its value v_i before committing (EVPPI).
 
     The decision rules are chosen on `scenarios` and valued on `evaluate_on` (as in `evpi_of`:
@@ -213,6 +250,7 @@ def evppi_of(problem: PlanningProblem, scenarios: Scenarios, *, bins: int | None
     standard error. Returns columns id, value, se, p_change (share of valuing scenarios where the
     information changes the plan), correlated_with; sorted by value, largest first. `.attrs` holds
     method, solves, bins, scenarios (valued on) and evaluated_on.
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here.
     """
     problems = _check(problem, scenarios, enumerate_up_to, time_limit)
     if evaluate_on is None and scenarios.count < 4:
@@ -230,14 +268,16 @@ def evppi_of(problem: PlanningProblem, scenarios: Scenarios, *, bins: int | None
     choose, value_on, where = _split(scenarios, evaluate_on)
     opt = _Optimizer(problem, scenarios, enumerate_up_to, time_limit)
     mu = choose.mean(axis=0)
-    _, x_star = _prior_optimum(opt, mu)
+    _, x_star = _prior_optimum(opt, mu, scenarios, executor)
     partners = value_partners(problem.portfolio)
+    # The solves, one task per initiative; the labels and gains on the valuing scenarios, here.
+    informed = run_tasks(_informed, range(len(problem)), shared=(opt, choose, mu, x_star, partners, bins),
+                         executor=executor)
     rows = []
-    for i in range(len(problem)):
-        if partners[i]:
-            plans, label = _binned(opt, choose, value_on, mu, x_star, i, sorted(partners[i] | {i}), bins)
-        else:
-            plans, label = _exact(opt, value_on, mu, x_star, i)
+    for i, (plans, rule, solves, exact) in enumerate(informed):
+        opt.solves += solves
+        opt.exact &= exact
+        label = _labels(rule, value_on[:, i])
         # v_s·(plan_s − x*): only the initiatives some plan changes enter the product
         delta = plans.astype(float) - x_star
         moved = delta.any(axis=0)
@@ -253,8 +293,29 @@ def evppi_of(problem: PlanningProblem, scenarios: Scenarios, *, bins: int | None
     return frame
 
 
-def _exact(opt: _Optimizer, value_on: np.ndarray, mu: np.ndarray, x_star: np.ndarray, i: int):
-    """(plans, label per valuing scenario) of learning independent v_i: A_i or B_i, by v_si."""
+def _informed(opt: _Optimizer, choose: np.ndarray, mu: np.ndarray, x_star: np.ndarray, partners: list[set[int]],
+              bins: int, i: int) -> tuple:
+    """One EVPPI task: the plans learning v_i chooses among, the rule choosing by v_i (`_labels`),
+    and the MILPs it solved (their count, whether all were exact)."""
+    twin = opt.counting()
+    if partners[i]:
+        plans, rule = _binned(twin, choose, mu, x_star, i, sorted(partners[i] | {i}), bins)
+    else:
+        plans, rule = _exact(twin, mu, x_star, i)
+    return plans, rule, twin.solves, twin.exact
+
+
+def _labels(rule: tuple, v: np.ndarray) -> np.ndarray:
+    """Which of the informed plans each valuing scenario takes, by its v_i: ("branch", a, b) takes
+    A_i (1) iff a + v_i > b, else B_i (0); ("bins", edges) takes the plan of v_i's bin."""
+    if rule[0] == "branch":
+        _, a, b = rule
+        return (a + v > b).astype(int)  # a branch without any plan is -inf and never taken
+    return np.searchsorted(rule[1], v, side="right")
+
+
+def _exact(opt: _Optimizer, mu: np.ndarray, x_star: np.ndarray, i: int) -> tuple[np.ndarray, tuple]:
+    """(plans [B_i, A_i], rule) of learning independent v_i: A_i or B_i, by v_i."""
     c = mu.copy()
     c[i] = 0.0
     rest = float(c @ x_star)
@@ -264,15 +325,13 @@ def _exact(opt: _Optimizer, value_on: np.ndarray, mu: np.ndarray, x_star: np.nda
     else:
         (a,), (xa,) = opt.best(c, force=(i, True))
         b, xb = rest, x_star
-    # a branch without any plan is -inf and never taken
-    take_a = a + value_on[:, i] > b
-    return np.array([xb, xa]), take_a.astype(int)
+    return np.array([xb, xa]), ("branch", a, b)
 
 
-def _binned(opt: _Optimizer, choose: np.ndarray, value_on: np.ndarray, mu: np.ndarray, x_star: np.ndarray,
-            i: int, group: list[int], bins: int):
-    """(plans, label per valuing scenario) of learning v_i when it informs its partners' values:
-    one plan per bin of v_i, chosen on the choosing scenarios' conditional means."""
+def _binned(opt: _Optimizer, choose: np.ndarray, mu: np.ndarray, x_star: np.ndarray, i: int, group: list[int],
+            bins: int) -> tuple[np.ndarray, tuple]:
+    """(plans, rule) of learning v_i when it informs its partners' values: one plan per bin of v_i,
+    chosen on the choosing scenarios' conditional means."""
     edges = _bin_edges(choose[:, i], bins)
     labels = np.searchsorted(edges, choose[:, i], side="right")
     k = edges.size + 1
@@ -285,7 +344,7 @@ def _binned(opt: _Optimizer, choose: np.ndarray, value_on: np.ndarray, mu: np.nd
     best, found = opt.best(c[seen])
     better = best > c[seen] @ x_star  # x* is feasible: a solver gap never makes the informed plan worse
     plans[np.flatnonzero(seen)[better]] = found[better]
-    return plans, np.searchsorted(edges, value_on[:, i], side="right")
+    return plans, ("bins", edges)
 
 
 # --- entry points from a portfolio ---------------------------------------------------------------
@@ -293,31 +352,33 @@ def _binned(opt: _Optimizer, choose: np.ndarray, value_on: np.ndarray, mu: np.nd
 
 def evpi(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 1000, seed: int | None = None,
          max_scenarios: int = 500, enumerate_up_to: int = 16, time_limit: float = 60.0,
-         evaluate_on: Scenarios | None = None, **constraints) -> EVPIResult:
+         evaluate_on: Scenarios | None = None, executor=None, **constraints) -> EVPIResult:
     """EVPI for a portfolio and budget; `constraints` are optimization.scenarios_and_problem's keywords
     (method, confidence_mode, capacities, theme_shares, max_count, effort_quantile, budget_column, spread).
 
     The prior-optimal plan is chosen on `scenarios` and valued on `evaluate_on`; by default on
     `max_scenarios` draws of the "evaluation" stream when `scenarios` is a count (drawn alike),
-    else on the held-out half of the given scenarios (see `evpi_of`)."""
+    else on the held-out half of the given scenarios (see `evpi_of`).
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here."""
     sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, **constraints)
     if evaluate_on is None and not isinstance(scenarios, Scenarios):
         evaluate_on = _evaluation_draws(sc, max_scenarios)
     return evpi_of(problem, sc, max_scenarios=max_scenarios, enumerate_up_to=enumerate_up_to, time_limit=time_limit,
-                   evaluate_on=evaluate_on)
+                   evaluate_on=evaluate_on, executor=executor)
 
 
 def evppi(portfolio: Portfolio, budget: float, *, scenarios: int | Scenarios = 1000, seed: int | None = None,
           bins: int | None = None, enumerate_up_to: int = 16, time_limit: float = 60.0,
-          evaluate_on: Scenarios | None = None, **constraints) -> pd.DataFrame:
+          evaluate_on: Scenarios | None = None, executor=None, **constraints) -> pd.DataFrame:
     """Per-initiative EVPPI for a portfolio and budget (see `evppi_of`); keywords as in `evpi`. The
     decision rules are valued on `evaluate_on`; by default on as many draws of the "evaluation"
-    stream when `scenarios` is a count, else on the held-out half of the given scenarios."""
+    stream when `scenarios` is a count, else on the held-out half of the given scenarios.
+    executor: where the independent solves run (`workbench.tasks.run_tasks`); None: here."""
     sc, problem = scenarios_and_problem(portfolio, budget, scenarios=scenarios, seed=seed, **constraints)
     if evaluate_on is None and not isinstance(scenarios, Scenarios):
         evaluate_on = _evaluation_draws(sc, sc.count)
     return evppi_of(problem, sc, bins=bins, enumerate_up_to=enumerate_up_to, time_limit=time_limit,
-                    evaluate_on=evaluate_on)
+                    evaluate_on=evaluate_on, executor=executor)
 
 
 def _evaluation_draws(sc: Scenarios, rows: int) -> Scenarios:
