@@ -100,7 +100,7 @@ def test_a_worker_killed_mid_batch_fails_its_report_and_the_others_are_written(t
         os.kill(pid, signal.SIGKILL)
         batch.join(timeout=600)
     written, failures = outcome["result"]
-    assert len(written) == 2, failures and len(failures) == 1
+    assert len(written) == 2 and len(failures) == 1, failures
     name, message = failures[0]
     assert "KilledWorker" in message and name in {f"{q}-quarterly" for _, q in pairs}
     for _, q in pairs:
@@ -182,3 +182,80 @@ def test_the_optimize_command_on_a_cluster_finds_the_same_frontier_and_gap(dask_
     # The frontier on the cluster is scanned in segments: the same plans, a few more solves.
     assert theirs["frontier"] == mine["frontier"] and len(mine["frontier"]) >= 2
     assert theirs["optimality_gap"] == mine["optimality_gap"] and theirs["selected"] == mine["selected"]
+
+
+def test_a_worker_behind_a_symlinked_temp_folder_reports_the_clients_paths(tmp_path, unit_portfolio, monkeypatch):
+    """The worker's task in process, its temporary folder behind a symbolic link (as on macOS), with
+    a calibration and a correlations companion shipped: the JSON is the local run's, byte for byte."""
+    import tempfile
+
+    from workbench.calibration import calibrate, save_calibration
+    from workbench.reports import run_report
+    from workbench.reports.remote import publish_rendered, render_report
+
+    calibration = save_calibration(calibrate().calibration, tmp_path / "calibration.json")
+    unit_portfolio.with_name("Unit Q4.correlations.csv").write_text("a,b,rho\n", encoding="utf-8")
+    job = check_parameters({"portfolio": str(unit_portfolio), "quarter": "2026Q4",
+                            "settings": {**SMALL, "calibration": str(calibration)}})
+    real = tmp_path / "real-tmp"
+    real.mkdir()
+    (tmp_path / "linked-tmp").symlink_to(real)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "linked-tmp"))
+    rendered = render_report("quarterly", job, "2026Q4-quarterly", job_inputs(job))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert rendered.error is None and "real-tmp" not in rendered.data and "linked-tmp" not in rendered.data
+    remote = publish_rendered(rendered, tmp_path / "cluster")
+    local = run_report("quarterly", job, tmp_path / "local", name="2026Q4-quarterly")
+    assert remote[2].read_bytes() == local[2].read_bytes()
+    record = json.loads(remote[2].read_text(encoding="utf-8"))
+    assert record["settings"]["calibration"] == str(calibration) and record["calibration"]["applied"]
+    assert not list(real.iterdir())  # the worker's staging folder is gone
+
+
+def test_a_cluster_without_workers_is_refused(monkeypatch):
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(tasks, "CONNECT_TIMEOUT", 1)
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50) as empty:
+        with pytest.raises(InputError, match="the scheduler has no workers after 1 s"), \
+                tasks.cluster(empty.scheduler_address):
+            pass
+
+
+def test_a_worker_of_another_version_is_refused(dask_clients, monkeypatch):
+    import workbench
+
+    address = dask_clients(1).scheduler.address
+    monkeypatch.setattr(workbench, "__version__", "9.9.9")  # here; the worker imports the real one
+    with pytest.raises(InputError) as error, tasks.cluster(address):
+        pass
+    assert "every worker needs workbench 9.9.9" in str(error.value) and "has 0." in str(error.value)
+
+
+def _die(k: int) -> int:
+    os._exit(1)
+
+
+def test_a_worker_lost_during_an_analysis_is_a_cluster_error():
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                         silence_logs=50) as cluster, Client(cluster, set_as_default=False) as client:
+        with pytest.raises(tasks.ClusterError, match=r"the cluster lost a task \(KilledWorker"):
+            tasks.run_tasks(_die, [1], executor=client.get_executor())
+
+
+def test_the_first_items_error_is_raised_whatever_ended_first(dask_clients):
+    with pytest.raises(ZeroDivisionError):  # item 0 fails with ZeroDivisionError, item 2 with KeyError
+        tasks.run_tasks(_fails, [0, 1, 2], executor=dask_clients(3))
+
+
+def _fails(k: int) -> int:
+    if k == 0:
+        time.sleep(1.0)  # ends last
+        return 1 // 0
+    if k == 2:
+        raise KeyError(k)
+    return k

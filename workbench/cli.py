@@ -28,7 +28,7 @@ from .report_command import add_report_arguments, report_command
 from .reports import ReportError
 from .roadmap_command import add_roadmap_parser
 from .settings import FIELDS, Settings
-from .tasks import SCHEDULER_VARIABLE, cluster, scheduler_address
+from .tasks import SCHEDULER_VARIABLE, ClusterError, cluster, scheduler_address
 from .views.check_text import check_command, init_command
 from .views.output import csv_safe, terminal_text, to_json
 from .views.text import plan_record, plan_text, score_record, score_table, sensitivity_text
@@ -314,7 +314,8 @@ def _replications(text: str) -> int:
 def _optimize(args) -> str:
     outcome = _outcome(args, plan=True)
     front = gap = None
-    with executor_from(args) as executor:
+    wanted = args.frontier or (args.gap_replications and args.format != "csv")  # any solves to send out
+    with executor_from(args) if wanted else contextlib.nullcontext() as executor:
         if args.frontier:
             progress = Progress("frontier", " solves")
             try:
@@ -427,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"workbench: error: {terminal_text(e)}", file=sys.stderr)
         return 2
-    except (SolverError, ReportError) as e:
+    except (SolverError, ReportError, ClusterError) as e:
         if getattr(e, "written", None):
             sys.stdout.write("\n".join(e.written) + "\n")
         for k, line in enumerate(str(e).splitlines()):

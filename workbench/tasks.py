@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import CancelledError, Executor, as_completed
 from contextlib import contextmanager
 
 from .errors import InputError, Problem, quote
@@ -55,17 +55,26 @@ def run_tasks(fn: Callable, items: Iterable, *, shared: tuple = (), executor=Non
     submit, shared = _submitter(executor, shared)
     futures = {submit(fn, *shared, item): k for k, item in enumerate(items)}
     results: list = [None] * total
-    error = None
+    errors = {}
     for done, future in enumerate(as_completed(futures), start=1):
         try:
             results[futures[future]] = future.result()
         except Exception as exc:  # kept, and raised once every task has ended
-            error = error or exc
+            errors[futures[future]] = exc
         if progress is not None:
             progress(done, total)
-    if error is not None:
+    if errors:  # the first item's error, whichever ended first: the same error on any number of workers
+        error = errors[min(errors)]
+        if isinstance(error, CancelledError) or type(error).__module__.split(".")[0] == "distributed":
+            raise ClusterError(f"the cluster lost a task ({type(error).__name__}: {error}); its workers may have "
+                               "died or the scheduler gone: run again, or without --scheduler") from error
         raise error
     return results
+
+
+class ClusterError(RuntimeError):
+    """The cluster lost work (a worker died, the scheduler went away): no result, nothing wrong
+    with the input."""
 
 
 def _submitter(executor, shared: tuple) -> tuple[Callable, tuple]:
@@ -107,6 +116,35 @@ def cluster(address: str) -> Iterator:
                                  "one with `dask scheduler` and workers with `dask worker ADDRESS`, or "
                                  f"unset {SCHEDULER_VARIABLE} to run here")) from None
     try:
+        _check_workers(client, address)
         yield client
     finally:
         client.close()
+
+
+def _check_workers(client, address: str) -> None:
+    """InputError unless the cluster has a worker and every worker runs this version of workbench:
+    tasks would wait forever for a worker, and another version would give other numbers."""
+    from . import __version__
+
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError):
+        raise InputError(Problem(f"--scheduler {quote(address)}: the scheduler has no workers after "
+                                 f"{CONNECT_TIMEOUT} s; start some with `dask worker {address}`")) from None
+    try:
+        versions = client.run(_workbench_version)
+    except Exception as exc:  # a worker that cannot import workbench fails to unpickle the call
+        raise InputError(Problem(f"--scheduler {quote(address)}: the workers cannot run workbench "
+                                 f"({type(exc).__name__}: {exc}); install decision-workbench {__version__} "
+                                 "on every worker")) from None
+    other = sorted(f"{worker} has {version}" for worker, version in versions.items() if version != __version__)
+    if other:
+        raise InputError(Problem(f"--scheduler {quote(address)}: every worker needs workbench {__version__}, the "
+                                 f"version here (the same numbers): {'; '.join(other)}"))
+
+
+def _workbench_version() -> str:
+    from . import __version__
+
+    return __version__

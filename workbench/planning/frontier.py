@@ -123,10 +123,8 @@ def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, alpha: float 
                 evaluate_on: Scenarios | None = None, pool: CutPool | None = None, executor=None) -> Frontier:
     """Every non-dominated plan of a prepared problem on `scenarios` (the module's scan).
 
-    max_solves: a safety cap on the solves (None: complete; the result says whether it is). With
-        an executor the solves left after the first two are shared out evenly over the segments
-        (some get none when fewer than SEGMENTS are left), so the total stays within the cap and
-        the points found spread over the mean range.
+    max_solves: a safety cap on the solves (None: complete; the result says whether it is). A
+        capped scan runs here as one chain whatever the executor, so that it finds the same plans.
     progress(done, total): after each solve (with an executor: each segment); total is an
         estimate until the scan ends.
     evaluate_on: scenarios on which the plans found are valued (then the plans dominated as
@@ -151,11 +149,11 @@ def frontier_of(problem: PlanningProblem, scenarios: Scenarios, *, alpha: float 
         progress(solves, max_solves or (solves + 1 if covered <= 0 else max(solves + 1, round(solves / covered))))
 
     cap = None if max_solves is None else max_solves - 1
-    if executor is None:
+    if executor is None or max_solves is not None:
         found, steps, complete = _chain(problem, sc, pool, alpha, time_limit, m_max, cap=cap,
                                         progress=None if progress is None else tick)
     else:
-        found, steps, complete = _segmented(problem, sc, pool, alpha, time_limit, best_mean, cap, executor, progress)
+        found, steps, complete = _segmented(problem, sc, pool, alpha, time_limit, best_mean, executor, progress)
     solves = 1 + steps
     if not found and complete:
         raise SolverError(f"the solver found no CVaR-optimal plan within {time_limit:g} s; allow more time")
@@ -207,13 +205,13 @@ def _chain(problem: PlanningProblem, sc: Scenarios, pool: CutPool, alpha: float,
 
 
 def _segmented(problem: PlanningProblem, sc: Scenarios, pool: CutPool, alpha: float, time_limit: float,
-               best_mean: Plan, cap: int | None, executor, progress) -> tuple[list[Plan], int, bool]:
+               best_mean: Plan, executor, progress) -> tuple[list[Plan], int, bool]:
     """The module's segmented scan: the first step here, then one task per segment of the mean
     range. Returns (the plans found, the solves after the mean solve, complete) as `_chain`."""
     m_max = best_mean.expected_value
-    found, steps, complete = _chain(problem, sc, pool, alpha, time_limit, m_max, cap=1 if cap is None else min(cap, 1))
-    if not found or found[0].expected_value >= m_max or (cap is not None and cap <= 1):
-        return found, steps, complete  # the scan is over, or the cap is reached, as in the chain
+    found, steps, complete = _chain(problem, sc, pool, alpha, time_limit, m_max, cap=1)
+    if not found or found[0].expected_value >= m_max:
+        return found, steps, complete  # the scan is over, as in the chain
     first = found[0]
     complete = first.status == "optimal"  # only the one-step cap stopped the chain
     scale = max(float(np.abs(sc.value).mean(axis=0).max()), 1e-12)
@@ -222,9 +220,7 @@ def _segmented(problem: PlanningProblem, sc: Scenarios, pool: CutPool, alpha: fl
     edges = np.linspace(first.expected_value, m_max, SEGMENTS + 1)
     edges[0] = first.expected_value + DELTA * scale  # the first step's plan is found already
     ends = [*edges[1:-1], np.inf]
-    left = None if cap is None else max(cap - steps, 0)
-    caps = [None if left is None else left * (k + 1) // SEGMENTS - left * k // SEGMENTS for k in range(SEGMENTS)]
-    segments = [(float(lo), float(end), bound, k_cap) for lo, end, k_cap in zip(edges[:-1], ends, caps)]
+    segments = [(float(lo), float(end), bound) for lo, end in zip(edges[:-1], ends)]
     seeds = np.array([best_mean.funded, first.funded])
     tick = None if progress is None else (lambda done, total: progress(1 + steps + done, 1 + steps + total))
     results = run_tasks(_segment, segments, shared=(problem, sc, seeds, alpha, time_limit, m_max),
@@ -241,12 +237,12 @@ def _segment(problem: PlanningProblem, sc: Scenarios, seeds: np.ndarray, alpha: 
              m_max: float, segment: tuple) -> tuple[list[tuple], int, bool]:
     """One segment's scan (a task): ([(funded, status, gap) of each plan found], solves, complete).
     Its own cut pool, seeded with the cuts of `seeds` only, so that it is the same wherever it runs."""
-    target, end, bound, cap = segment
+    target, end, bound = segment
     pool = CutPool()
     for funded in seeds:
         pool.add(sc.value, funded, alpha)
     found, solves, complete = _chain(problem, sc, pool, alpha, time_limit, m_max, target=target, bound=bound,
-                                     end=end, cap=cap)
+                                     end=end)
     return [(p.funded, p.status, p.gap) for p in found], solves, complete
 
 

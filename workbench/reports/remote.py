@@ -29,7 +29,7 @@ class Rendered:
     """One report as a worker made it: its three files as text, or the failed notebook and why."""
 
     name: str
-    notebook: str            # the executed notebook (.ipynb), or the failed one
+    notebook: str | None     # the executed notebook (.ipynb), or the failed one (None: no cell ran)
     html: str | None = None
     data: str | None = None  # the report's JSON
     error: str | None = None  # "quarterly report failed in cell N (...)" when a cell failed
@@ -66,14 +66,18 @@ def render_report(kind: str, job: ReportJob, name: str, inputs: dict[str, bytes]
     client's paths in place of the staged ones). A failing cell is a result, not an exception:
     the client writes the failed notebook beside the others and counts the failure."""
     with tempfile.TemporaryDirectory(prefix="workbench-report-") as tmp:
-        staged = _stage(inputs, Path(tmp) / "inputs")
-        out = Path(tmp) / "out"
+        # Resolved: the report shows resolved paths (`check_parameters`), and a temporary folder may
+        # lie behind a symbolic link (macOS: /var -> /private/var), which `relabel` must match.
+        root = Path(tmp).resolve()
+        staged = _stage(inputs, root / "inputs")
+        out = root / "out"
         try:
             ipynb, page, data = run_report(kind, _relocate(job, staged), out, name=name)
         except ReportError as exc:
             reason = str(exc).split("; the failed notebook is ", 1)[0]
-            failed = (out / f"{name}.failed.ipynb").read_text(encoding="utf-8")
-            return Rendered(name, relabel(failed, staged, "json"), error=relabel(reason, staged, "text"))
+            failed = out / f"{name}.failed.ipynb"
+            notebook = failed.read_text(encoding="utf-8") if failed.is_file() else None
+            return Rendered(name, notebook and relabel(notebook, staged, "json"), error=relabel(reason, staged, "text"))
         return Rendered(name, relabel(ipynb.read_text(encoding="utf-8"), staged, "json"),
                         relabel(page.read_text(encoding="utf-8"), staged, "html"),
                         relabel(data.read_text(encoding="utf-8"), staged, "json"))
@@ -89,14 +93,15 @@ def publish_rendered(rendered: Rendered, output_dir: str | Path) -> tuple[Path, 
     failed = out / f"{rendered.name}.failed.ipynb"
     with publish_lock(out):
         if rendered.error is not None:
-            write_atomic(failed, rendered.notebook)
+            if rendered.notebook is not None:
+                write_atomic(failed, rendered.notebook)
         else:
             write_atomic(data, rendered.data)
             write_atomic(page, rendered.html)
             write_atomic(ipynb, rendered.notebook)
             failed.unlink(missing_ok=True)
     if rendered.error is not None:
-        raise ReportError(f"{rendered.error}; the failed notebook is {failed}")
+        raise ReportError(rendered.error + (f"; the failed notebook is {failed}" if rendered.notebook else ""))
     return ipynb, page, data
 
 
